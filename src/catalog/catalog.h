@@ -1,0 +1,113 @@
+/* catalog.h - the metadata store: projects, API keys, branches, buckets, tables and
+ * workspaces. The one module that knows metadata lives in a DuckDB file
+ * (metadata.duckdb); everything else sees only these records and functions, so a shared
+ * PostgreSQL can replace it later.
+ *
+ * All functions are thread-safe (one connection behind a mutex). They return 0 or a
+ * negative ds_code with *err filled. branch_id "" means the main branch. */
+#ifndef DS_CATALOG_H
+#define DS_CATALOG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/err.h"
+#include "util/str.h"
+
+#define CAT_ID_MAX 80
+#define CAT_DESC_MAX 1024
+
+typedef struct cat cat;
+
+typedef struct {
+    char id[DS_NAME_MAX + 1];
+    char name[257];
+    int64_t created_at;
+    int64_t bucket_count, table_count, size_bytes; /* main branch */
+} cat_project;
+
+typedef struct {
+    char id[24];
+    char project_id[DS_NAME_MAX + 1];
+    char name[DS_NAME_MAX + 1];
+    char description[CAT_DESC_MAX + 1];
+    int64_t created_at;
+} cat_branch;
+
+typedef struct {
+    char project_id[DS_NAME_MAX + 1];
+    char branch_id[DS_NAME_MAX + 1]; /* "" for a main bucket */
+    char id[CAT_ID_MAX];
+    char stage[4];
+    char name[DS_NAME_MAX + 1];
+    char description[CAT_DESC_MAX + 1];
+    int64_t created_at;
+} cat_bucket;
+
+typedef struct {
+    char project_id[DS_NAME_MAX + 1];
+    char branch_id[DS_NAME_MAX + 1]; /* "" for a main table */
+    char bucket_id[CAT_ID_MAX];
+    char name[DS_NAME_MAX + 1];
+    char *columns_json;     /* [{"name","type","nullable"}], owned */
+    char *primary_key_json; /* ["id"], owned */
+    int64_t generation;
+    int64_t rows, size_bytes;
+    int64_t created_at, updated_at;
+    int64_t copied_at; /* branch copy of a main table: when copied; else 0 */
+} cat_table;
+
+void cat_table_clear(cat_table *t); /* frees owned strings; safe on a zeroed record */
+
+typedef struct {
+    cat_table *items;
+    int count;
+} cat_tables;
+void cat_tables_free(cat_tables *l);
+
+int cat_open(const char *path, cat **out, ds_err *err);
+void cat_close(cat *c);
+
+/* Projects. key_hash is the SHA-256 hex of the project's API key. id may be NULL: then
+ * the next free decimal id is chosen and written to out->id. */
+int cat_project_create(cat *c, const char *id, const char *name, const char *key_hash, cat_project *out,
+                       ds_err *err);
+int cat_project_get(cat *c, const char *id, cat_project *out, ds_err *err);
+int cat_project_list(cat *c, cat_project **out, int *count, ds_err *err);
+/* Finds the project whose key hash matches; 0 with id filled, or DS_E_UNAUTHORIZED. */
+int cat_project_by_key(cat *c, const char *key_hash, char id[DS_NAME_MAX + 1], ds_err *err);
+int cat_project_delete(cat *c, const char *id, ds_err *err);
+
+/* Branches. bid "default" is not stored: callers map it to "". */
+int cat_branch_create(cat *c, const char *pid, const char *name, const char *description, cat_branch *out,
+                      ds_err *err);
+int cat_branch_get(cat *c, const char *pid, const char *bid, cat_branch *out, ds_err *err);
+int cat_branch_list(cat *c, const char *pid, cat_branch **out, int *count, ds_err *err);
+int cat_branch_delete(cat *c, const char *pid, const char *bid, ds_err *err);
+
+/* Buckets, seen from branch bid (main buckets plus the branch's own). */
+int cat_bucket_create(cat *c, const cat_bucket *b, ds_err *err);
+int cat_bucket_get(cat *c, const char *pid, const char *bid, const char *bucket_id, cat_bucket *out, ds_err *err);
+int cat_bucket_list(cat *c, const char *pid, const char *bid, cat_bucket **out, int *count, ds_err *err);
+int cat_bucket_delete(cat *c, const char *pid, const char *bid, const char *bucket_id, ds_err *err);
+
+/* Tables, seen from branch bid: the branch's own row if any, else main's.
+ * cat_table_get returns DS_E_TABLE_NOT_FOUND when neither exists. */
+int cat_table_get(cat *c, const char *pid, const char *bid, const char *bucket_id, const char *name,
+                  cat_table *out, ds_err *err);
+/* bucket_id NULL lists every table the branch sees. */
+int cat_table_list(cat *c, const char *pid, const char *bid, const char *bucket_id, cat_tables *out,
+                   ds_err *err);
+/* Inserts or replaces the row (project_id, branch_id, bucket_id, name) of t. With
+ * expect_generation >= 0 the existing row must still have that generation (0: must not
+ * exist), else DS_E_INTERNAL: that keeps two publishers from overwriting each other. */
+int cat_table_put(cat *c, const cat_table *t, int64_t expect_generation, ds_err *err);
+int cat_table_delete(cat *c, const char *pid, const char *bid, const char *bucket_id, const char *name,
+                     ds_err *err);
+/* Every table row of every project and branch (for start-up clean-up). */
+int cat_table_list_all(cat *c, cat_tables *out, ds_err *err);
+/* Number of table rows in a bucket of one branch (not inherited ones). */
+int cat_bucket_table_count(cat *c, const char *pid, const char *bid, const char *bucket_id, int64_t *out,
+                           ds_err *err);
+
+#endif

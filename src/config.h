@@ -1,0 +1,69 @@
+/* config.h - every setting of duckspace: command-line flag, environment variable,
+ * config file and default, in that order of precedence.
+ *
+ * The table DS_SETTINGS is the single list: --help, the environment names
+ * (DUCKSPACE_<UPPER_NAME>), the config-file keys and docs/configuration.md follow it. */
+#ifndef DS_CONFIG_H
+#define DS_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { CFG_STR, CFG_INT, CFG_SIZE, CFG_BOOL } cfg_type;
+
+/* X(field, type, default, min, max, help) -- min/max bound CFG_INT and CFG_SIZE values. */
+#define DS_SETTINGS(X)                                                                                     \
+    X(data_dir, CFG_STR, "./data", 0, 0, "directory for metadata, table files and workspaces")            \
+    X(listen_address, CFG_STR, "127.0.0.1", 0, 0, "address the HTTP and PostgreSQL listeners bind to")    \
+    X(http_port, CFG_INT, "8080", 0, 65535, "HTTP (REST API) port; 0 picks a free port")                  \
+    X(pg_port, CFG_INT, "5432", 0, 65535, "PostgreSQL wire protocol port")                                \
+    X(advertised_host, CFG_STR, "", 0, 0, "host name put in workspace connection info (default: hostname)") \
+    X(admin_key, CFG_STR, "", 0, 0, "admin API key (default: generated once, kept in DATA_DIR/admin.key)") \
+    X(max_body_size, CFG_SIZE, "5GB", 1, INT64_MAX, "largest CSV/Parquet upload body accepted (413 past it)") \
+    X(max_json_body_size, CFG_SIZE, "1MB", 64, 1073741824LL, "largest JSON request body accepted")        \
+    X(log_level, CFG_STR, "info", 0, 0, "debug, info, warn or error")                                     \
+    X(metrics, CFG_BOOL, "on", 0, 1, "serve Prometheus metrics at GET /metrics")                          \
+    X(import_threads, CFG_INT, "0", 0, 256, "DuckDB threads per import (0: number of cores)")              \
+    X(workspace_ttl_hours, CFG_INT, "24", 1, 100000, "default workspace time to live")                    \
+    X(workspace_max_ttl_hours, CFG_INT, "168", 1, 100000, "largest ttl_hours a workspace may ask for")    \
+    X(workspace_size_limit_gb, CFG_INT, "10", 1, 1000000, "default workspace size limit")                 \
+    X(workspace_max_size_limit_gb, CFG_INT, "1000", 1, 1000000, "largest size_limit_gb allowed")          \
+    X(workspaces_per_project, CFG_INT, "10", 1, 100000, "workspaces one project may have")               \
+    X(max_attached_tables, CFG_INT, "1000", 1, 1000000, "project tables reachable from one workspace")   \
+    X(workspace_memory_limit, CFG_SIZE, "4GB", 16777216LL, INT64_MAX, "DuckDB memory limit per workspace") \
+    X(workspace_temp_limit, CFG_SIZE, "10GB", 0, INT64_MAX, "DuckDB temp storage per workspace")         \
+    X(sessions_per_workspace, CFG_INT, "10", 1, 100000, "SQL sessions one workspace may have")           \
+    X(max_sessions, CFG_INT, "500", 1, 1000000, "SQL sessions in total")                                  \
+    X(idle_session_timeout, CFG_INT, "3600", 0, 31536000, "seconds before an idle SQL session is closed") \
+    X(statement_timeout, CFG_INT, "300", 0, 31536000, "default statement timeout in seconds (0: none)")  \
+    X(tls_cert, CFG_STR, "", 0, 0, "PEM certificate file; TLS is on when this and tls_key are set")       \
+    X(tls_key, CFG_STR, "", 0, 0, "PEM private key file")                                                 \
+    X(require_ssl, CFG_BOOL, "off", 0, 1, "refuse PostgreSQL connections without TLS")                    \
+    X(reaper_interval, CFG_INT, "60", 1, 86400, "seconds between sweeps for expired workspaces")
+
+typedef struct ds_config {
+#define CFG_FIELD_CFG_STR char *
+#define CFG_FIELD_CFG_INT int64_t
+#define CFG_FIELD_CFG_SIZE int64_t
+#define CFG_FIELD_CFG_BOOL bool
+#define CFG_DECL(name, type, def, min, max, help) CFG_FIELD_##type name;
+    DS_SETTINGS(CFG_DECL)
+#undef CFG_DECL
+    char *config_file; /* the --config file read, or NULL */
+} ds_config;
+
+/* Fills cfg from defaults, then the config file (--config FILE or DUCKSPACE_CONFIG),
+ * then DUCKSPACE_* environment variables (envp, NULL-terminated "K=V" strings), then
+ * the flags in argv. Returns 0, or -1 with a one-line reason in err. */
+int config_load(ds_config *cfg, int argc, char **argv, char **envp, char *err, size_t errsz);
+void config_free(ds_config *cfg);
+/* Prints the settings, with flags, environment names and defaults, for --help. */
+void config_print_help(void *stream);
+
+/* Parses "10GB", "512MB", "1024" (1024-based units). Returns 0 or -1. */
+int config_parse_size(const char *s, int64_t *out);
+/* Parses on/off/true/false/yes/no/1/0. Returns 0 or -1. */
+int config_parse_bool(const char *s, bool *out);
+
+#endif

@@ -1,0 +1,122 @@
+/* internal.h - what the http/ files share: the request, the app context, handlers. */
+#ifndef DS_HTTP_INTERNAL_H
+#define DS_HTTP_INTERNAL_H
+
+#include <jansson.h>
+#include <limits.h>
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "catalog/catalog.h"
+#include "config.h"
+#include "storage/storage.h"
+#include "util/err.h"
+#include "util/str.h"
+
+#define HTTP_MAX_SEGS 12
+
+typedef struct {
+    const ds_config *cfg;
+    cat *cat;
+    stor *stor;
+    char admin_key[256];
+} http_app;
+
+typedef enum { BODY_NONE = 0, BODY_JSON, BODY_FILE } body_kind;
+
+typedef struct http_req {
+    struct MHD_Connection *conn;
+    http_app *app;
+    char id[24];
+    const char *method;
+    char *path; /* owned copy */
+    char *segs[HTTP_MAX_SEGS];
+    int nseg;
+    /* From the route: the project (segs[1]) and branch ("" = main, or segs[3]). */
+    const char *pid;
+    char bid[DS_NAME_MAX + 1];
+    const struct http_route *route;
+    bool branch_route; /* reached through /projects/{pid}/branches/{bid}/... */
+    bool is_admin;
+    /* Body. */
+    body_kind body;
+    sb json;
+    int spool_fd;
+    char spool_path[PATH_MAX];
+    uint64_t body_len;
+    bool body_too_large;
+    bool body_write_failed;
+    /* Response. */
+    int status;
+    json_t *resp;        /* JSON body, or NULL */
+    const char *text;    /* static text body (metrics/openapi), when resp is NULL */
+    char *owned_text;    /* heap text body */
+    size_t text_len;
+    const char *content_type;
+    double started;
+    bool responded;
+} http_req;
+
+typedef void (*http_handler)(http_req *r);
+
+enum { ROUTE_PUBLIC = 1, ROUTE_ADMIN = 2, ROUTE_BRANCHABLE = 4 };
+
+typedef struct http_route {
+    const char *method;
+    const char *pattern; /* "/projects/{pid}/buckets" */
+    http_handler fn;
+    int flags;
+} http_route;
+
+/* router.c: finds the route for method + segments. Sets r->route, r->pid, r->bid and
+ * strips the branch segments of branch routes. Returns 0, or a ds_code (404/405). */
+int router_match(http_req *r);
+/* Name of the route pattern for metrics ("/projects/{pid}/branches/{bid}/buckets"). */
+const char *router_metric_name(const http_req *r);
+
+/* Responses (server.c). */
+void http_json(http_req *r, int status, json_t *body); /* takes body */
+void http_error(http_req *r, const ds_err *e);
+void http_fail(http_req *r, ds_code code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void http_no_content(http_req *r);
+const char *http_query(http_req *r, const char *key);
+const char *http_header(http_req *r, const char *key);
+
+/* Resource handlers. */
+void h_health(http_req *r);
+void h_metrics(http_req *r);
+void h_openapi(http_req *r);
+void h_project_create(http_req *r);
+void h_project_list(http_req *r);
+void h_project_get(http_req *r);
+void h_project_delete(http_req *r);
+void h_branch_create(http_req *r);
+void h_branch_list(http_req *r);
+void h_branch_get(http_req *r);
+void h_branch_delete(http_req *r);
+void h_bucket_create(http_req *r);
+void h_bucket_list(http_req *r);
+void h_bucket_get(http_req *r);
+void h_bucket_delete(http_req *r);
+void h_table_create(http_req *r);
+void h_table_list(http_req *r);
+void h_table_get(http_req *r);
+void h_table_delete(http_req *r);
+void h_table_import(http_req *r);
+void h_table_preview(http_req *r);
+
+/* Shared checks: the project of the route exists and, for branch routes, the branch.
+ * Return 0, or respond with the error and return -1. */
+int require_project(http_req *r);
+int require_branch(http_req *r);
+
+/* JSON of catalog records (tables.c / buckets.c). */
+json_t *table_json(const cat_table *t, bool in_branch);
+json_t *bucket_json(const cat_bucket *b);
+
+/* metrics.c */
+void metrics_record(const char *route, const char *method, int status, double seconds);
+char *metrics_render(void); /* caller frees */
+
+#endif

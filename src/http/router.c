@@ -1,0 +1,108 @@
+/* router.c - the route table: method + path pattern -> handler, with auth flags.
+ * Bucket and table routes exist for main and for every dev branch:
+ * /projects/{pid}/branches/{bid}/<rest> routes like /projects/{pid}/<rest>. */
+#include <string.h>
+
+#include "http/internal.h"
+
+static const http_route routes[] = {
+    {"GET", "/health", h_health, ROUTE_PUBLIC},
+    {"GET", "/metrics", h_metrics, ROUTE_PUBLIC},
+    {"GET", "/openapi.json", h_openapi, ROUTE_PUBLIC},
+    {"POST", "/projects", h_project_create, ROUTE_ADMIN},
+    {"GET", "/projects", h_project_list, ROUTE_ADMIN},
+    {"GET", "/projects/{pid}", h_project_get, 0},
+    {"DELETE", "/projects/{pid}", h_project_delete, ROUTE_ADMIN},
+    {"POST", "/projects/{pid}/branches", h_branch_create, 0},
+    {"GET", "/projects/{pid}/branches", h_branch_list, 0},
+    {"GET", "/projects/{pid}/branches/{bid}", h_branch_get, 0},
+    {"DELETE", "/projects/{pid}/branches/{bid}", h_branch_delete, 0},
+    {"POST", "/projects/{pid}/buckets", h_bucket_create, ROUTE_BRANCHABLE},
+    {"GET", "/projects/{pid}/buckets", h_bucket_list, ROUTE_BRANCHABLE},
+    {"GET", "/projects/{pid}/buckets/{bucket_id}", h_bucket_get, ROUTE_BRANCHABLE},
+    {"DELETE", "/projects/{pid}/buckets/{bucket_id}", h_bucket_delete, ROUTE_BRANCHABLE},
+    {"POST", "/projects/{pid}/buckets/{bucket_id}/tables", h_table_create, ROUTE_BRANCHABLE},
+    {"GET", "/projects/{pid}/buckets/{bucket_id}/tables", h_table_list, ROUTE_BRANCHABLE},
+    {"GET", "/projects/{pid}/tables/{table_id}", h_table_get, ROUTE_BRANCHABLE},
+    {"DELETE", "/projects/{pid}/tables/{table_id}", h_table_delete, ROUTE_BRANCHABLE},
+    {"POST", "/projects/{pid}/tables/{table_id}/import", h_table_import, ROUTE_BRANCHABLE},
+    {"GET", "/projects/{pid}/tables/{table_id}/preview", h_table_preview, ROUTE_BRANCHABLE},
+};
+
+/* Does the pattern match segs (without the branch part)? */
+static bool pattern_match(const char *pattern, char *const *segs, int nseg) {
+    int i = 0;
+    const char *p = pattern;
+    while (*p == '/') p++;
+    while (*p) {
+        const char *end = strchr(p, '/');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (i >= nseg) return false;
+        if (!(p[0] == '{' && p[len - 1] == '}') && (strlen(segs[i]) != len || strncmp(segs[i], p, len) != 0))
+            return false;
+        i++;
+        p += len;
+        while (*p == '/') p++;
+    }
+    return i == nseg;
+}
+
+int router_match(http_req *r) {
+    char *segs[HTTP_MAX_SEGS];
+    int nseg = r->nseg;
+    memcpy(segs, r->segs, sizeof segs);
+    bool branch = false;
+    /* /projects/{pid}/branches/{bid}/X... with X a branchable resource. */
+    if (nseg >= 5 && strcmp(segs[0], "projects") == 0 && strcmp(segs[2], "branches") == 0) {
+        branch = true;
+        for (int i = 2; i + 2 < nseg; i++) segs[i] = segs[i + 2];
+        nseg -= 2;
+    }
+    bool path_found = false;
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        const http_route *rt = &routes[i];
+        if (branch && !(rt->flags & ROUTE_BRANCHABLE)) continue;
+        if (!pattern_match(rt->pattern, segs, nseg)) continue;
+        path_found = true;
+        if (strcmp(rt->method, r->method) != 0) continue;
+        r->route = rt;
+        r->pid = nseg >= 2 && strcmp(segs[0], "projects") == 0 ? segs[1] : NULL;
+        r->bid[0] = '\0';
+        if (branch) {
+            /* "default" names the main branch. Longer than a name: left for the handler
+             * to reject (an empty bid would mean main). */
+            const char *b = r->segs[3];
+            if (strcmp(b, "default") != 0) {
+                strncpy(r->bid, b, DS_NAME_MAX);
+                r->bid[DS_NAME_MAX] = '\0';
+                if (strlen(b) > DS_NAME_MAX) r->bid[0] = '.'; /* invalid on purpose */
+            }
+        } else if (strcmp(rt->pattern, "/projects/{pid}/branches/{bid}") == 0) {
+            snprintf(r->bid, sizeof r->bid, "%s", strlen(segs[3]) <= DS_NAME_MAX ? segs[3] : ".");
+        }
+        /* Handlers see the segments without the branch part. */
+        memcpy(r->segs, segs, sizeof segs);
+        r->nseg = nseg;
+        r->branch_route = branch;
+        return 0;
+    }
+    return path_found ? DS_E_METHOD_NOT_ALLOWED : DS_E_NOT_FOUND;
+}
+
+const char *router_metric_name(const http_req *r) {
+    if (!r->route) return "unmatched";
+    if (!r->branch_route) return r->route->pattern;
+    /* The branch variant of a pattern: "/projects/{pid}" + "/branches/{bid}" + rest. */
+    static const char *const branch_names[] = {
+        "/projects/{pid}/branches/{bid}/buckets",
+        "/projects/{pid}/branches/{bid}/buckets/{bucket_id}",
+        "/projects/{pid}/branches/{bid}/buckets/{bucket_id}/tables",
+        "/projects/{pid}/branches/{bid}/tables/{table_id}",
+        "/projects/{pid}/branches/{bid}/tables/{table_id}/import",
+        "/projects/{pid}/branches/{bid}/tables/{table_id}/preview",
+    };
+    const char *rest = r->route->pattern + strlen("/projects/{pid}");
+    for (size_t i = 0; i < sizeof branch_names / sizeof branch_names[0]; i++)
+        if (strcmp(branch_names[i] + strlen("/projects/{pid}/branches/{bid}"), rest) == 0) return branch_names[i];
+    return r->route->pattern;
+}

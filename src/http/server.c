@@ -1,0 +1,380 @@
+/* server.c - libmicrohttpd glue: listening socket, per-request context, authentication,
+ * bodies (JSON in memory, CSV/Parquet spooled to disk), responses, request logs. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "http/http.h"
+#include "http/internal.h"
+#include "util/jsonx.h"
+#include "util/log.h"
+#include "util/secure.h"
+#include "util/timeutil.h"
+
+#include <openssl/crypto.h>
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    int listen_fd;
+    http_app app;
+};
+
+static atomic_ulong req_seq;
+
+/* ---- responses ---- */
+
+void http_json(http_req *r, int status, json_t *body) {
+    if (r->resp) json_decref(r->resp);
+    r->status = status;
+    r->resp = body;
+    r->responded = true;
+}
+
+void http_error(http_req *r, const ds_err *e) {
+    if (e->code == DS_E_INTERNAL) log_error("internal error: %s", e->message);
+    ds_err shown = *e;
+    if (e->code == DS_E_INTERNAL) snprintf(shown.message, sizeof shown.message, "internal error (request %s)", r->id);
+    http_json(r, ds_code_http_status(e->code), jx_error_body(&shown));
+}
+
+void http_fail(http_req *r, ds_code code, const char *fmt, ...) {
+    ds_err e;
+    ds_err_clear(&e);
+    e.code = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e.message, sizeof e.message, fmt, ap);
+    va_end(ap);
+    http_error(r, &e);
+}
+
+void http_no_content(http_req *r) {
+    r->status = 204;
+    r->responded = true;
+}
+
+const char *http_query(http_req *r, const char *key) {
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+const char *http_header(http_req *r, const char *key) {
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, key);
+}
+
+static enum MHD_Result send_response(http_req *r) {
+    struct MHD_Response *resp;
+    if (r->resp) {
+        char *body = json_dumps(r->resp, JSON_COMPACT);
+        if (!body) return MHD_NO;
+        size_t len = strlen(body);
+        resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+        if (resp) MHD_add_response_header(resp, "Content-Type", "application/json");
+    } else if (r->owned_text) {
+        resp = MHD_create_response_from_buffer(r->text_len, r->owned_text, MHD_RESPMEM_MUST_FREE);
+        r->owned_text = NULL;
+    } else {
+        resp = MHD_create_response_from_buffer(r->text ? r->text_len : 0, (void *)(r->text ? r->text : ""),
+                                               MHD_RESPMEM_PERSISTENT);
+    }
+    if (!resp) return MHD_NO;
+    if (r->content_type) MHD_add_response_header(resp, "Content-Type", r->content_type);
+    MHD_add_response_header(resp, "X-Request-Id", r->id);
+    enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/* ---- authentication ---- */
+
+/* Admin key: everything. Project key: its own project only (not the admin routes).
+ * Checked before existence, so a project key learns nothing about other projects. */
+static int authenticate(http_req *r) {
+    if (r->route->flags & ROUTE_PUBLIC) return 0;
+    const char *h = http_header(r, "Authorization");
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0 || !h[7]) {
+        http_fail(r, DS_E_UNAUTHORIZED, "missing API key: send \"Authorization: Bearer <key>\"");
+        return -1;
+    }
+    const char *key = h + 7;
+    if (sec_equal(key, r->app->admin_key)) {
+        r->is_admin = true;
+        return 0;
+    }
+    char hash[65], pid[DS_NAME_MAX + 1];
+    sec_sha256_hex(key, hash);
+    ds_err e;
+    int rc = cat_project_by_key(r->app->cat, hash, pid, &e);
+    if (rc == -(int)DS_E_UNAUTHORIZED) {
+        http_fail(r, DS_E_UNAUTHORIZED, "invalid API key");
+        return -1;
+    }
+    if (rc) {
+        http_error(r, &e);
+        return -1;
+    }
+    if ((r->route->flags & ROUTE_ADMIN) || !r->pid || strcmp(r->pid, pid) != 0) {
+        http_fail(r, DS_E_FORBIDDEN, "this API key may not do this");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- request life cycle ---- */
+
+static int split_path(http_req *r, const char *url) {
+    r->path = strdup(url);
+    if (!r->path) return -1;
+    char *save = NULL;
+    for (char *seg = strtok_r(r->path, "/", &save); seg; seg = strtok_r(NULL, "/", &save)) {
+        if (r->nseg == HTTP_MAX_SEGS) return -1;
+        r->segs[r->nseg++] = seg;
+    }
+    return 0;
+}
+
+static bool is_data_type(const char *ct) {
+    if (!ct) return false;
+    size_t n = strcspn(ct, ";");
+    while (n > 0 && ct[n - 1] == ' ') n--;
+    return (n == 8 && strncasecmp(ct, "text/csv", 8) == 0) ||
+           (n == 30 && strncasecmp(ct, "application/vnd.apache.parquet", 30) == 0);
+}
+
+static void req_free(http_req *r) {
+    if (!r) return;
+    if (r->spool_fd > 0) close(r->spool_fd);
+    if (r->spool_path[0]) unlink(r->spool_path);
+    sb_free(&r->json);
+    json_decref(r->resp);
+    free(r->owned_text);
+    free(r->path);
+    free(r);
+}
+
+static http_req *req_new(http_app *app, struct MHD_Connection *conn, const char *method, const char *url) {
+    http_req *r = calloc(1, sizeof *r);
+    if (!r) return NULL;
+    r->conn = conn;
+    r->app = app;
+    r->method = method;
+    r->spool_fd = -1;
+    r->started = ds_monotonic();
+    sb_init(&r->json);
+    snprintf(r->id, sizeof r->id, "req-%lu", (unsigned long)atomic_fetch_add(&req_seq, 1) + 1);
+    if (split_path(r, url) != 0) r->nseg = -1;
+    return r;
+}
+
+/* First call for a request: route, authenticate and check the declared body size
+ * before any body byte is read. Returns true when a response is already decided. */
+static bool req_start(http_req *r) {
+    log_set_context(r->id);
+    if (r->nseg < 0) {
+        http_fail(r, DS_E_NOT_FOUND, "no such path");
+        return true;
+    }
+    int rc = router_match(r);
+    if (rc) {
+        http_fail(r, (ds_code)rc, rc == DS_E_METHOD_NOT_ALLOWED ? "method %s is not allowed here" : "no such path%s",
+                  rc == DS_E_METHOD_NOT_ALLOWED ? r->method : "");
+        return true;
+    }
+    if (authenticate(r) != 0) return true;
+    const char *ct = http_header(r, "Content-Type");
+    uint64_t limit;
+    if (is_data_type(ct)) {
+        r->body = BODY_FILE;
+        limit = (uint64_t)r->app->cfg->max_body_size;
+    } else {
+        r->body = BODY_JSON;
+        limit = (uint64_t)r->app->cfg->max_json_body_size;
+    }
+    const char *cl = http_header(r, "Content-Length");
+    if (cl && strtoull(cl, NULL, 10) > limit) {
+        http_fail(r, DS_E_PAYLOAD_TOO_LARGE, "the request body is larger than the limit of %llu bytes",
+                  (unsigned long long)limit);
+        return true;
+    }
+    return false;
+}
+
+static void req_body(http_req *r, const char *data, size_t n) {
+    uint64_t limit = r->body == BODY_FILE ? (uint64_t)r->app->cfg->max_body_size
+                                          : (uint64_t)r->app->cfg->max_json_body_size;
+    r->body_len += n;
+    if (r->body_too_large || r->body_write_failed) return;
+    if (r->body_len > limit) {
+        r->body_too_large = true;
+        sb_free(&r->json);
+        if (r->spool_fd >= 0) {
+            close(r->spool_fd);
+            r->spool_fd = -1;
+            unlink(r->spool_path);
+            r->spool_path[0] = '\0';
+        }
+        return;
+    }
+    if (r->body == BODY_JSON) {
+        sb_appendn(&r->json, data, n);
+        return;
+    }
+    if (r->spool_fd < 0) {
+        ds_err e;
+        if (stor_spool_create(r->app->stor, &r->spool_fd, r->spool_path, sizeof r->spool_path, &e) != 0) {
+            r->spool_path[0] = '\0';
+            r->body_write_failed = true;
+            return;
+        }
+    }
+    while (n > 0) {
+        ssize_t w = write(r->spool_fd, data, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            r->body_write_failed = true;
+            return;
+        }
+        data += w;
+        n -= (size_t)w;
+    }
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls) {
+    (void)version;
+    http_app *app = cls;
+    http_req *r = *con_cls;
+    if (!r) {
+        r = req_new(app, conn, method, url);
+        if (!r) return MHD_NO;
+        *con_cls = r;
+        if (req_start(r)) return send_response(r);
+        return MHD_YES;
+    }
+    log_set_context(r->id);
+    if (*upload_data_size) {
+        if (!r->responded) req_body(r, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (r->responded) return MHD_YES; /* answered early; the rest of the body was discarded */
+    if (r->body_too_large) {
+        http_fail(r, DS_E_PAYLOAD_TOO_LARGE, "the request body is larger than the limit of %lld bytes",
+                  (long long)(r->body == BODY_FILE ? app->cfg->max_body_size : app->cfg->max_json_body_size));
+    } else if (r->body_write_failed) {
+        http_fail(r, DS_E_INTERNAL, "cannot store the request body");
+    } else {
+        if (r->spool_fd >= 0) {
+            if (close(r->spool_fd) != 0) r->body_write_failed = true;
+            r->spool_fd = -1;
+        }
+        if (r->body == BODY_FILE && !r->spool_path[0]) {
+            /* An empty data body: an empty spool file, so handlers see one shape. */
+            ds_err e;
+            if (stor_spool_create(app->stor, &r->spool_fd, r->spool_path, sizeof r->spool_path, &e) == 0) {
+                close(r->spool_fd);
+                r->spool_fd = -1;
+            }
+        }
+        r->route->fn(r);
+        if (!r->responded) http_fail(r, DS_E_INTERNAL, "no response");
+    }
+    return send_response(r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe) {
+    (void)cls, (void)conn;
+    http_req *r = *con_cls;
+    if (!r) return;
+    double secs = ds_monotonic() - r->started;
+    const char *route = r->route ? router_metric_name(r) : "unmatched";
+    int status = r->responded ? r->status : 499;
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !r->responded) status = 499;
+    if (r->app->cfg->metrics) metrics_record(route, r->method, status, secs);
+    log_set_context(r->id);
+    /* The path only: query strings and headers (keys) are never logged. */
+    log_info("%s /%s%s %d %.1f ms%s", r->method, r->nseg > 0 ? r->segs[0] : "", r->nseg > 1 ? "/..." : "", status,
+             secs * 1000, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection ended early)");
+    log_set_context(NULL);
+    req_free(r);
+    *con_cls = NULL;
+}
+
+/* ---- start / stop ---- */
+
+static int open_listener(const char *addr, int port, int *bound, ds_err *err) {
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    socklen_t len;
+    int family;
+    struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, addr, &in4->sin_addr) == 1) {
+        family = in4->sin_family = AF_INET;
+        in4->sin_port = htons((uint16_t)port);
+        len = sizeof *in4;
+    } else if (inet_pton(AF_INET6, addr, &in6->sin6_addr) == 1) {
+        family = in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)port);
+        len = sizeof *in6;
+    } else {
+        return ds_fail(err, DS_E_INVALID_REQUEST, "listen_address \"%s\" is not an IP address", addr);
+    }
+    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return ds_fail(err, DS_E_INTERNAL, "socket: %s", strerror(errno));
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, 128) != 0) {
+        int e = errno;
+        close(fd);
+        return ds_fail(err, DS_E_INTERNAL, "cannot listen on %s:%d: %s", addr, port, strerror(e));
+    }
+    len = sizeof ss;
+    getsockname(fd, (struct sockaddr *)&ss, &len);
+    *bound = ntohs(family == AF_INET ? in4->sin_port : in6->sin6_port);
+    return fd;
+}
+
+int http_start(const ds_config *cfg, cat *c, stor *s, const char *admin_key, http_server **out, int *bound_port,
+               ds_err *err) {
+    http_server *h = calloc(1, sizeof *h);
+    if (!h) return ds_fail(err, DS_E_INTERNAL, "out of memory");
+    h->app.cfg = cfg;
+    h->app.cat = c;
+    h->app.stor = s;
+    snprintf(h->app.admin_key, sizeof h->app.admin_key, "%s", admin_key);
+    int fd = open_listener(cfg->listen_address, (int)cfg->http_port, bound_port, err);
+    if (fd < 0) {
+        free(h);
+        return fd;
+    }
+    h->listen_fd = fd;
+    h->daemon = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
+                                 0, NULL, NULL, on_request, &h->app, MHD_OPTION_LISTEN_SOCKET, fd,
+                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
+                                 (unsigned)300, MHD_OPTION_CONNECTION_LIMIT, (unsigned)512, MHD_OPTION_END);
+    if (!h->daemon) {
+        close(fd);
+        free(h);
+        return ds_fail(err, DS_E_INTERNAL, "cannot start the HTTP server");
+    }
+    *out = h;
+    return 0;
+}
+
+void http_stop(http_server *h) {
+    if (!h) return;
+    MHD_quiesce_daemon(h->daemon); /* stop accepting; in-flight requests finish */
+    MHD_stop_daemon(h->daemon);
+    close(h->listen_fd);
+    OPENSSL_cleanse(h->app.admin_key, sizeof h->app.admin_key);
+    free(h);
+}

@@ -1,0 +1,176 @@
+/* main.c - command line, start-up, signals and orderly shutdown. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "catalog/catalog.h"
+#include "config.h"
+#include "http/http.h"
+#include "storage/storage.h"
+#include "util/log.h"
+#include "util/secure.h"
+
+#include <openssl/crypto.h>
+#include <pthread.h>
+
+extern char **environ;
+
+#define EXIT_CONFIG 2
+
+static void usage(FILE *f) {
+    fprintf(f, "duckspace %s - private PostgreSQL-compatible SQL workspaces over DuckDB\n\n"
+               "Usage:\n"
+               "  duckspace serve [settings]   start the server\n"
+               "  duckspace --help             this text\n"
+               "  duckspace --version          print the version\n\n",
+            DUCKSPACE_VERSION);
+    config_print_help(f);
+}
+
+/* One clear line on stderr; the caller exits with EXIT_CONFIG. */
+__attribute__((format(printf, 1, 2))) static int die(const char *fmt, ...) {
+    char line[1200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "duckspace: %s\n", line);
+    return EXIT_CONFIG;
+}
+
+static int mkdir_p(const char *path) {
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp) return -1;
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(tmp, 0750) != 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    return mkdir(tmp, 0750) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* The admin key: configured, or kept in DATA_DIR/admin.key, or generated now (then
+ * written 0600 and printed once on stdout, never to the log). */
+static int admin_key(const ds_config *cfg, char *out, size_t outsz, int bound_port_hint) {
+    if (cfg->admin_key[0]) {
+        snprintf(out, outsz, "%s", cfg->admin_key);
+        return 0;
+    }
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/admin.key", cfg->data_dir);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        int ok = fgets(out, (int)outsz, f) != NULL;
+        fclose(f);
+        out[strcspn(out, "\r\n")] = '\0';
+        if (ok && out[0]) return 0;
+    }
+    if (sec_new_api_key(out) != 0) return -1;
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) return -1;
+    dprintf(fd, "%s\n", out);
+    fsync(fd);
+    close(fd);
+    printf("\nGenerated the admin API key (stored in %s, mode 0600; shown only now):\n\n    %s\n\n"
+           "Try it:\n    curl -H 'Authorization: Bearer %s' http://%s:%d/projects\n\n",
+           path, out, out, cfg->listen_address, bound_port_hint);
+    fflush(stdout);
+    return 0;
+}
+
+static int serve(int argc, char **argv) {
+    ds_config cfg;
+    char err[1024];
+    if (config_load(&cfg, argc, argv, environ, err, sizeof err) != 0) {
+        config_free(&cfg);
+        return die("%s", err);
+    }
+    log_level lvl;
+    if (log_parse_level(cfg.log_level, &lvl) != 0) {
+        int rc = die("invalid log_level \"%s\" (want debug, info, warn or error)", cfg.log_level);
+        config_free(&cfg);
+        return rc;
+    }
+    log_set_level(lvl);
+    int rc = EXIT_CONFIG;
+    cat *c = NULL;
+    stor *s = NULL;
+    http_server *h = NULL;
+    char key[256] = "";
+
+    if (mkdir_p(cfg.data_dir) != 0 || access(cfg.data_dir, W_OK | X_OK) != 0) {
+        die("data directory %s is not writable: %s", cfg.data_dir, strerror(errno));
+        goto out;
+    }
+    /* Block the stop signals in every thread; main waits for them with sigwait. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    ds_err e;
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/metadata.duckdb", cfg.data_dir);
+    if (cat_open(path, &c, &e) != 0) {
+        die("%s", e.message);
+        goto out;
+    }
+    if (stor_open(cfg.data_dir, c, (int)cfg.import_threads, &s, &e) != 0) {
+        die("%s", e.message);
+        goto out;
+    }
+    if (admin_key(&cfg, key, sizeof key, (int)cfg.http_port) != 0) {
+        die("cannot create %s/admin.key: %s", cfg.data_dir, strerror(errno));
+        goto out;
+    }
+    int port = 0;
+    if (http_start(&cfg, c, s, key, &h, &port, &e) != 0) {
+        die("%s", e.message);
+        goto out;
+    }
+    log_info("duckspace %s listening on http://%s:%d (data in %s)", DUCKSPACE_VERSION, cfg.listen_address, port,
+             cfg.data_dir);
+    int sig = 0;
+    sigwait(&stop, &sig);
+    log_info("received %s: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    rc = 0;
+out:
+    http_stop(h);
+    stor_close(s);
+    cat_close(c);
+    OPENSSL_cleanse(key, sizeof key);
+    config_free(&cfg);
+    if (rc == 0) log_info("stopped");
+    return rc;
+}
+
+int main(int argc, char **argv) {
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0)) {
+        usage(stdout);
+        return 0;
+    }
+    if (argc >= 2 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0)) {
+        printf("duckspace %s (DuckDB 1.4.4)\n", DUCKSPACE_VERSION);
+        return 0;
+    }
+    if (argc >= 2 && strcmp(argv[1], "serve") == 0) {
+        for (int i = 2; i < argc; i++)
+            if (strcmp(argv[i], "--help") == 0) {
+                usage(stdout);
+                return 0;
+            }
+        return serve(argc - 2, argv + 2);
+    }
+    usage(stderr);
+    return EXIT_CONFIG;
+}

@@ -1,0 +1,25 @@
+/* timeutil.c - clocks and timestamp formatting. */
+#include "util/timeutil.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+int64_t ds_now(void) { return (int64_t)time(NULL); }
+
+double ds_monotonic(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void ds_rfc3339(int64_t epoch, char out[DS_RFC3339_LEN]) {
+    time_t t = (time_t)epoch;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char buf[64];
+    snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", (tm.tm_year + 1900) % 10000, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    memcpy(out, buf, DS_RFC3339_LEN - 1);
+    out[DS_RFC3339_LEN - 1] = '\0';
+}

@@ -1,0 +1,13 @@
+/* timeutil.h - wall-clock seconds and RFC 3339 UTC formatting. */
+#ifndef DS_TIMEUTIL_H
+#define DS_TIMEUTIL_H
+
+#include <stdint.h>
+
+#define DS_RFC3339_LEN 21 /* "2026-11-26T10:00:00Z" + NUL */
+
+int64_t ds_now(void);                                       /* seconds since the epoch */
+double ds_monotonic(void);                                  /* seconds, monotonic clock */
+void ds_rfc3339(int64_t epoch, char out[DS_RFC3339_LEN]); /* UTC, second precision */
+
+#endif
