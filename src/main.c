@@ -80,8 +80,8 @@ static int admin_key(const ds_config *cfg, char *out, size_t outsz, int bound_po
     fsync(fd);
     close(fd);
     printf("\nGenerated the admin API key (stored in %s, mode 0600; shown only now):\n\n    %s\n\n"
-           "Try it:\n    curl -H 'Authorization: Bearer %s' http://%s:%d/projects\n\n",
-           path, out, out, cfg->listen_address, bound_port_hint);
+           "Try it:\n    curl -H \"Authorization: Bearer $(cat %s)\" http://%s:%d/projects\n\n",
+           path, out, path, cfg->listen_address, bound_port_hint);
     fflush(stdout);
     return 0;
 }

@@ -66,6 +66,20 @@ void h_branch_list(http_req *r) {
 
 void h_branch_get(http_req *r) {
     if (require_project(r)) return;
+    if (strcmp(r->bid, "default") == 0) {
+        /* The main branch, by its alias: it never has copies. */
+        cat_project p;
+        ds_err e;
+        if (cat_project_get(r->app->cat, r->pid, &p, &e) != 0) {
+            http_error(r, &e);
+            return;
+        }
+        json_t *j = json_pack("{s:s, s:s, s:s}", "id", "default", "name", "main", "description", "the main branch");
+        jx_set_time(j, "created_at", p.created_at);
+        json_object_set_new(j, "copied_tables", json_array());
+        http_json(r, 200, j);
+        return;
+    }
     if (!r->bid[0] || !name_is_valid(r->bid)) {
         http_fail(r, DS_E_INVALID_REQUEST, "invalid branch id");
         return;
@@ -96,7 +110,7 @@ void h_branch_get(http_req *r) {
 
 void h_branch_delete(http_req *r) {
     if (require_project(r)) return;
-    if (!r->bid[0] || !name_is_valid(r->bid)) {
+    if (!r->bid[0] || !name_is_valid(r->bid) || strcmp(r->bid, "default") == 0) {
         http_fail(r, DS_E_INVALID_REQUEST, "invalid branch id (the main branch cannot be deleted)");
         return;
     }

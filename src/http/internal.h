@@ -56,6 +56,7 @@ typedef struct http_req {
     const char *content_type;
     double started;
     bool responded;
+    bool recorded; /* counted in the metrics */
 } http_req;
 
 typedef void (*http_handler)(http_req *r);

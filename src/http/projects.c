@@ -54,7 +54,8 @@ void h_project_create(http_req *r) {
     sec_sha256_hex(key, hash);
     cat_project p;
     if (cat_project_create(r->app->cat, id, name, hash, &p, &e) != 0) goto fail;
-    json_t *j = project_json(&p);
+    json_t *j = json_pack("{s:s, s:s}", "id", p.id, "name", p.name);
+    jx_set_time(j, "created_at", p.created_at);
     json_object_set_new(j, "api_key", json_string(key));
     http_json(r, 201, j);
     json_decref(body);

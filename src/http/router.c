@@ -27,6 +27,11 @@ static const http_route routes[] = {
     {"DELETE", "/projects/{pid}/tables/{table_id}", h_table_delete, ROUTE_BRANCHABLE},
     {"POST", "/projects/{pid}/tables/{table_id}/import", h_table_import, ROUTE_BRANCHABLE},
     {"GET", "/projects/{pid}/tables/{table_id}/preview", h_table_preview, ROUTE_BRANCHABLE},
+    /* The same table routes under their bucket: {table} is the table id or its name. */
+    {"GET", "/projects/{pid}/buckets/{bucket_id}/tables/{table}", h_table_get, ROUTE_BRANCHABLE},
+    {"DELETE", "/projects/{pid}/buckets/{bucket_id}/tables/{table}", h_table_delete, ROUTE_BRANCHABLE},
+    {"POST", "/projects/{pid}/buckets/{bucket_id}/tables/{table}/import", h_table_import, ROUTE_BRANCHABLE},
+    {"GET", "/projects/{pid}/buckets/{bucket_id}/tables/{table}/preview", h_table_preview, ROUTE_BRANCHABLE},
 };
 
 /* Does the pattern match segs (without the branch part)? */
@@ -100,6 +105,9 @@ const char *router_metric_name(const http_req *r) {
         "/projects/{pid}/branches/{bid}/tables/{table_id}",
         "/projects/{pid}/branches/{bid}/tables/{table_id}/import",
         "/projects/{pid}/branches/{bid}/tables/{table_id}/preview",
+        "/projects/{pid}/branches/{bid}/buckets/{bucket_id}/tables/{table}",
+        "/projects/{pid}/branches/{bid}/buckets/{bucket_id}/tables/{table}/import",
+        "/projects/{pid}/branches/{bid}/buckets/{bucket_id}/tables/{table}/preview",
     };
     const char *rest = r->route->pattern + strlen("/projects/{pid}");
     for (size_t i = 0; i < sizeof branch_names / sizeof branch_names[0]; i++)

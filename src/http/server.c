@@ -70,6 +70,13 @@ const char *http_header(http_req *r, const char *key) {
 }
 
 static enum MHD_Result send_response(http_req *r) {
+    /* Counted before the response leaves, so a client that reads /metrics right
+     * after a response sees it counted. */
+    if (r->app->cfg->metrics && !r->recorded) {
+        metrics_record(r->route ? router_metric_name(r) : "unmatched", r->method, r->status,
+                       ds_monotonic() - r->started);
+        r->recorded = true;
+    }
     struct MHD_Response *resp;
     if (r->resp) {
         char *body = json_dumps(r->resp, JSON_COMPACT);
@@ -145,7 +152,8 @@ static bool is_data_type(const char *ct) {
     size_t n = strcspn(ct, ";");
     while (n > 0 && ct[n - 1] == ' ') n--;
     return (n == 8 && strncasecmp(ct, "text/csv", 8) == 0) ||
-           (n == 30 && strncasecmp(ct, "application/vnd.apache.parquet", 30) == 0);
+           (n == 30 && strncasecmp(ct, "application/vnd.apache.parquet", 30) == 0) ||
+           (n == 21 && strncasecmp(ct, "application/x-parquet", 21) == 0);
 }
 
 static void req_free(http_req *r) {
@@ -286,6 +294,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         r->route->fn(r);
         if (!r->responded) http_fail(r, DS_E_INTERNAL, "no response");
+        if (r->spool_path[0]) {
+            unlink(r->spool_path); /* the import has its own copy by now */
+            r->spool_path[0] = '\0';
+        }
     }
     return send_response(r);
 }
@@ -298,7 +310,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     const char *route = r->route ? router_metric_name(r) : "unmatched";
     int status = r->responded ? r->status : 499;
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !r->responded) status = 499;
-    if (r->app->cfg->metrics) metrics_record(route, r->method, status, secs);
+    if (r->app->cfg->metrics && !r->recorded) metrics_record(route, r->method, status, secs);
     log_set_context(r->id);
     /* The path only: query strings and headers (keys) are never logged. */
     log_info("%s /%s%s %d %.1f ms%s", r->method, r->nseg > 0 ? r->segs[0] : "", r->nseg > 1 ? "/..." : "", status,

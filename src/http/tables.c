@@ -25,11 +25,26 @@ json_t *table_json(const cat_table *t, bool in_branch) {
     return j;
 }
 
-/* Project, branch and a well-formed table id ("in.c-sales.orders") from the path. */
+/* Project, branch and a well-formed table from the path: .../tables/{table_id}
+ * ("in.c-sales.orders"), or .../buckets/{bucket_id}/tables/{table} with the table id
+ * or just the table name. */
 static int table_route(http_req *r, char bucket[CAT_ID_MAX], char name[DS_NAME_MAX + 1]) {
     if (require_project(r) || require_branch(r)) return -1;
-    const char *id = r->nseg > 3 ? r->segs[3] : "";
-    if (!table_id_parse(id, bucket, CAT_ID_MAX, name)) {
+    bool under_bucket = r->nseg > 5 && strcmp(r->segs[2], "buckets") == 0;
+    const char *id = under_bucket ? r->segs[5] : r->nseg > 3 ? r->segs[3] : "";
+    if (under_bucket) {
+        char stage[4], bname[DS_NAME_MAX + 1];
+        if (!bucket_id_parse(r->segs[3], stage, bname)) {
+            http_fail(r, DS_E_INVALID_REQUEST, "invalid bucket id \"%.80s\"", r->segs[3]);
+            return -1;
+        }
+        if (name_is_valid_table(id)) {
+            snprintf(bucket, CAT_ID_MAX, "%s", r->segs[3]);
+            snprintf(name, DS_NAME_MAX + 1, "%s", id);
+            return 0;
+        }
+    }
+    if (!table_id_parse(id, bucket, CAT_ID_MAX, name) || (under_bucket && strcmp(bucket, r->segs[3]) != 0)) {
         http_fail(r, DS_E_INVALID_REQUEST, "invalid table id \"%.140s\": expected in.c-BUCKET.TABLE", id);
         return -1;
     }

@@ -509,6 +509,7 @@ static const char *col_type(json_t *cols, const char *name) {
 static void header_field(void *ud, const char *name, size_t n) {
     header_ctx *h = ud;
     (void)n;
+    if (!h->cols) return;
     const char *type = col_type(h->cols, name);
     if (!type) {
         if (!h->unknown++) snprintf(h->unknown_name, sizeof h->unknown_name, "%s", name);
@@ -533,7 +534,7 @@ static int source_select(const stor_import_req *req, json_t *cols, sb *out, ds_e
     sb_append(out, "SELECT * FROM read_csv(");
     sb_literal(out, req->src_path);
     sb_append(out, ", header = true, delim = ',', quote = '\"', escape = '\"'");
-    if (cols) {
+    {
         FILE *f = fopen(req->src_path, "rb");
         if (!f) return ds_fail(err, DS_E_INTERNAL, "cannot read the upload");
         char *buf = malloc(HEADER_MAX + 1);
@@ -547,7 +548,9 @@ static int source_select(const stor_import_req *req, json_t *cols, sb *out, ds_e
         free(buf);
         int rc = 0;
         if (nf <= 0) rc = ds_fail(err, DS_E_IMPORT_FAILED, "the CSV body has no valid header line");
-        else if (h.unknown)
+        else if (!cols) {
+            /* Table creation: the header is only checked; DuckDB infers the types. */
+        } else if (h.unknown)
             rc = ds_fail(err, DS_E_IMPORT_FAILED, "the CSV header names column \"%s\", which the table does not have",
                          h.unknown_name);
         else {
@@ -747,6 +750,18 @@ out:
     return rc;
 }
 
+/* Removes dir and then its parent, each only when empty (rmdir refuses otherwise). */
+static void rmdir_up(const char *dir) {
+    char d[PATH_MAX];
+    snprintf(d, sizeof d, "%s", dir);
+    if (rmdir(d) != 0) return;
+    char *slash = strrchr(d, '/');
+    if (slash) {
+        *slash = '\0';
+        rmdir(d);
+    }
+}
+
 static void remove_tmp(const char *tmp) {
     char wal[PATH_MAX];
     unlink(tmp);
@@ -798,6 +813,7 @@ int stor_import(stor *s, const stor_import_req *req, int64_t *imported_rows, cat
     if (rc == 0 && rename(tmp, final) != 0) rc = ds_fail(err, DS_E_INTERNAL, "cannot publish: %s", strerror(errno));
     if (rc) {
         remove_tmp(tmp);
+        rmdir_up(dir); /* only what is empty: the table's first import failed */
         goto out;
     }
     fsync_dir(final);
@@ -819,15 +835,17 @@ int stor_import(stor *s, const stor_import_req *req, int64_t *imported_rows, cat
     else rc = cat_table_put(s->cat, &nt, own ? cur.generation : 0, err);
     if (rc) {
         unlink(final);
+        rmdir_up(dir);
         cat_table_clear(&nt);
         goto out;
     }
     /* Published. The previous generation of this branch's row goes when unused. */
     if (own) retire(s, cur_path);
-    log_info("storage: %s %s/%s%s%s.%s generation %lld: %lld rows imported, %lld rows, %.2f s",
-             req->mode == STOR_CREATE ? "created" : req->mode == STOR_APPEND ? "appended" : "replaced",
-             req->project_id, *req->branch_id ? "branch " : "", req->branch_id, *req->branch_id ? "/" : "",
-             req->table, (long long)gen, (long long)imported, (long long)rows, ds_monotonic() - t0);
+    log_info("storage: %s table %s.%s of project %s branch %s: generation %lld, %lld rows imported, %lld rows, "
+             "%.2f s",
+             req->mode == STOR_CREATE ? "created" : req->mode == STOR_APPEND ? "appended to" : "replaced",
+             req->bucket_id, req->table, req->project_id, *req->branch_id ? req->branch_id : "main", (long long)gen,
+             (long long)imported, (long long)rows, ds_monotonic() - t0);
     if (imported_rows) *imported_rows = imported;
     *out = nt;
 out:
