@@ -79,7 +79,8 @@ static enum MHD_Result send_response(http_req *r) {
     }
     struct MHD_Response *resp;
     if (r->resp) {
-        char *body = json_dumps(r->resp, JSON_COMPACT);
+        /* 15 significant digits: 3.1 stays 3.1 (17 would print 3.1000000000000001). */
+        char *body = json_dumps(r->resp, JSON_COMPACT | JSON_REAL_PRECISION(15));
         if (!body) return MHD_NO;
         size_t len = strlen(body);
         resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);

@@ -1,0 +1,113 @@
+/* scram.c - SCRAM-SHA-256 verifier creation and parsing (OpenSSL). */
+#include "util/scram.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int scram_b64_encode(const unsigned char *in, size_t n, char *out, size_t outsz) {
+    size_t need = 4 * ((n + 2) / 3) + 1;
+    if (need > outsz || n > 1 << 20) return -1;
+    return EVP_EncodeBlock((unsigned char *)out, in, (int)n);
+}
+
+int scram_b64_decode(const char *in, size_t n, unsigned char *out, size_t outsz) {
+    if (n % 4 != 0 || n / 4 * 3 > outsz) return -1;
+    if (n == 0) return 0;
+    int len = EVP_DecodeBlock(out, (const unsigned char *)in, (int)n);
+    if (len < 0) return -1;
+    /* EVP_DecodeBlock counts padding as zero bytes. */
+    if (in[n - 1] == '=') len--;
+    if (in[n - 2] == '=') len--;
+    return len;
+}
+
+static int hmac(const unsigned char *key, size_t klen, const char *msg, unsigned char out[SCRAM_KEY_LEN]) {
+    unsigned int len = 0;
+    return HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)msg, strlen(msg), out, &len) && len == SCRAM_KEY_LEN
+               ? 0
+               : -1;
+}
+
+int scram_make_verifier_with_salt(const char *password, const unsigned char *salt, size_t salt_len, int iterations,
+                                  char out[SCRAM_VERIFIER_MAX]) {
+    unsigned char salted[SCRAM_KEY_LEN], client_key[SCRAM_KEY_LEN], stored[SCRAM_KEY_LEN], server[SCRAM_KEY_LEN];
+    unsigned int slen = 0;
+    int rc = -1;
+    /* PostgreSQL runs SASLprep on the password; ours are ASCII, for which it is the identity. */
+    if (!PKCS5_PBKDF2_HMAC(password, (int)strlen(password), salt, (int)salt_len, iterations, EVP_sha256(),
+                           SCRAM_KEY_LEN, salted))
+        goto out;
+    if (hmac(salted, SCRAM_KEY_LEN, "Client Key", client_key) || hmac(salted, SCRAM_KEY_LEN, "Server Key", server))
+        goto out;
+    if (!EVP_Digest(client_key, SCRAM_KEY_LEN, stored, &slen, EVP_sha256(), NULL)) goto out;
+    char salt64[100], stored64[64], server64[64];
+    if (scram_b64_encode(salt, salt_len, salt64, sizeof salt64) < 0 ||
+        scram_b64_encode(stored, SCRAM_KEY_LEN, stored64, sizeof stored64) < 0 ||
+        scram_b64_encode(server, SCRAM_KEY_LEN, server64, sizeof server64) < 0)
+        goto out;
+    if (snprintf(out, SCRAM_VERIFIER_MAX, "SCRAM-SHA-256$%d:%s$%s:%s", iterations, salt64, stored64, server64) >=
+        SCRAM_VERIFIER_MAX)
+        goto out;
+    rc = 0;
+out:
+    OPENSSL_cleanse(salted, sizeof salted);
+    OPENSSL_cleanse(client_key, sizeof client_key);
+    return rc;
+}
+
+int scram_make_verifier(const char *password, char out[SCRAM_VERIFIER_MAX]) {
+    unsigned char salt[SCRAM_SALT_LEN];
+    if (RAND_bytes(salt, sizeof salt) != 1) return -1;
+    return scram_make_verifier_with_salt(password, salt, sizeof salt, SCRAM_ITERATIONS, out);
+}
+
+int scram_parse_verifier(const char *text, scram_verifier *v) {
+    memset(v, 0, sizeof *v);
+    const char *p = text;
+    if (strncmp(p, "SCRAM-SHA-256$", 14) != 0) return -1;
+    p += 14;
+    char *end;
+    long it = strtol(p, &end, 10);
+    if (end == p || *end != ':' || it < 1 || it > 1000000) return -1;
+    v->iterations = (int)it;
+    p = end + 1;
+    const char *dollar = strchr(p, '$');
+    if (!dollar) return -1;
+    int n = scram_b64_decode(p, (size_t)(dollar - p), v->salt, sizeof v->salt);
+    if (n <= 0) return -1;
+    v->salt_len = (size_t)n;
+    p = dollar + 1;
+    const char *colon = strchr(p, ':');
+    if (!colon) return -1;
+    unsigned char buf[48];
+    if (scram_b64_decode(p, (size_t)(colon - p), buf, sizeof buf) != SCRAM_KEY_LEN) return -1;
+    memcpy(v->stored_key, buf, SCRAM_KEY_LEN);
+    if (scram_b64_decode(colon + 1, strlen(colon + 1), buf, sizeof buf) != SCRAM_KEY_LEN) return -1;
+    memcpy(v->server_key, buf, SCRAM_KEY_LEN);
+    return 0;
+}
+
+int scram_random_password(char out[44]) {
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    unsigned char raw[32];
+    if (RAND_bytes(raw, sizeof raw) != 1) return -1;
+    /* 43 characters of 6 bits each = 258 bits drawn from 256 random bits. */
+    unsigned bits = 0, acc = 0;
+    size_t o = 0, i = 0;
+    while (o < 43) {
+        if (bits < 6) {
+            acc = (acc << 8) | (i < sizeof raw ? raw[i++] : 0);
+            bits += 8;
+        }
+        out[o++] = alphabet[(acc >> (bits - 6)) & 63];
+        bits -= 6;
+    }
+    out[43] = '\0';
+    OPENSSL_cleanse(raw, sizeof raw);
+    return 0;
+}

@@ -1,0 +1,41 @@
+/* scram.h - SCRAM-SHA-256 verifiers in PostgreSQL's format (RFC 5802/7677):
+ *   SCRAM-SHA-256$<iterations>:<salt b64>$<StoredKey b64>:<ServerKey b64>
+ * The workspace password is stored only as such a verifier; the wire server checks a
+ * client's proof against StoredKey and signs with ServerKey. */
+#ifndef DS_SCRAM_H
+#define DS_SCRAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SCRAM_KEY_LEN 32
+#define SCRAM_SALT_LEN 16
+#define SCRAM_ITERATIONS 4096
+#define SCRAM_VERIFIER_MAX 160
+
+typedef struct {
+    int iterations;
+    unsigned char salt[64];
+    size_t salt_len;
+    unsigned char stored_key[SCRAM_KEY_LEN];
+    unsigned char server_key[SCRAM_KEY_LEN];
+} scram_verifier;
+
+/* Verifier for password with a fresh random salt. Returns 0 or -1. */
+int scram_make_verifier(const char *password, char out[SCRAM_VERIFIER_MAX]);
+/* Verifier for password with the given salt and iteration count (deterministic). */
+int scram_make_verifier_with_salt(const char *password, const unsigned char *salt, size_t salt_len, int iterations,
+                                  char out[SCRAM_VERIFIER_MAX]);
+/* Parses a verifier string. Returns 0 or -1 when malformed. */
+int scram_parse_verifier(const char *text, scram_verifier *out);
+
+/* Base64 helpers (standard alphabet, padded). Return the output length or -1. */
+int scram_b64_encode(const unsigned char *in, size_t n, char *out, size_t outsz);
+int scram_b64_decode(const char *in, size_t n, unsigned char *out, size_t outsz);
+
+/* A random password: 32 bytes (256 bits) from the CSPRNG, base64url without padding
+ * (43 characters, safe in a URL). out must hold 44 bytes. Returns 0 or -1. */
+int scram_random_password(char out[44]);
+
+#endif
