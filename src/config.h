@@ -40,7 +40,9 @@ typedef enum { CFG_STR, CFG_INT, CFG_SIZE, CFG_BOOL } cfg_type;
     X(tls_cert, CFG_STR, "", 0, 0, "PEM certificate file; TLS is on when this and tls_key are set")       \
     X(tls_key, CFG_STR, "", 0, 0, "PEM private key file")                                                 \
     X(require_ssl, CFG_BOOL, "off", 0, 1, "refuse PostgreSQL connections without TLS")                    \
-    X(reaper_interval, CFG_INT, "60", 1, 86400, "seconds between sweeps for expired workspaces")
+    X(reaper_interval, CFG_INT, "60", 1, 86400, "seconds between sweeps for expired workspaces")             \
+    X(workspace_idle_close, CFG_INT, "300", 0, 86400, "seconds an unused workspace instance stays open")    \
+    X(clock_offset, CFG_INT, "0", -3153600000LL, 3153600000LL, "seconds added to the clock (testing expiry)")
 
 typedef struct ds_config {
 #define CFG_FIELD_CFG_STR char *

@@ -15,6 +15,8 @@
 #include "http/http.h"
 #include "storage/storage.h"
 #include "util/log.h"
+#include "util/timeutil.h"
+#include "workspace/workspace.h"
 #include "util/secure.h"
 
 #include <openssl/crypto.h>
@@ -100,10 +102,12 @@ static int serve(int argc, char **argv) {
         return rc;
     }
     log_set_level(lvl);
+    ds_set_clock_offset(cfg.clock_offset);
     int rc = EXIT_CONFIG;
     cat *c = NULL;
     stor *s = NULL;
     http_server *h = NULL;
+    ws_registry *reg = NULL;
     char key[256] = "";
 
     if (mkdir_p(cfg.data_dir) != 0 || access(cfg.data_dir, W_OK | X_OK) != 0) {
@@ -133,8 +137,12 @@ static int serve(int argc, char **argv) {
         die("cannot create %s/admin.key: %s", cfg.data_dir, strerror(errno));
         goto out;
     }
+    if (ws_registry_new(&cfg, c, s, &reg, &e) != 0) {
+        die("%s", e.message);
+        goto out;
+    }
     int port = 0;
-    if (http_start(&cfg, c, s, key, &h, &port, &e) != 0) {
+    if (http_start(&cfg, c, s, reg, key, &h, &port, &e) != 0) {
         die("%s", e.message);
         goto out;
     }
@@ -146,6 +154,7 @@ static int serve(int argc, char **argv) {
     rc = 0;
 out:
     http_stop(h);
+    ws_registry_free(reg);
     stor_close(s);
     cat_close(c);
     OPENSSL_cleanse(key, sizeof key);

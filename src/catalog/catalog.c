@@ -7,6 +7,7 @@
 
 #include <duckdb.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #define CAT_SCHEMA_VERSION 1
 
 struct cat {
+    atomic_uint_fast64_t version; /* bumped by every change to buckets and tables */
     duckdb_database db;
     duckdb_connection con;
     pthread_mutex_t mu;
@@ -185,6 +187,10 @@ fail_db:
     return -(int)err->code;
 }
 
+uint64_t cat_version(cat *c) { return atomic_load(&c->version); }
+
+static void bump(cat *c) { atomic_fetch_add(&c->version, 1); }
+
 void cat_close(cat *c) {
     if (!c) return;
     exec_plain(c, "CHECKPOINT");
@@ -303,6 +309,7 @@ int cat_project_delete(cat *c, const char *id, ds_err *err) {
     for (size_t i = 0; !rc && i < sizeof dels / sizeof dels[0]; i++) rc = run(c, NULL, DS_OK, err, dels[i], "s", id);
     if (rc) exec_plain(c, "ROLLBACK");
     else if (exec_plain(c, "COMMIT")) rc = ds_fail(err, DS_E_INTERNAL, "metadata store error");
+    if (!rc) bump(c);
     UNLOCK(c);
     return rc;
 }
@@ -389,6 +396,7 @@ int cat_branch_delete(cat *c, const char *pid, const char *bid, ds_err *err) {
         rc = run(c, NULL, DS_OK, err, dels[i], "ss", pid, bid);
     if (rc) exec_plain(c, "ROLLBACK");
     else if (exec_plain(c, "COMMIT")) rc = ds_fail(err, DS_E_INTERNAL, "metadata store error");
+    if (!rc) bump(c);
     UNLOCK(c);
     return rc;
 }
@@ -425,6 +433,7 @@ int cat_bucket_create(cat *c, const cat_bucket *b, ds_err *err) {
     rc = run(c, NULL, DS_E_BUCKET_EXISTS, err, "INSERT INTO buckets VALUES (?, ?, ?, ?, ?, ?, ?)", "ssssssl",
              b->project_id, b->branch_id, b->id, b->stage, b->name, b->description, b->created_at);
     if (rc == -(int)DS_E_BUCKET_EXISTS) ds_fail(err, DS_E_BUCKET_EXISTS, "bucket \"%s\" already exists", b->id);
+    if (!rc) bump(c);
 out:
     UNLOCK(c);
     return rc;
@@ -477,6 +486,7 @@ int cat_bucket_delete(cat *c, const char *pid, const char *bid, const char *buck
                  pid, bid, bucket_id);
     if (rc) exec_plain(c, "ROLLBACK");
     else if (exec_plain(c, "COMMIT")) rc = ds_fail(err, DS_E_INTERNAL, "metadata store error");
+    if (!rc) bump(c);
     UNLOCK(c);
     return rc;
 }
@@ -621,6 +631,7 @@ int cat_table_put(cat *c, const cat_table *t, int64_t expect_generation, ds_err 
              "INSERT OR REPLACE INTO tables (" TABLE_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
              "ssssssllllll", t->project_id, t->branch_id, t->bucket_id, t->name, t->columns_json, t->primary_key_json,
              t->generation, t->rows, t->size_bytes, t->created_at, t->updated_at, t->copied_at);
+    if (!rc) bump(c);
 out:
     UNLOCK(c);
     return rc;
@@ -632,6 +643,164 @@ int cat_table_delete(cat *c, const char *pid, const char *bid, const char *bucke
     int rc = run(c, NULL, DS_OK, err,
                  "DELETE FROM tables WHERE project_id = ? AND branch_id = ? AND bucket_id = ? AND name = ?", "ssss", pid,
                  bid, bucket_id, name);
+    if (!rc) bump(c);
     UNLOCK(c);
+    return rc;
+}
+
+/* ---- workspaces ---- */
+
+#define WS_COLS                                                                                        \
+    "w.id, w.project_id, w.branch_id, w.name, w.created_at, coalesce(w.expires_at, 0), w.size_limit_bytes," \
+    " w.status, coalesce(c.username, '')"
+#define WS_FROM " FROM workspaces w LEFT JOIN workspace_credentials c ON c.workspace_id = w.id"
+
+static void read_ws(duckdb_result *r, idx_t row, cat_workspace *w) {
+    memset(w, 0, sizeof *w);
+    copy_str(r, 0, row, w->id, sizeof w->id);
+    copy_str(r, 1, row, w->project_id, sizeof w->project_id);
+    copy_str(r, 2, row, w->branch_id, sizeof w->branch_id);
+    copy_str(r, 3, row, w->name, sizeof w->name);
+    w->created_at = duckdb_value_int64(r, 4, row);
+    w->expires_at = duckdb_value_int64(r, 5, row);
+    w->size_limit_bytes = duckdb_value_int64(r, 6, row);
+    copy_str(r, 7, row, w->status, sizeof w->status);
+    copy_str(r, 8, row, w->username, sizeof w->username);
+}
+
+static int read_ws_list(duckdb_result *r, cat_workspace **out, int *count, ds_err *err) {
+    idx_t n = duckdb_row_count(r);
+    *out = calloc(n ? n : 1, sizeof **out);
+    if (!*out) return ds_fail(err, DS_E_INTERNAL, "out of memory");
+    for (idx_t i = 0; i < n; i++) read_ws(r, i, &(*out)[i]);
+    *count = (int)n;
+    return 0;
+}
+
+int cat_workspace_create(cat *c, const cat_workspace *w, const char *verifier, int64_t max_per_project,
+                         ds_err *err) {
+    LOCK(c);
+    duckdb_result r;
+    int rc = run(c, &r, DS_OK, err, "SELECT count(*) FROM workspaces WHERE project_id = ?", "s", w->project_id);
+    if (rc) goto out;
+    int64_t n = duckdb_value_int64(&r, 0, 0);
+    duckdb_destroy_result(&r);
+    if (n >= max_per_project) {
+        rc = ds_fail(err, DS_E_LIMIT_EXCEEDED, "project \"%s\" already has %lld workspaces (the limit)", w->project_id,
+                     (long long)n);
+        char lim[32];
+        snprintf(lim, sizeof lim, "%lld", (long long)max_per_project);
+        ds_err_detail(err, "limit", lim, 1);
+        goto out;
+    }
+    rc = exec_plain(c, "BEGIN TRANSACTION") ? ds_fail(err, DS_E_INTERNAL, "metadata store error") : 0;
+    if (!rc)
+        rc = run(c, NULL, DS_OK, err, "INSERT INTO workspaces VALUES (?, ?, ?, ?, ?, ?, ?, ?)", "ssssllls", w->id,
+                 w->project_id, w->branch_id, w->name, w->created_at, w->expires_at, w->size_limit_bytes, "active");
+    if (!rc)
+        rc = run(c, NULL, DS_OK, err, "INSERT INTO workspace_credentials VALUES (?, ?, ?, ?)", "sssl", w->id,
+                 w->username, verifier, w->created_at);
+    if (rc) exec_plain(c, "ROLLBACK");
+    else if (exec_plain(c, "COMMIT")) rc = ds_fail(err, DS_E_INTERNAL, "metadata store error");
+    if (!rc) bump(c);
+out:
+    UNLOCK(c);
+    return rc;
+}
+
+int cat_workspace_get(cat *c, const char *id, cat_workspace *out, ds_err *err) {
+    LOCK(c);
+    duckdb_result r;
+    int rc = run(c, &r, DS_OK, err, "SELECT " WS_COLS WS_FROM " WHERE w.id = ?", "s", id);
+    UNLOCK(c);
+    if (rc) return rc;
+    if (duckdb_row_count(&r) == 0) rc = ds_fail(err, DS_E_WORKSPACE_NOT_FOUND, "workspace \"%s\" not found", id);
+    else read_ws(&r, 0, out);
+    duckdb_destroy_result(&r);
+    return rc;
+}
+
+int cat_workspace_list(cat *c, const char *pid, const char *bid, int64_t limit, int64_t offset,
+                       cat_workspace **out, int *count, int64_t *total, ds_err *err) {
+    LOCK(c);
+    duckdb_result r;
+    int rc = run(c, &r, DS_OK, err,
+                 "SELECT count(*) FROM workspaces WHERE project_id = ?1 AND (?2 IS NULL OR branch_id = ?2)", "ss", pid,
+                 bid);
+    if (rc) goto out;
+    *total = duckdb_value_int64(&r, 0, 0);
+    duckdb_destroy_result(&r);
+    rc = run(c, &r, DS_OK, err,
+             "SELECT " WS_COLS WS_FROM " WHERE w.project_id = ?1 AND (?2 IS NULL OR w.branch_id = ?2)"
+             " ORDER BY w.created_at, w.id LIMIT ?3 OFFSET ?4",
+             "ssll", pid, bid, limit > 0 ? limit : INT64_MAX, offset);
+    if (rc) goto out;
+    rc = read_ws_list(&r, out, count, err);
+    duckdb_destroy_result(&r);
+out:
+    UNLOCK(c);
+    return rc;
+}
+
+int cat_workspace_delete(cat *c, const char *id, ds_err *err) {
+    LOCK(c);
+    int rc = exec_plain(c, "BEGIN TRANSACTION") ? ds_fail(err, DS_E_INTERNAL, "metadata store error") : 0;
+    if (!rc) rc = run(c, NULL, DS_OK, err, "DELETE FROM workspace_credentials WHERE workspace_id = ?", "s", id);
+    if (!rc) rc = run(c, NULL, DS_OK, err, "DELETE FROM sessions WHERE workspace_id = ?", "s", id);
+    if (!rc) rc = run(c, NULL, DS_OK, err, "DELETE FROM workspaces WHERE id = ?", "s", id);
+    if (rc) exec_plain(c, "ROLLBACK");
+    else if (exec_plain(c, "COMMIT")) rc = ds_fail(err, DS_E_INTERNAL, "metadata store error");
+    if (!rc) bump(c);
+    UNLOCK(c);
+    return rc;
+}
+
+int cat_workspace_set_verifier(cat *c, const char *id, const char *verifier, ds_err *err) {
+    LOCK(c);
+    int rc = run(c, NULL, DS_OK, err, "UPDATE workspace_credentials SET scram_verifier = ? WHERE workspace_id = ?", "ss",
+                 verifier, id);
+    UNLOCK(c);
+    return rc;
+}
+
+int cat_workspace_by_username(cat *c, const char *username, cat_workspace *out, char *verifier, size_t verifier_sz,
+                              ds_err *err) {
+    LOCK(c);
+    duckdb_result r;
+    int rc = run(c, &r, DS_OK, err, "SELECT " WS_COLS ", c.scram_verifier" WS_FROM " WHERE c.username = ?", "s",
+                 username);
+    UNLOCK(c);
+    if (rc) return rc;
+    if (duckdb_row_count(&r) == 0) {
+        rc = ds_fail(err, DS_E_UNAUTHORIZED, "unknown user");
+    } else {
+        read_ws(&r, 0, out);
+        copy_str(&r, 9, 0, verifier, verifier_sz);
+    }
+    duckdb_destroy_result(&r);
+    return rc;
+}
+
+int cat_workspace_expired(cat *c, int64_t now, cat_workspace **out, int *count, ds_err *err) {
+    LOCK(c);
+    duckdb_result r;
+    int rc = run(c, &r, DS_OK, err,
+                 "SELECT " WS_COLS WS_FROM " WHERE w.expires_at IS NOT NULL AND w.expires_at > 0 AND w.expires_at <= ?",
+                 "l", now);
+    UNLOCK(c);
+    if (rc) return rc;
+    rc = read_ws_list(&r, out, count, err);
+    duckdb_destroy_result(&r);
+    return rc;
+}
+
+int cat_workspace_all(cat *c, cat_workspace **out, int *count, ds_err *err) {
+    LOCK(c);
+    duckdb_result r;
+    int rc = run(c, &r, DS_OK, err, "SELECT " WS_COLS WS_FROM, "");
+    UNLOCK(c);
+    if (rc) return rc;
+    rc = read_ws_list(&r, out, count, err);
+    duckdb_destroy_result(&r);
     return rc;
 }

@@ -67,6 +67,8 @@ void cat_tables_free(cat_tables *l);
 
 int cat_open(const char *path, cat **out, ds_err *err);
 void cat_close(cat *c);
+/* A counter that changes whenever buckets or tables change (cheap to poll). */
+uint64_t cat_version(cat *c);
 
 /* Projects. key_hash is the SHA-256 hex of the project's API key. id may be NULL: then
  * the next free decimal id is chosen and written to out->id. */
@@ -109,5 +111,36 @@ int cat_table_list_all(cat *c, cat_tables *out, ds_err *err);
 /* Number of table rows in a bucket of one branch (not inherited ones). */
 int cat_bucket_table_count(cat *c, const char *pid, const char *bid, const char *bucket_id, int64_t *out,
                            ds_err *err);
+
+/* Workspaces. expires_at 0 means never. username is "{id}_" + 8 hex characters. */
+typedef struct {
+    char id[24];
+    char project_id[DS_NAME_MAX + 1];
+    char branch_id[DS_NAME_MAX + 1]; /* "" for main */
+    char name[257];
+    int64_t created_at, expires_at;
+    int64_t size_limit_bytes;
+    char status[16];
+    char username[48];
+} cat_workspace;
+
+/* Creates the workspace and its credentials in one transaction; fails with
+ * DS_E_LIMIT_EXCEEDED when the project already has max_per_project workspaces. */
+int cat_workspace_create(cat *c, const cat_workspace *w, const char *verifier, int64_t max_per_project,
+                         ds_err *err);
+int cat_workspace_get(cat *c, const char *id, cat_workspace *out, ds_err *err);
+/* Workspaces of project pid in branch bid (NULL: every branch), ordered by creation;
+ * *total is the number without limit/offset. limit <= 0: all. */
+int cat_workspace_list(cat *c, const char *pid, const char *bid, int64_t limit, int64_t offset,
+                       cat_workspace **out, int *count, int64_t *total, ds_err *err);
+int cat_workspace_delete(cat *c, const char *id, ds_err *err);
+int cat_workspace_set_verifier(cat *c, const char *id, const char *verifier, ds_err *err);
+/* The workspace and verifier of a login name (DS_E_UNAUTHORIZED when unknown). */
+int cat_workspace_by_username(cat *c, const char *username, cat_workspace *out, char *verifier, size_t verifier_sz,
+                              ds_err *err);
+/* Workspaces whose expires_at is set and not after now. */
+int cat_workspace_expired(cat *c, int64_t now, cat_workspace **out, int *count, ds_err *err);
+/* Every workspace of every project (start-up clean-up). */
+int cat_workspace_all(cat *c, cat_workspace **out, int *count, ds_err *err);
 
 #endif

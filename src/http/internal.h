@@ -13,6 +13,7 @@
 #include "storage/storage.h"
 #include "util/err.h"
 #include "util/str.h"
+#include "workspace/workspace.h"
 
 #define HTTP_MAX_SEGS 12
 
@@ -20,7 +21,10 @@ typedef struct {
     const ds_config *cfg;
     cat *cat;
     stor *stor;
+    ws_registry *reg;
     char admin_key[256];
+    char host[256];                            /* advertised in connection info */
+    int (*active_sessions)(const char *ws_id); /* set by the SQL front end */
 } http_app;
 
 typedef enum { BODY_NONE = 0, BODY_JSON, BODY_FILE } body_kind;
@@ -106,6 +110,16 @@ void h_table_get(http_req *r);
 void h_table_delete(http_req *r);
 void h_table_import(http_req *r);
 void h_table_preview(http_req *r);
+void h_ws_create(http_req *r);
+void h_ws_list(http_req *r);
+void h_ws_get(http_req *r);
+void h_ws_delete(http_req *r);
+void h_ws_clear(http_req *r);
+void h_ws_drop_object(http_req *r);
+void h_ws_load(http_req *r);
+void h_ws_reset(http_req *r);
+/* Drops every workspace of project pid in branch bid (NULL: all branches). */
+int drop_workspaces(http_req *r, const char *pid, const char *bid, ds_err *e);
 
 /* Shared checks: the project of the route exists and, for branch routes, the branch.
  * Return 0, or respond with the error and return -1. */

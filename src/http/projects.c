@@ -104,8 +104,9 @@ void h_project_delete(http_req *r) {
     }
     const char **ids = calloc((size_t)nb + 1, sizeof *ids);
     for (int i = 0; ids && i < nb; i++) ids[i] = bs[i].id;
-    /* Metadata first: a crash after it leaves only files, which start-up removes. */
-    if (!ids || cat_project_delete(r->app->cat, r->pid, &e) != 0) {
+    /* Workspaces first (their sessions end, instances close), then the metadata: a
+     * crash after it leaves only files, which start-up removes. */
+    if (!ids || drop_workspaces(r, r->pid, NULL, &e) != 0 || cat_project_delete(r->app->cat, r->pid, &e) != 0) {
         if (!ids) ds_fail(&e, DS_E_INTERNAL, "out of memory");
         http_error(r, &e);
     } else {

@@ -1,6 +1,9 @@
 /* router.c - the route table: method + path pattern -> handler, with auth flags.
  * Bucket and table routes exist for main and for every dev branch:
  * /projects/{pid}/branches/{bid}/<rest> routes like /projects/{pid}/<rest>. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "http/internal.h"
@@ -27,6 +30,14 @@ static const http_route routes[] = {
     {"DELETE", "/projects/{pid}/tables/{table_id}", h_table_delete, ROUTE_BRANCHABLE},
     {"POST", "/projects/{pid}/tables/{table_id}/import", h_table_import, ROUTE_BRANCHABLE},
     {"GET", "/projects/{pid}/tables/{table_id}/preview", h_table_preview, ROUTE_BRANCHABLE},
+    {"POST", "/projects/{pid}/workspaces", h_ws_create, ROUTE_BRANCHABLE},
+    {"GET", "/projects/{pid}/workspaces", h_ws_list, ROUTE_BRANCHABLE},
+    {"GET", "/projects/{pid}/workspaces/{ws_id}", h_ws_get, ROUTE_BRANCHABLE},
+    {"DELETE", "/projects/{pid}/workspaces/{ws_id}", h_ws_delete, ROUTE_BRANCHABLE},
+    {"POST", "/projects/{pid}/workspaces/{ws_id}/clear", h_ws_clear, ROUTE_BRANCHABLE},
+    {"DELETE", "/projects/{pid}/workspaces/{ws_id}/objects/{name}", h_ws_drop_object, ROUTE_BRANCHABLE},
+    {"POST", "/projects/{pid}/workspaces/{ws_id}/load", h_ws_load, ROUTE_BRANCHABLE},
+    {"POST", "/projects/{pid}/workspaces/{ws_id}/credentials/reset", h_ws_reset, ROUTE_BRANCHABLE},
     /* The same table routes under their bucket: {table} is the table id or its name. */
     {"GET", "/projects/{pid}/buckets/{bucket_id}/tables/{table}", h_table_get, ROUTE_BRANCHABLE},
     {"DELETE", "/projects/{pid}/buckets/{bucket_id}/tables/{table}", h_table_delete, ROUTE_BRANCHABLE},
@@ -94,23 +105,26 @@ int router_match(http_req *r) {
     return path_found ? DS_E_METHOD_NOT_ALLOWED : DS_E_NOT_FOUND;
 }
 
+#define NROUTES (sizeof routes / sizeof routes[0])
+static char *branch_names[NROUTES];
+static pthread_once_t names_once = PTHREAD_ONCE_INIT;
+
+/* "/projects/{pid}/branches/{bid}" + the rest of each branchable pattern. */
+static void make_branch_names(void) {
+    const size_t plen = strlen("/projects/{pid}");
+    for (size_t i = 0; i < NROUTES; i++) {
+        if (!(routes[i].flags & ROUTE_BRANCHABLE)) continue;
+        size_t n = strlen(routes[i].pattern) + 32;
+        branch_names[i] = malloc(n);
+        if (branch_names[i])
+            snprintf(branch_names[i], n, "/projects/{pid}/branches/{bid}%s", routes[i].pattern + plen);
+    }
+}
+
 const char *router_metric_name(const http_req *r) {
     if (!r->route) return "unmatched";
     if (!r->branch_route) return r->route->pattern;
-    /* The branch variant of a pattern: "/projects/{pid}" + "/branches/{bid}" + rest. */
-    static const char *const branch_names[] = {
-        "/projects/{pid}/branches/{bid}/buckets",
-        "/projects/{pid}/branches/{bid}/buckets/{bucket_id}",
-        "/projects/{pid}/branches/{bid}/buckets/{bucket_id}/tables",
-        "/projects/{pid}/branches/{bid}/tables/{table_id}",
-        "/projects/{pid}/branches/{bid}/tables/{table_id}/import",
-        "/projects/{pid}/branches/{bid}/tables/{table_id}/preview",
-        "/projects/{pid}/branches/{bid}/buckets/{bucket_id}/tables/{table}",
-        "/projects/{pid}/branches/{bid}/buckets/{bucket_id}/tables/{table}/import",
-        "/projects/{pid}/branches/{bid}/buckets/{bucket_id}/tables/{table}/preview",
-    };
-    const char *rest = r->route->pattern + strlen("/projects/{pid}");
-    for (size_t i = 0; i < sizeof branch_names / sizeof branch_names[0]; i++)
-        if (strcmp(branch_names[i] + strlen("/projects/{pid}/branches/{bid}"), rest) == 0) return branch_names[i];
-    return r->route->pattern;
+    pthread_once(&names_once, make_branch_names);
+    const char *n = branch_names[r->route - routes];
+    return n ? n : r->route->pattern;
 }

@@ -276,16 +276,44 @@ static void strset_free(strset *set) {
     free(set->items);
 }
 
+/* In a _workspaces directory: link and temp directories go (instances rebuild them),
+ * and so do the files of workspaces the catalog no longer has. */
+static int cleanup_workspaces(const char *dir, const strset *wsids) {
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int removed = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.') continue;
+        char f[PATH_MAX], id[64];
+        if (snprintf(f, sizeof f, "%s/%s", dir, de->d_name) >= (int)sizeof f) continue;
+        snprintf(id, sizeof id, "%.*s", (int)strcspn(de->d_name, "."), de->d_name);
+        const char *ext = de->d_name + strlen(id);
+        if (strcmp(ext, ".tables") == 0 || strcmp(ext, ".tmp") == 0) {
+            rmtree(f);
+        } else if (!strset_has(wsids, id)) {
+            rmtree(f);
+            removed++;
+        }
+    }
+    closedir(d);
+    return removed;
+}
+
 /* Removes every file under a project/branch directory that is not a published
  * generation (keep), and directories of projects and branches that no longer exist. */
 static int cleanup(stor *s, ds_err *err) {
-    strset keep = {0}, dirs = {0};
+    strset keep = {0}, dirs = {0}, wsids = {0};
     int rc = 0;
+    cat_workspace *wss = NULL;
+    int nws = 0;
     cat_tables all = {0};
     cat_project *projects = NULL;
     int np = 0;
     if ((rc = cat_table_list_all(s->cat, &all, err))) goto out;
     if ((rc = cat_project_list(s->cat, &projects, &np, err))) goto out;
+    if ((rc = cat_workspace_all(s->cat, &wss, &nws, err))) goto out;
+    for (int i = 0; i < nws; i++) strset_add(&wsids, wss[i].id);
     char path[PATH_MAX];
     for (int i = 0; i < all.count; i++) {
         cat_table *t = &all.items[i];
@@ -326,7 +354,13 @@ static int cleanup(stor *s, ds_err *err) {
         if (!pd) continue;
         struct dirent *sd;
         while ((sd = readdir(pd))) {
-            if (sd->d_name[0] == '.' || strcmp(sd->d_name, "_workspaces") == 0) continue;
+            if (sd->d_name[0] == '.') continue;
+            if (strcmp(sd->d_name, "_workspaces") == 0) {
+                char wdir[PATH_MAX];
+                if (snprintf(wdir, sizeof wdir, "%s/%s", path, sd->d_name) < (int)sizeof wdir)
+                    removed += cleanup_workspaces(wdir, &wsids);
+                continue;
+            }
             char sdir[PATH_MAX];
             if (snprintf(sdir, sizeof sdir, "%s/%s", path, sd->d_name) >= (int)sizeof sdir) continue;
             DIR *td = opendir(sdir);
@@ -355,6 +389,8 @@ out:
     free(projects);
     strset_free(&keep);
     strset_free(&dirs);
+    strset_free(&wsids);
+    free(wss);
     return rc;
 }
 
@@ -899,4 +935,59 @@ int stor_project_remove_files(stor *s, const char *pid, const char *const *branc
     if (branch_dir(s, pid, "", path, sizeof path)) return ds_fail(err, DS_E_INTERNAL, "bad project");
     rmtree(path);
     return 0;
+}
+
+/* ---- workspace files ---- */
+
+int stor_workspace_paths(stor *s, const char *pid, const char *bid, const char *ws_id, bool create,
+                         stor_ws_paths *out, ds_err *err) {
+    char base[PATH_MAX], dir[PATH_MAX + 16];
+    if (branch_dir(s, pid, bid, base, sizeof base) ||
+        snprintf(dir, sizeof dir, "%s/_workspaces", base) >= (int)sizeof dir)
+        return ds_fail(err, DS_E_INTERNAL, "path too long");
+    if (snprintf(out->db, sizeof out->db, "%s/%s.duckdb", dir, ws_id) >= (int)sizeof out->db)
+        return ds_fail(err, DS_E_INTERNAL, "path too long");
+    snprintf(out->wal, sizeof out->wal, "%s.wal", out->db);
+    snprintf(out->links, sizeof out->links, "%s/%s.tables", dir, ws_id);
+    snprintf(out->tmp, sizeof out->tmp, "%s/%s.tmp", dir, ws_id);
+    if (create && (mkdir_p(out->links) != 0 || mkdir_p(out->tmp) != 0))
+        return ds_fail(err, DS_E_INTERNAL, "cannot create workspace directories: %s", strerror(errno));
+    return 0;
+}
+
+void stor_workspace_remove(stor *s, const stor_ws_paths *p) {
+    (void)s;
+    unlink(p->db);
+    unlink(p->wal);
+    rmtree(p->links);
+    rmtree(p->tmp);
+}
+
+int64_t stor_workspace_size(const stor_ws_paths *p) {
+    struct stat st;
+    int64_t n = 0;
+    if (stat(p->db, &st) == 0) n += st.st_size;
+    if (stat(p->wal, &st) == 0) n += st.st_size;
+    return n;
+}
+
+int stor_link_table(stor *s, const char *pid, const char *bid, const char *bucket_id, const char *name,
+                    const char *links_dir, char *out_path, size_t outsz, cat_table *t, ds_err *err) {
+    char src[PATH_MAX], schema[CAT_ID_MAX];
+    pthread_mutex_lock(&s->mu);
+    int rc = cat_table_get(s->cat, pid, bid, bucket_id, name, t, err);
+    if (rc) goto out;
+    bucket_schema_name(t->bucket_id, schema, sizeof schema);
+    if (table_path(s, t->project_id, t->branch_id, t->bucket_id, t->name, t->generation, src, sizeof src) ||
+        snprintf(out_path, outsz, "%s/%s.%s.%s%s.g%lld.duckdb", links_dir, schema, t->name, *t->branch_id ? "b" : "m",
+                 t->branch_id, (long long)t->generation) >= (int)outsz) {
+        rc = ds_fail(err, DS_E_INTERNAL, "path too long");
+        goto out;
+    }
+    if (link(src, out_path) != 0 && errno != EEXIST)
+        rc = ds_fail(err, DS_E_INTERNAL, "cannot link %s: %s", src, strerror(errno));
+out:
+    pthread_mutex_unlock(&s->mu);
+    if (rc) cat_table_clear(t);
+    return rc;
 }

@@ -75,6 +75,28 @@ int stor_read_begin(stor *s, const char *pid, const char *bid, const char *bucke
                     stor_read *out, cat_table *t, ds_err *err);
 void stor_read_end(stor *s, stor_read *r);
 
+/* Workspace files: DATA_DIR/project_{pid}[_branch_{bid}]/_workspaces/{ws}.duckdb (+ .wal),
+ * {ws}.tables/ (links to the table generations the workspace reads: the only files its
+ * sandbox may open) and {ws}.tmp/ (DuckDB temp space). */
+typedef struct {
+    char db[4096];
+    char wal[4200];
+    char links[4200];
+    char tmp[4200];
+} stor_ws_paths;
+/* Fills the paths; with create, makes the directories. */
+int stor_workspace_paths(stor *s, const char *pid, const char *bid, const char *ws_id, bool create,
+                         stor_ws_paths *out, ds_err *err);
+/* Removes every file of a workspace. */
+void stor_workspace_remove(stor *s, const stor_ws_paths *p);
+/* Bytes the workspace uses on disk: its database file and WAL. */
+int64_t stor_workspace_size(const stor_ws_paths *p);
+/* Makes table (pid, bid view, bucket, name) readable by a workspace: hard-links its
+ * current generation into links_dir (out_path) and fills *t (caller clears). The lookup
+ * and link happen under the storage lock, so the generation cannot vanish in between. */
+int stor_link_table(stor *s, const char *pid, const char *bid, const char *bucket_id, const char *name,
+                    const char *links_dir, char *out_path, size_t outsz, cat_table *t, ds_err *err);
+
 /* Normalises a column type from the allow-list ("int4" -> "INTEGER",
  * "numeric(10, 2)" -> "DECIMAL(10,2)"). Returns 0, or -1 for anything not allowed. */
 int stor_type_normalize(const char *in, char *out, size_t outsz);

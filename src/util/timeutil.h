@@ -6,7 +6,9 @@
 
 #define DS_RFC3339_LEN 21 /* "2026-11-26T10:00:00Z" + NUL */
 
-int64_t ds_now(void);                                       /* seconds since the epoch */
+int64_t ds_now(void); /* seconds since the epoch (plus the configured clock offset) */
+/* Shifts ds_now(): the "clock_offset" setting, for testing expiry without waiting. */
+void ds_set_clock_offset(int64_t seconds);
 double ds_monotonic(void);                                  /* seconds, monotonic clock */
 void ds_rfc3339(int64_t epoch, char out[DS_RFC3339_LEN]); /* UTC, second precision */
 

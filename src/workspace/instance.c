@@ -1,0 +1,454 @@
+/* instance.c - one sandboxed DuckDB instance per workspace: opening and locking it,
+ * making project tables reachable on first use, and preparing user SQL inside it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+#include "util/str.h"
+#include "util/timeutil.h"
+#include "workspace/internal.h"
+
+/* The in-memory catalog that holds one schema per bucket, with a view per reachable
+ * project table. Never stored in the workspace file (duckdb-facts.md: views there
+ * break when the file is opened without the attachments). */
+#define PROJECT_CATALOG "project"
+
+static int admin_exec_locked(ws_instance *inst, const char *sql, ds_err *err) {
+    duckdb_result r;
+    int rc = 0;
+    if (duckdb_query(inst->admin, sql, &r) == DuckDBError) {
+        log_error("workspace %s: %s: %s", inst->w.id, sql, duckdb_result_error(&r));
+        rc = ds_fail(err, DS_E_INTERNAL, "workspace set-up failed");
+    }
+    duckdb_destroy_result(&r);
+    return rc;
+}
+
+int inst_admin_exec(ws_instance *inst, const char *sql, ds_err *err) {
+    pthread_mutex_lock(&inst->mu);
+    int rc = admin_exec_locked(inst, sql, err);
+    pthread_mutex_unlock(&inst->mu);
+    return rc;
+}
+
+/* ---- search path and schemas ---- */
+
+static int rebuild_search_path(ws_instance *inst) {
+    sb b;
+    sb_init(&b);
+    sb_printf(&b, "\"%s\".main", inst->dbname);
+    for (int i = 0; i < inst->nschemas; i++) sb_printf(&b, ",%s.\"%s\"", PROJECT_CATALOG, inst->schemas[i]);
+    char *sp = sb_take(&b);
+    if (!sp) return -1;
+    free(inst->search_path);
+    inst->search_path = sp;
+    inst->sp_version++;
+    return 0;
+}
+
+static bool has_schema(ws_instance *inst, const char *schema) {
+    for (int i = 0; i < inst->nschemas; i++)
+        if (strcmp(inst->schemas[i], schema) == 0) return true;
+    return false;
+}
+
+/* Adds the bucket schemas the branch has now (mu held). */
+static int sync_schemas(ws_instance *inst, ds_err *err) {
+    cat_bucket *bs = NULL;
+    int n = 0, rc = cat_bucket_list(inst->reg->cat, inst->w.project_id, inst->w.branch_id, &bs, &n, err);
+    if (rc) return rc;
+    bool changed = false;
+    for (int i = 0; i < n && !rc; i++) {
+        char schema[CAT_ID_MAX];
+        bucket_schema_name(bs[i].id, schema, sizeof schema);
+        if (has_schema(inst, schema)) continue;
+        char sql[256];
+        snprintf(sql, sizeof sql, "CREATE SCHEMA IF NOT EXISTS %s.\"%s\"", PROJECT_CATALOG, schema);
+        char **grown = realloc(inst->schemas, (size_t)(inst->nschemas + 1) * sizeof *grown);
+        if (!grown || !(grown[inst->nschemas] = strdup(schema))) {
+            if (grown) inst->schemas = grown;
+            rc = ds_fail(err, DS_E_INTERNAL, "out of memory");
+            break;
+        }
+        inst->schemas = grown;
+        inst->nschemas++;
+        rc = admin_exec_locked(inst, sql, err);
+        changed = true;
+    }
+    free(bs);
+    if (!rc && changed && rebuild_search_path(inst) != 0) rc = ds_fail(err, DS_E_INTERNAL, "out of memory");
+    return rc;
+}
+
+/* ---- project tables ---- */
+
+static ws_table_ref *find_ref(ws_instance *inst, const char *bucket_id, const char *name) {
+    for (int i = 0; i < inst->nrefs; i++)
+        if (strcmp(inst->refs[i].bucket_id, bucket_id) == 0 && strcmp(inst->refs[i].name, name) == 0)
+            return &inst->refs[i];
+    return NULL;
+}
+
+/* Attaches the current generation of (bucket_id, name) and points its view at it
+ * (mu held). An older generation stays attached for queries that still read it. */
+static int attach_table(ws_instance *inst, const char *bucket_id, const char *name, ds_err *err) {
+    ws_table_ref *ref = find_ref(inst, bucket_id, name);
+    if (!ref) {
+        int live = 0;
+        for (int i = 0; i < inst->nrefs; i++) live += inst->refs[i].present;
+        if (live >= inst->reg->cfg->max_attached_tables) {
+            int rc = ds_fail(err, DS_E_LIMIT_EXCEEDED, "a workspace can reach at most %lld project tables",
+                             (long long)inst->reg->cfg->max_attached_tables);
+            char lim[32];
+            snprintf(lim, sizeof lim, "%lld", (long long)inst->reg->cfg->max_attached_tables);
+            ds_err_detail(err, "limit", lim, 1);
+            return rc;
+        }
+        if (inst->nrefs == inst->caprefs) {
+            int cap = inst->caprefs ? inst->caprefs * 2 : 16;
+            ws_table_ref *g = realloc(inst->refs, (size_t)cap * sizeof *g);
+            if (!g) return ds_fail(err, DS_E_INTERNAL, "out of memory");
+            inst->refs = g;
+            inst->caprefs = cap;
+        }
+        ref = &inst->refs[inst->nrefs++];
+        memset(ref, 0, sizeof *ref);
+        snprintf(ref->bucket_id, sizeof ref->bucket_id, "%s", bucket_id);
+        snprintf(ref->name, sizeof ref->name, "%s", name);
+        bucket_schema_name(bucket_id, ref->schema, sizeof ref->schema);
+    }
+    char path[8400];
+    cat_table t;
+    int rc = stor_link_table(inst->reg->stor, inst->w.project_id, inst->w.branch_id, bucket_id, name, inst->paths.links,
+                             path, sizeof path, &t, err);
+    if (rc) return rc;
+    if (!has_schema(inst, ref->schema) && (rc = sync_schemas(inst, err))) goto out;
+    if (!(ref->present && ref->generation == t.generation && strcmp(ref->src_branch, t.branch_id) == 0)) {
+        char alias[24];
+        snprintf(alias, sizeof alias, "t%lu", ++inst->alias_seq);
+        sb q;
+        sb_init(&q);
+        sb_append(&q, "ATTACH ");
+        sb_literal(&q, path);
+        sb_printf(&q, " AS %s (READ_ONLY)", alias);
+        rc = sb_failed(&q) ? ds_fail(err, DS_E_INTERNAL, "out of memory") : admin_exec_locked(inst, q.data, err);
+        sb_free(&q);
+        if (rc) goto out;
+        snprintf(ref->alias, sizeof ref->alias, "%s", alias);
+        ref->generation = t.generation;
+        snprintf(ref->src_branch, sizeof ref->src_branch, "%s", t.branch_id);
+    }
+    /* (Re)create the view even when the attachment is current: the user may have
+     * dropped it. */
+    sb q;
+    sb_init(&q);
+    sb_printf(&q, "CREATE OR REPLACE VIEW %s.", PROJECT_CATALOG);
+    sb_ident(&q, ref->schema);
+    sb_append(&q, ".");
+    sb_ident(&q, name);
+    sb_printf(&q, " AS SELECT * FROM %s.main.", ref->alias);
+    sb_ident(&q, name);
+    rc = sb_failed(&q) ? ds_fail(err, DS_E_INTERNAL, "out of memory") : admin_exec_locked(inst, q.data, err);
+    sb_free(&q);
+    if (rc == 0) ref->present = true;
+out:
+    cat_table_clear(&t);
+    return rc;
+}
+
+/* Follows the catalog: new bucket schemas, new generations of the tables already
+ * reachable, dropped tables (mu held). Cheap when nothing changed. */
+static int sync_locked(ws_instance *inst, ds_err *err) {
+    uint64_t v = cat_version(inst->reg->cat);
+    if (v == inst->synced_version) return 0;
+    int rc = sync_schemas(inst, err);
+    for (int i = 0; rc == 0 && i < inst->nrefs; i++) {
+        ws_table_ref *ref = &inst->refs[i];
+        if (!ref->present) continue;
+        cat_table t;
+        ds_err e2;
+        int grc = cat_table_get(inst->reg->cat, inst->w.project_id, inst->w.branch_id, ref->bucket_id, ref->name, &t, &e2);
+        if (grc == -(int)DS_E_TABLE_NOT_FOUND) {
+            char sql[300];
+            snprintf(sql, sizeof sql, "DROP VIEW IF EXISTS %s.\"%s\".\"%s\"", PROJECT_CATALOG, ref->schema, ref->name);
+            admin_exec_locked(inst, sql, err);
+            ref->present = false;
+            continue;
+        }
+        if (grc) {
+            *err = e2;
+            rc = grc;
+            break;
+        }
+        bool stale = t.generation != ref->generation || strcmp(t.branch_id, ref->src_branch) != 0;
+        cat_table_clear(&t);
+        if (stale) rc = attach_table(inst, ref->bucket_id, ref->name, err);
+    }
+    if (rc == 0) inst->synced_version = v;
+    return rc;
+}
+
+int inst_ensure_table(ws_instance *inst, const char *bucket_id, const char *name, ds_err *err) {
+    pthread_mutex_lock(&inst->mu);
+    int rc = sync_locked(inst, err);
+    if (rc == 0) {
+        ws_table_ref *ref = find_ref(inst, bucket_id, name);
+        if (!ref || !ref->present) rc = attach_table(inst, bucket_id, name, err);
+    }
+    pthread_mutex_unlock(&inst->mu);
+    return rc;
+}
+
+/* After "Table with name X does not exist": makes every project table named X
+ * reachable. Returns how many it made reachable (0: X is no project table). */
+static int attach_by_name(ws_instance *inst, const char *name, ds_err *err) {
+    cat_tables l = {0};
+    int n = 0;
+    if (!name_is_valid_table(name)) return 0;
+    if (cat_table_list(inst->reg->cat, inst->w.project_id, inst->w.branch_id, NULL, &l, err) != 0) return -1;
+    pthread_mutex_lock(&inst->mu);
+    for (int i = 0; i < l.count; i++) {
+        if (strcmp(l.items[i].name, name) != 0) continue;
+        if (attach_table(inst, l.items[i].bucket_id, name, err) != 0) {
+            n = -1;
+            break;
+        }
+        n++;
+    }
+    pthread_mutex_unlock(&inst->mu);
+    cat_tables_free(&l);
+    return n;
+}
+
+/* ---- open / close ---- */
+
+int inst_open(ws_registry *r, const cat_workspace *w, ws_instance **out, ds_err *err) {
+    double t0 = ds_monotonic();
+    ws_instance *inst = calloc(1, sizeof *inst);
+    if (!inst) return ds_fail(err, DS_E_INTERNAL, "out of memory");
+    inst->reg = r;
+    inst->w = *w;
+    pthread_mutex_init(&inst->mu, NULL);
+    int rc = stor_workspace_paths(r->stor, w->project_id, w->branch_id, w->id, true, &inst->paths, err);
+    if (rc) goto fail;
+    duckdb_config cfg;
+    duckdb_create_config(&cfg);
+    char mem[32], tmp[32];
+    snprintf(mem, sizeof mem, "%lldB", (long long)r->cfg->workspace_memory_limit);
+    snprintf(tmp, sizeof tmp, "%lldB", (long long)r->cfg->workspace_temp_limit);
+    duckdb_set_config(cfg, "memory_limit", mem);
+    duckdb_set_config(cfg, "temp_directory", inst->paths.tmp);
+    duckdb_set_config(cfg, "max_temp_directory_size", tmp);
+    duckdb_set_config(cfg, "autoinstall_known_extensions", "false");
+    duckdb_set_config(cfg, "autoload_known_extensions", "false");
+    char *oerr = NULL;
+    if (duckdb_open_ext(inst->paths.db, &inst->db, cfg, &oerr) == DuckDBError) {
+        duckdb_destroy_config(&cfg);
+        log_error("workspace %s: cannot open %s: %s", w->id, inst->paths.db, oerr ? oerr : "?");
+        duckdb_free(oerr);
+        rc = ds_fail(err, DS_E_INTERNAL, "cannot open the workspace database");
+        goto fail;
+    }
+    duckdb_destroy_config(&cfg);
+    if (duckdb_connect(inst->db, &inst->admin) == DuckDBError) {
+        duckdb_close(&inst->db);
+        rc = ds_fail(err, DS_E_INTERNAL, "cannot connect to the workspace database");
+        goto fail;
+    }
+    duckdb_result res;
+    if (duckdb_query(inst->admin, "SELECT current_database()", &res) == DuckDBError) {
+        duckdb_destroy_result(&res);
+        rc = ds_fail(err, DS_E_INTERNAL, "cannot read the workspace database name");
+        goto fail_open;
+    }
+    char *dbname = duckdb_value_varchar(&res, 0, 0);
+    snprintf(inst->dbname, sizeof inst->dbname, "%s", dbname ? dbname : "");
+    duckdb_free(dbname);
+    duckdb_destroy_result(&res);
+
+    /* The sandbox: from here on DuckDB opens no file but the workspace's own links. */
+    sb q;
+    sb_init(&q);
+    sb_printf(&q, "ATTACH ':memory:' AS %s; SET allowed_directories = [", PROJECT_CATALOG);
+    char dir[4300];
+    snprintf(dir, sizeof dir, "%s/", inst->paths.links);
+    sb_literal(&q, dir);
+    sb_append(&q, "]; SET enable_external_access = false; SET lock_configuration = true");
+    rc = sb_failed(&q) ? ds_fail(err, DS_E_INTERNAL, "out of memory") : admin_exec_locked(inst, q.data, err);
+    sb_free(&q);
+    if (rc) goto fail_open;
+    pthread_mutex_lock(&inst->mu);
+    rc = sync_schemas(inst, err);
+    if (rc == 0 && !inst->search_path) rc = rebuild_search_path(inst) ? ds_fail(err, DS_E_INTERNAL, "oom") : 0;
+    inst->synced_version = cat_version(r->cat);
+    pthread_mutex_unlock(&inst->mu);
+    if (rc) goto fail_open;
+    log_info("workspace %s: instance opened in %.1f ms", w->id, (ds_monotonic() - t0) * 1000);
+    *out = inst;
+    return 0;
+fail_open:
+    duckdb_disconnect(&inst->admin);
+    duckdb_close(&inst->db);
+fail:
+    pthread_mutex_destroy(&inst->mu);
+    free(inst);
+    return rc;
+}
+
+void inst_close(ws_instance *inst) {
+    if (!inst) return;
+    duckdb_disconnect(&inst->admin);
+    duckdb_close(&inst->db);
+    for (int i = 0; i < inst->nschemas; i++) free(inst->schemas[i]);
+    free(inst->schemas);
+    free(inst->refs);
+    free(inst->search_path);
+    pthread_mutex_destroy(&inst->mu);
+    free(inst);
+}
+
+/* ---- connections and statements ---- */
+
+int ws_conn_open(ws_instance *inst, ws_conn **out, ds_err *err) {
+    ws_conn *c = calloc(1, sizeof *c);
+    if (!c) return ds_fail(err, DS_E_INTERNAL, "out of memory");
+    c->inst = inst;
+    if (duckdb_connect(inst->db, &c->con) == DuckDBError) {
+        free(c);
+        return ds_fail(err, DS_E_INTERNAL, "cannot connect to the workspace");
+    }
+    *out = c;
+    return 0;
+}
+
+void ws_conn_close(ws_conn *c) {
+    if (!c) return;
+    duckdb_disconnect(&c->con);
+    free(c);
+}
+
+void *ws_conn_duckdb(ws_conn *c) { return c->con; }
+
+/* Brings the instance up to date and gives the connection the current search path. */
+static int conn_sync(ws_conn *c, ds_err *err) {
+    ws_instance *inst = c->inst;
+    pthread_mutex_lock(&inst->mu);
+    int rc = sync_locked(inst, err);
+    char *sp = NULL;
+    uint64_t v = inst->sp_version;
+    if (rc == 0 && c->sp_version != v) sp = strdup(inst->search_path);
+    pthread_mutex_unlock(&inst->mu);
+    if (rc || !sp) return rc;
+    sb q;
+    sb_init(&q);
+    sb_append(&q, "SET search_path = ");
+    sb_literal(&q, sp);
+    free(sp);
+    duckdb_result r;
+    if (sb_failed(&q) || duckdb_query(c->con, q.data, &r) == DuckDBError) {
+        if (!sb_failed(&q)) {
+            log_error("workspace %s: search path: %s", inst->w.id, duckdb_result_error(&r));
+            duckdb_destroy_result(&r);
+        }
+        sb_free(&q);
+        return ds_fail(err, DS_E_INTERNAL, "cannot set the search path");
+    }
+    duckdb_destroy_result(&r);
+    sb_free(&q);
+    c->sp_version = v;
+    return 0;
+}
+
+/* Statement types that stay inside the workspace. Everything else is refused. */
+static const char *refused_type(duckdb_statement_type t) {
+    switch (t) {
+    case DUCKDB_STATEMENT_TYPE_SELECT:
+    case DUCKDB_STATEMENT_TYPE_INSERT:
+    case DUCKDB_STATEMENT_TYPE_UPDATE:
+    case DUCKDB_STATEMENT_TYPE_DELETE:
+    case DUCKDB_STATEMENT_TYPE_EXPLAIN:
+    case DUCKDB_STATEMENT_TYPE_CREATE:
+    case DUCKDB_STATEMENT_TYPE_ALTER:
+    case DUCKDB_STATEMENT_TYPE_DROP:
+    case DUCKDB_STATEMENT_TYPE_TRANSACTION:
+    case DUCKDB_STATEMENT_TYPE_ANALYZE:
+    case DUCKDB_STATEMENT_TYPE_CREATE_FUNC:
+    case DUCKDB_STATEMENT_TYPE_VARIABLE_SET:
+        return NULL;
+    case DUCKDB_STATEMENT_TYPE_COPY: return "COPY to or from a file";
+    case DUCKDB_STATEMENT_TYPE_EXPORT: return "EXPORT/IMPORT DATABASE";
+    case DUCKDB_STATEMENT_TYPE_ATTACH: return "ATTACH";
+    case DUCKDB_STATEMENT_TYPE_DETACH: return "DETACH";
+    case DUCKDB_STATEMENT_TYPE_LOAD: return "LOAD";
+    case DUCKDB_STATEMENT_TYPE_EXTENSION: return "INSTALL";
+    case DUCKDB_STATEMENT_TYPE_PRAGMA: return "PRAGMA";
+    case DUCKDB_STATEMENT_TYPE_CALL: return "CALL";
+    case DUCKDB_STATEMENT_TYPE_SET: return "SET or USE of a database setting";
+    case DUCKDB_STATEMENT_TYPE_PREPARE:
+    case DUCKDB_STATEMENT_TYPE_EXECUTE: return "SQL-level PREPARE/EXECUTE";
+    case DUCKDB_STATEMENT_TYPE_VACUUM: return "VACUUM";
+    default: return "this statement";
+    }
+}
+
+/* "Table with name X does not exist" -> X. */
+static bool missing_table(const char *msg, char *out, size_t outsz) {
+    static const char *marks[] = {"Table with name ", "Table or view with name "};
+    for (size_t k = 0; k < 2; k++) {
+        const char *p = strstr(msg, marks[k]);
+        if (!p) continue;
+        p += strlen(marks[k]);
+        const char *e = strstr(p, " does not exist");
+        if (!e || (size_t)(e - p) >= outsz) return false;
+        snprintf(out, outsz, "%.*s", (int)(e - p), p);
+        return true;
+    }
+    return false;
+}
+
+int ws_prepare(ws_conn *c, const char *sql, void *out, ds_err *err) {
+    duckdb_prepared_statement *st = out;
+    int rc = conn_sync(c, err);
+    if (rc) return rc;
+    /* One statement at a time: callers split scripts first. */
+    duckdb_extracted_statements ex = NULL;
+    idx_t n = duckdb_extract_statements(c->con, sql, &ex);
+    if (n != 1) {
+        rc = n == 0 ? ds_fail(err, DS_E_INVALID_REQUEST, "%s", duckdb_extract_statements_error(ex))
+                    : ds_fail(err, DS_E_INVALID_REQUEST, "expected exactly one SQL statement, got %llu",
+                              (unsigned long long)n);
+        duckdb_destroy_extracted(&ex);
+        return rc;
+    }
+    duckdb_destroy_extracted(&ex);
+    char missing[DS_NAME_MAX + 8], last_missing[DS_NAME_MAX + 8] = "";
+    for (int attempt = 0; attempt < 64; attempt++) {
+        if (duckdb_prepare(c->con, sql, st) != DuckDBError) {
+            const char *why = refused_type(duckdb_prepared_statement_type(*st));
+            if (!why) return 0;
+            duckdb_destroy_prepare(st);
+            return ds_fail(err, DS_E_FORBIDDEN, "%s is not allowed in a workspace", why);
+        }
+        const char *msg = duckdb_prepare_error(*st);
+        /* A project table not reachable yet: attach it and try again. */
+        if (msg && missing_table(msg, missing, sizeof missing) && strcmp(missing, last_missing) != 0) {
+            ds_err e2;
+            int got = attach_by_name(c->inst, missing, &e2);
+            if (got > 0) {
+                snprintf(last_missing, sizeof last_missing, "%s", missing);
+                duckdb_destroy_prepare(st);
+                continue;
+            }
+            if (got < 0) {
+                duckdb_destroy_prepare(st);
+                *err = e2;
+                return -(int)e2.code;
+            }
+        }
+        rc = ds_fail(err, DS_E_INVALID_REQUEST, "%s", msg ? msg : "cannot prepare the statement");
+        duckdb_destroy_prepare(st);
+        return rc;
+    }
+    return ds_fail(err, DS_E_INVALID_REQUEST, "the statement names too many tables");
+}

@@ -1,0 +1,73 @@
+/* internal.h - what the workspace/ files share. */
+#ifndef DS_WORKSPACE_INTERNAL_H
+#define DS_WORKSPACE_INTERNAL_H
+
+#include <duckdb.h>
+#include <pthread.h>
+
+#include "workspace/workspace.h"
+
+/* A project table made reachable in an instance: view project."schema"."name" over the
+ * attached generation file (alias). */
+typedef struct {
+    char bucket_id[CAT_ID_MAX];
+    char name[DS_NAME_MAX + 1];
+    char schema[CAT_ID_MAX];
+    char src_branch[DS_NAME_MAX + 1];
+    int64_t generation;
+    char alias[24];
+    bool present; /* false once the table was dropped */
+} ws_table_ref;
+
+struct ws_instance {
+    ws_registry *reg;
+    cat_workspace w;
+    stor_ws_paths paths;
+    duckdb_database db;
+    duckdb_connection admin; /* attachments and views; under mu */
+    char dbname[64];         /* catalog name of the workspace's own database */
+    pthread_mutex_t mu;
+    ws_table_ref *refs;
+    int nrefs, caprefs;
+    char **schemas;
+    int nschemas;
+    uint64_t synced_version; /* cat_version() when last synchronised */
+    uint64_t sp_version;     /* changes when the bucket schemas change */
+    char *search_path;       /* 'ws.main,project.in_c_sales,...' */
+    unsigned long alias_seq;
+    /* Under the registry's mutex: */
+    int refcount;
+    double idle_since;
+    bool doomed;
+    struct ws_instance *next;
+};
+
+struct ws_conn {
+    ws_instance *inst;
+    duckdb_connection con;
+    uint64_t sp_version; /* the search path this connection has */
+};
+
+struct ws_registry {
+    const ds_config *cfg;
+    cat *cat;
+    stor *stor;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    ws_instance *list;
+    pthread_t reaper;
+    bool reaper_started;
+    bool stopping;
+    ws_gone_fn gone;
+    void *gone_ud;
+};
+
+/* instance.c */
+int inst_open(ws_registry *r, const cat_workspace *w, ws_instance **out, ds_err *err);
+void inst_close(ws_instance *inst);
+/* Makes sure the project table (bucket_id, name) is reachable (attached, view made). */
+int inst_ensure_table(ws_instance *inst, const char *bucket_id, const char *name, ds_err *err);
+/* Runs SQL on the admin connection (under mu). */
+int inst_admin_exec(ws_instance *inst, const char *sql, ds_err *err);
+
+#endif

@@ -1,0 +1,307 @@
+/* objects.c - the user's objects in a workspace: listing, clearing, dropping, and
+ * loading copies of project tables. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+#include "util/str.h"
+#include "workspace/internal.h"
+
+int64_t ws_size_bytes(ws_instance *inst) { return stor_workspace_size(&inst->paths); }
+
+/* Runs sql on a fresh connection of the instance and hands the result to the caller. */
+static int query(ws_instance *inst, duckdb_connection con, const char *sql, duckdb_result *res, ds_err *err) {
+    (void)inst;
+    if (duckdb_query(con, sql, res) == DuckDBError) {
+        int rc = ds_fail(err, DS_E_INVALID_REQUEST, "%s", duckdb_result_error(res));
+        duckdb_destroy_result(res);
+        return rc;
+    }
+    return 0;
+}
+
+/* Tables and views of the workspace's own database, with their schema. */
+static char *objects_sql(ws_instance *inst) {
+    sb q;
+    sb_init(&q);
+    sb_append(&q, "SELECT schema_name, table_name, 'table' AS kind FROM duckdb_tables() WHERE database_name = ");
+    sb_literal(&q, inst->dbname);
+    sb_append(&q, " AND NOT internal UNION ALL SELECT schema_name, view_name, 'view' FROM duckdb_views()"
+                  " WHERE database_name = ");
+    sb_literal(&q, inst->dbname);
+    sb_append(&q, " AND NOT internal ORDER BY 1, 2");
+    return sb_take(&q);
+}
+
+int ws_objects(ws_instance *inst, json_t **out, ds_err *err) {
+    ws_conn *c;
+    int rc = ws_conn_open(inst, &c, err);
+    if (rc) return rc;
+    char *sql = objects_sql(inst);
+    duckdb_result res;
+    if (!sql) {
+        ws_conn_close(c);
+        return ds_fail(err, DS_E_INTERNAL, "out of memory");
+    }
+    rc = query(inst, c->con, sql, &res, err);
+    free(sql);
+    if (rc) {
+        ws_conn_close(c);
+        return rc;
+    }
+    json_t *arr = json_array();
+    for (idx_t i = 0; i < duckdb_row_count(&res); i++) {
+        char *schema = duckdb_value_varchar(&res, 0, i), *name = duckdb_value_varchar(&res, 1, i),
+             *kind = duckdb_value_varchar(&res, 2, i);
+        char full[300];
+        /* Objects in the default schema by name; others as schema.name. */
+        snprintf(full, sizeof full, "%s%s%s", strcmp(schema, "main") ? schema : "", strcmp(schema, "main") ? "." : "",
+                 name);
+        json_t *o = json_pack("{s:s, s:s}", "name", full, "type", kind);
+        if (strcmp(kind, "table") == 0) {
+            sb q;
+            sb_init(&q);
+            sb_printf(&q, "SELECT count(*) FROM \"%s\".", inst->dbname);
+            sb_ident(&q, schema);
+            sb_append(&q, ".");
+            sb_ident(&q, name);
+            duckdb_result cr;
+            if (!sb_failed(&q) && duckdb_query(c->con, q.data, &cr) != DuckDBError)
+                json_object_set_new(o, "rows", json_integer(duckdb_value_int64(&cr, 0, 0)));
+            else
+                json_object_set_new(o, "rows", json_null());
+            if (!sb_failed(&q)) duckdb_destroy_result(&cr);
+            sb_free(&q);
+        } else {
+            json_object_set_new(o, "rows", json_null()); /* a view is not run to be counted */
+        }
+        json_array_append_new(arr, o);
+        duckdb_free(schema);
+        duckdb_free(name);
+        duckdb_free(kind);
+    }
+    duckdb_destroy_result(&res);
+    ws_conn_close(c);
+    *out = arr;
+    return 0;
+}
+
+int ws_clear(ws_instance *inst, ds_err *err) {
+    ws_conn *c;
+    int rc = ws_conn_open(inst, &c, err);
+    if (rc) return rc;
+    /* Other schemas go whole; in main, views first (they depend on tables), then
+     * tables, sequences, macros and types. */
+    sb q;
+    sb_init(&q);
+    const char *db = inst->dbname;
+    sb_printf(&q,
+              "SELECT 'DROP SCHEMA \"%s\".' || '\"' || replace(schema_name, '\"', '\"\"') || '\" CASCADE' FROM duckdb_schemas()"
+              " WHERE database_name = '%s' AND NOT internal AND schema_name <> 'main'"
+              " UNION ALL SELECT 'DROP VIEW IF EXISTS \"%s\".main.\"' || replace(view_name, '\"', '\"\"') || '\"'"
+              " FROM duckdb_views() WHERE database_name = '%s' AND schema_name = 'main' AND NOT internal"
+              " UNION ALL SELECT 'DROP TABLE IF EXISTS \"%s\".main.\"' || replace(table_name, '\"', '\"\"') || '\" CASCADE'"
+              " FROM duckdb_tables() WHERE database_name = '%s' AND schema_name = 'main'"
+              " UNION ALL SELECT 'DROP SEQUENCE IF EXISTS \"%s\".main.\"' || replace(sequence_name, '\"', '\"\"') || '\"'"
+              " FROM duckdb_sequences() WHERE database_name = '%s' AND schema_name = 'main'"
+              " UNION ALL SELECT DISTINCT 'DROP MACRO IF EXISTS \"%s\".main.\"' || replace(function_name, '\"', '\"\"') || '\"'"
+              " FROM duckdb_functions() WHERE database_name = '%s' AND schema_name = 'main' AND NOT internal"
+              " AND function_type = 'macro'"
+              " UNION ALL SELECT DISTINCT 'DROP MACRO TABLE IF EXISTS \"%s\".main.\"' || replace(function_name, '\"', '\"\"') || '\"'"
+              " FROM duckdb_functions() WHERE database_name = '%s' AND schema_name = 'main' AND NOT internal"
+              " AND function_type = 'table_macro'"
+              " UNION ALL SELECT 'DROP TYPE IF EXISTS \"%s\".main.\"' || replace(type_name, '\"', '\"\"') || '\"'"
+              " FROM duckdb_types() WHERE database_name = '%s' AND schema_name = 'main' AND NOT internal",
+              db, db, db, db, db, db, db, db, db, db, db, db, db, db);
+    duckdb_result res;
+    if (sb_failed(&q)) rc = ds_fail(err, DS_E_INTERNAL, "out of memory");
+    else rc = query(inst, c->con, q.data, &res, err);
+    sb_free(&q);
+    if (rc == 0) {
+        for (idx_t i = 0; i < duckdb_row_count(&res) && rc == 0; i++) {
+            char *stmt = duckdb_value_varchar(&res, 0, i);
+            duckdb_result r2;
+            if (duckdb_query(c->con, stmt, &r2) == DuckDBError) {
+                log_error("workspace %s: clear: %s: %s", inst->w.id, stmt, duckdb_result_error(&r2));
+                rc = ds_fail(err, DS_E_INTERNAL, "cannot drop every object");
+            }
+            duckdb_destroy_result(&r2);
+            duckdb_free(stmt);
+        }
+        duckdb_destroy_result(&res);
+    }
+    ws_conn_close(c);
+    if (rc == 0) inst_admin_exec(inst, "CHECKPOINT", err);
+    return rc;
+}
+
+int ws_drop_object(ws_instance *inst, const char *name, ds_err *err) {
+    ws_conn *c;
+    int rc = ws_conn_open(inst, &c, err);
+    if (rc) return rc;
+    sb q;
+    sb_init(&q);
+    sb_append(&q, "SELECT 'table' FROM duckdb_tables() WHERE database_name = ");
+    sb_literal(&q, inst->dbname);
+    sb_append(&q, " AND schema_name = 'main' AND table_name = ");
+    sb_literal(&q, name);
+    sb_append(&q, " UNION ALL SELECT 'view' FROM duckdb_views() WHERE NOT internal AND database_name = ");
+    sb_literal(&q, inst->dbname);
+    sb_append(&q, " AND schema_name = 'main' AND view_name = ");
+    sb_literal(&q, name);
+    duckdb_result res;
+    rc = sb_failed(&q) ? ds_fail(err, DS_E_INTERNAL, "out of memory") : query(inst, c->con, q.data, &res, err);
+    sb_free(&q);
+    if (rc == 0) {
+        if (duckdb_row_count(&res) == 0) {
+            rc = ds_fail(err, DS_E_OBJECT_NOT_FOUND, "the workspace has no table or view \"%s\"", name);
+        } else {
+            char *kind = duckdb_value_varchar(&res, 0, 0);
+            sb d;
+            sb_init(&d);
+            sb_printf(&d, "DROP %s \"%s\".main.", strcmp(kind, "view") == 0 ? "VIEW" : "TABLE", inst->dbname);
+            sb_ident(&d, name);
+            if (strcmp(kind, "table") == 0) sb_append(&d, " CASCADE");
+            duckdb_result r2;
+            if (sb_failed(&d) || duckdb_query(c->con, d.data, &r2) == DuckDBError)
+                rc = ds_fail(err, DS_E_INVALID_REQUEST, "%s", sb_failed(&d) ? "out of memory" : duckdb_result_error(&r2));
+            if (!sb_failed(&d)) duckdb_destroy_result(&r2);
+            sb_free(&d);
+            duckdb_free(kind);
+        }
+        duckdb_destroy_result(&res);
+    }
+    ws_conn_close(c);
+    return rc;
+}
+
+/* ---- load ---- */
+
+static bool column_exists(const cat_table *t, const char *name) {
+    json_error_t je;
+    json_t *cols = json_loads(t->columns_json, 0, &je);
+    bool found = false;
+    size_t i;
+    json_t *c;
+    json_array_foreach(cols, i, c) {
+        if (strcmp(json_string_value(json_object_get(c, "name")), name) == 0) found = true;
+    }
+    json_decref(cols);
+    return found;
+}
+
+typedef struct {
+    char bucket[CAT_ID_MAX];
+    char table[DS_NAME_MAX + 1];
+    char dest[DS_NAME_MAX + 1];
+    char *sql;
+    duckdb_prepared_statement st;
+} load_step;
+
+int ws_load(ws_instance *inst, const ws_load_item *items, int n, json_t **out, ds_err *err) {
+    load_step *steps = calloc((size_t)(n ? n : 1), sizeof *steps);
+    if (!steps) return ds_fail(err, DS_E_INTERNAL, "out of memory");
+    ws_conn *c = NULL;
+    int rc = 0;
+    /* 1. Check every item before touching anything. */
+    for (int i = 0; i < n && rc == 0; i++) {
+        load_step *s = &steps[i];
+        if (!table_id_parse(items[i].source, s->bucket, sizeof s->bucket, s->table)) {
+            rc = ds_fail(err, DS_E_INVALID_REQUEST, "invalid source table id \"%.140s\"", items[i].source);
+            break;
+        }
+        cat_table t;
+        rc = cat_table_get(inst->reg->cat, inst->w.project_id, inst->w.branch_id, s->bucket, s->table, &t, err);
+        if (rc) break;
+        const char *dest = items[i].destination ? items[i].destination : s->table;
+        if (!name_is_valid_column(dest)) {
+            cat_table_clear(&t);
+            rc = ds_fail(err, DS_E_INVALID_REQUEST, "invalid destination \"%.64s\": use [A-Za-z_][A-Za-z0-9_]*", dest);
+            break;
+        }
+        for (int k = 0; k < i; k++)
+            if (strcmp(steps[k].dest, dest) == 0) rc = ds_fail(err, DS_E_INVALID_REQUEST, "destination \"%s\" twice", dest);
+        snprintf(s->dest, sizeof s->dest, "%s", dest);
+        sb q;
+        sb_init(&q);
+        sb_printf(&q, "CREATE OR REPLACE TABLE \"%s\".main.", inst->dbname);
+        sb_ident(&q, dest);
+        sb_append(&q, " AS SELECT ");
+        if (items[i].columns && json_array_size(items[i].columns) > 0) {
+            size_t k;
+            json_t *col;
+            json_array_foreach(items[i].columns, k, col) {
+                if (!json_is_string(col) || !column_exists(&t, json_string_value(col))) {
+                    rc = ds_fail(err, DS_E_INVALID_REQUEST, "table \"%s\" has no column \"%.64s\"", items[i].source,
+                                 json_is_string(col) ? json_string_value(col) : "?");
+                    break;
+                }
+                if (k) sb_append(&q, ", ");
+                sb_ident(&q, json_string_value(col));
+            }
+        } else {
+            sb_append(&q, "*");
+        }
+        char schema[CAT_ID_MAX];
+        bucket_schema_name(s->bucket, schema, sizeof schema);
+        sb_append(&q, " FROM ");
+        sb_ident(&q, schema);
+        sb_append(&q, ".");
+        sb_ident(&q, s->table);
+        /* The filter is user SQL: it runs in the sandbox, inside parentheses, as part of
+         * one statement that must stay a CREATE TABLE ... AS SELECT. */
+        if (items[i].where && *items[i].where) sb_printf(&q, " WHERE (%s\n)", items[i].where);
+        cat_table_clear(&t);
+        s->sql = sb_take(&q);
+        if (!rc && !s->sql) rc = ds_fail(err, DS_E_INTERNAL, "out of memory");
+    }
+    if (rc) goto out;
+    if ((rc = ws_conn_open(inst, &c, err))) goto out;
+    /* 2. Prepare each (this attaches the tables they read), outside any transaction. */
+    for (int i = 0; i < n && rc == 0; i++) {
+        if ((rc = inst_ensure_table(inst, steps[i].bucket, steps[i].table, err))) break;
+        rc = ws_prepare(c, steps[i].sql, &steps[i].st, err);
+        if (rc == 0 && duckdb_prepared_statement_type(steps[i].st) != DUCKDB_STATEMENT_TYPE_CREATE)
+            rc = ds_fail(err, DS_E_INVALID_REQUEST, "\"where\" must be a filter expression");
+        if (rc && err->code == DS_E_FORBIDDEN) err->code = DS_E_INVALID_REQUEST; /* a REST 400, per the contract */
+    }
+    if (rc) goto out;
+    /* 3. Run them in one transaction: all or nothing. */
+    duckdb_result r;
+    duckdb_query(c->con, "BEGIN TRANSACTION", &r);
+    duckdb_destroy_result(&r);
+    for (int i = 0; i < n && rc == 0; i++) {
+        if (duckdb_execute_prepared(steps[i].st, &r) == DuckDBError)
+            rc = ds_fail(err, DS_E_INVALID_REQUEST, "loading \"%s\": %s", items[i].source, duckdb_result_error(&r));
+        duckdb_destroy_result(&r);
+    }
+    if (duckdb_query(c->con, rc ? "ROLLBACK" : "COMMIT", &r) == DuckDBError && rc == 0)
+        rc = ds_fail(err, DS_E_INVALID_REQUEST, "%s", duckdb_result_error(&r));
+    duckdb_destroy_result(&r);
+    if (rc) goto out;
+    inst_admin_exec(inst, "CHECKPOINT", err);
+    json_t *arr = json_array();
+    for (int i = 0; i < n; i++) {
+        char sql[700];
+        snprintf(sql, sizeof sql, "SELECT count(*), (SELECT count(DISTINCT block_id) * 262144 FROM pragma_storage_info('\"%s\".main.\"%s\"'))"
+                 " FROM \"%s\".main.\"%s\"", inst->dbname, steps[i].dest, inst->dbname, steps[i].dest);
+        int64_t rows = 0, bytes = 0;
+        if (duckdb_query(c->con, sql, &r) != DuckDBError) {
+            rows = duckdb_value_int64(&r, 0, 0);
+            bytes = duckdb_value_int64(&r, 1, 0);
+        }
+        duckdb_destroy_result(&r);
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:I, s:I}", "source", items[i].source, "destination",
+                                             steps[i].dest, "rows", (json_int_t)rows, "size_bytes", (json_int_t)bytes));
+    }
+    *out = arr;
+out:
+    for (int i = 0; i < n; i++) {
+        free(steps[i].sql);
+        if (steps[i].st) duckdb_destroy_prepare(&steps[i].st);
+    }
+    free(steps);
+    ws_conn_close(c);
+    return rc;
+}

@@ -1,0 +1,179 @@
+/* registry.c - open instances by workspace id, reference counts, idle close, and the
+ * reaper that deletes expired workspaces. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/log.h"
+#include "util/timeutil.h"
+#include "workspace/internal.h"
+
+static void *reaper_main(void *arg);
+
+int ws_registry_new(const ds_config *cfg, cat *c, stor *s, ws_registry **out, ds_err *err) {
+    ws_registry *r = calloc(1, sizeof *r);
+    if (!r) return ds_fail(err, DS_E_INTERNAL, "out of memory");
+    r->cfg = cfg;
+    r->cat = c;
+    r->stor = s;
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&r->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    if (pthread_create(&r->reaper, NULL, reaper_main, r) != 0) {
+        pthread_cond_destroy(&r->cv);
+        pthread_mutex_destroy(&r->mu);
+        free(r);
+        return ds_fail(err, DS_E_INTERNAL, "cannot start the reaper thread");
+    }
+    r->reaper_started = true;
+    *out = r;
+    return 0;
+}
+
+void ws_registry_on_gone(ws_registry *r, ws_gone_fn fn, void *ud) {
+    pthread_mutex_lock(&r->mu);
+    r->gone = fn;
+    r->gone_ud = ud;
+    pthread_mutex_unlock(&r->mu);
+}
+
+void ws_registry_free(ws_registry *r) {
+    if (!r) return;
+    pthread_mutex_lock(&r->mu);
+    r->stopping = true;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    if (r->reaper_started) pthread_join(r->reaper, NULL);
+    while (r->list) {
+        ws_instance *i = r->list;
+        r->list = i->next;
+        inst_close(i);
+    }
+    pthread_cond_destroy(&r->cv);
+    pthread_mutex_destroy(&r->mu);
+    free(r);
+}
+
+int ws_acquire(ws_registry *r, const cat_workspace *w, ws_instance **out, ds_err *err) {
+    pthread_mutex_lock(&r->mu);
+    ws_instance *i = r->list;
+    while (i && strcmp(i->w.id, w->id) != 0) i = i->next;
+    int rc = 0;
+    if (i && i->doomed) {
+        rc = ds_fail(err, DS_E_WORKSPACE_NOT_FOUND, "workspace \"%s\" is being deleted", w->id);
+    } else if (!i) {
+        /* Opening is cheap (tables attach lazily), so it happens under the lock: two
+         * callers can never open the same file twice. */
+        rc = inst_open(r, w, &i, err);
+        if (rc == 0) {
+            i->next = r->list;
+            r->list = i;
+        }
+    }
+    if (rc == 0) {
+        i->refcount++;
+        *out = i;
+    }
+    pthread_mutex_unlock(&r->mu);
+    return rc;
+}
+
+void ws_release(ws_registry *r, ws_instance *inst) {
+    if (!inst) return;
+    pthread_mutex_lock(&r->mu);
+    if (--inst->refcount == 0) {
+        inst->idle_since = ds_monotonic();
+        pthread_cond_broadcast(&r->cv);
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* Unlinks inst from the list (registry mutex held). */
+static void unlink_instance(ws_registry *r, ws_instance *inst) {
+    for (ws_instance **pp = &r->list; *pp; pp = &(*pp)->next)
+        if (*pp == inst) {
+            *pp = inst->next;
+            return;
+        }
+}
+
+void ws_destroy(ws_registry *r, const cat_workspace *w) {
+    pthread_mutex_lock(&r->mu);
+    ws_gone_fn gone = r->gone;
+    void *ud = r->gone_ud;
+    pthread_mutex_unlock(&r->mu);
+    if (gone) gone(ud, w->id); /* SQL sessions are told and let go */
+    pthread_mutex_lock(&r->mu);
+    ws_instance *i = r->list;
+    while (i && strcmp(i->w.id, w->id) != 0) i = i->next;
+    if (i) {
+        i->doomed = true;
+        while (i->refcount > 0) pthread_cond_wait(&r->cv, &r->mu);
+        unlink_instance(r, i);
+    }
+    pthread_mutex_unlock(&r->mu);
+    if (i) inst_close(i);
+    stor_ws_paths p;
+    ds_err e;
+    if (stor_workspace_paths(r->stor, w->project_id, w->branch_id, w->id, false, &p, &e) == 0)
+        stor_workspace_remove(r->stor, &p);
+}
+
+int ws_reap_expired(ws_registry *r) {
+    cat_workspace *ws = NULL;
+    int n = 0, done = 0;
+    ds_err e;
+    if (cat_workspace_expired(r->cat, ds_now(), &ws, &n, &e) != 0) {
+        log_error("reaper: %s", e.message);
+        return 0;
+    }
+    for (int i = 0; i < n; i++) {
+        log_info("reaper: workspace %s of project %s expired; deleting it", ws[i].id, ws[i].project_id);
+        ws_destroy(r, &ws[i]);
+        if (cat_workspace_delete(r->cat, ws[i].id, &e) == 0) done++;
+        else log_error("reaper: %s", e.message);
+    }
+    free(ws);
+    return done;
+}
+
+/* Closes instances unused for workspace_idle_close seconds (registry mutex held). */
+static void close_idle(ws_registry *r) {
+    double now = ds_monotonic();
+    for (ws_instance **pp = &r->list; *pp;) {
+        ws_instance *i = *pp;
+        if (i->refcount == 0 && !i->doomed && now - i->idle_since >= (double)r->cfg->workspace_idle_close) {
+            *pp = i->next;
+            log_debug("workspace %s: closing its idle instance", i->w.id);
+            inst_close(i);
+            continue;
+        }
+        pp = &i->next;
+    }
+}
+
+static void *reaper_main(void *arg) {
+    ws_registry *r = arg;
+    double next_reap = ds_monotonic() + 1;
+    pthread_mutex_lock(&r->mu);
+    while (!r->stopping) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_sec += 1;
+        pthread_cond_timedwait(&r->cv, &r->mu, &ts);
+        if (r->stopping) break;
+        close_idle(r);
+        if (ds_monotonic() >= next_reap) {
+            next_reap = ds_monotonic() + (double)r->cfg->reaper_interval;
+            pthread_mutex_unlock(&r->mu);
+            ws_reap_expired(r);
+            pthread_mutex_lock(&r->mu);
+        }
+    }
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}

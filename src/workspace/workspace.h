@@ -1,0 +1,78 @@
+/* workspace.h - the workspace registry: one sandboxed DuckDB instance per open
+ * workspace file in the whole process, shared by REST calls and SQL sessions.
+ *
+ * An instance holds the workspace's own database (read-write, its default catalog) and
+ * reaches the project's tables read-only as schema.table through views in an in-memory
+ * catalog. Project tables are attached on first use (a query that names one), never all
+ * up front, so opening a workspace of a 1000-table project stays cheap. After set-up the
+ * instance is sandboxed: no file access except the workspace's own link directory, no
+ * extension loading, configuration locked; ws_prepare refuses the statement types that
+ * could leave the sandbox. */
+#ifndef DS_WORKSPACE_H
+#define DS_WORKSPACE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "catalog/catalog.h"
+#include "config.h"
+#include "storage/storage.h"
+#include "util/err.h"
+
+typedef struct ws_registry ws_registry;
+typedef struct ws_instance ws_instance;
+
+/* Called by the reaper (and by ws_destroy) before a workspace goes away, so the SQL
+ * front end can disconnect its sessions. */
+typedef void (*ws_gone_fn)(void *ud, const char *ws_id);
+
+int ws_registry_new(const ds_config *cfg, cat *c, stor *s, ws_registry **out, ds_err *err);
+/* Stops the reaper and closes every instance. NULL is a no-op. */
+void ws_registry_free(ws_registry *r);
+void ws_registry_on_gone(ws_registry *r, ws_gone_fn fn, void *ud);
+
+/* The open instance of workspace w (opened now if needed, creating the file for a new
+ * workspace). Reference counted: every acquire is paired with a release. */
+int ws_acquire(ws_registry *r, const cat_workspace *w, ws_instance **out, ds_err *err);
+void ws_release(ws_registry *r, ws_instance *inst);
+/* Closes the instance (waiting for current users) and removes every file of the
+ * workspace. The catalog rows are the caller's. */
+void ws_destroy(ws_registry *r, const cat_workspace *w);
+/* Deletes workspaces past their expires_at (what the reaper does every
+ * reaper_interval). Returns how many. */
+int ws_reap_expired(ws_registry *r);
+
+/* A DuckDB connection of an instance, for one REST call or one SQL session. */
+typedef struct ws_conn ws_conn;
+int ws_conn_open(ws_instance *inst, ws_conn **out, ds_err *err);
+void ws_conn_close(ws_conn *c);
+void *ws_conn_duckdb(ws_conn *c); /* duckdb_connection */
+
+/* Prepares one statement of user SQL in the sandbox. Refuses (DS_E_FORBIDDEN,
+ * SQLSTATE 42501) what could leave it: ATTACH, DETACH, USE, COPY, EXPORT/IMPORT,
+ * INSTALL/LOAD, PRAGMA, CALL, SET of settings, SQL-level PREPARE/EXECUTE. Attaches the
+ * project tables the statement names. *out is a duckdb_prepared_statement. SQL errors
+ * come back as DS_E_INVALID_REQUEST with DuckDB's message. */
+int ws_prepare(ws_conn *c, const char *sql, void *out, ds_err *err);
+
+/* Bytes on disk (database file and WAL). */
+int64_t ws_size_bytes(ws_instance *inst);
+/* [{"name","type":"table"|"view","rows"}] of the user's objects. */
+int ws_objects(ws_instance *inst, json_t **out, ds_err *err);
+/* Drops every object the user created; project tables stay reachable. */
+int ws_clear(ws_instance *inst, ds_err *err);
+/* Drops one table or view; DS_E_OBJECT_NOT_FOUND when there is none by that name. */
+int ws_drop_object(ws_instance *inst, const char *name, ds_err *err);
+
+typedef struct {
+    const char *source;      /* "in.c-sales.orders" */
+    const char *destination; /* NULL: the table's name */
+    json_t *columns;         /* NULL or array of column names */
+    const char *where;       /* NULL or a filter, run in the sandbox */
+} ws_load_item;
+/* Copies project tables into the workspace, all or nothing. On success *out is
+ * [{"source","destination","rows","size_bytes"}]. */
+int ws_load(ws_instance *inst, const ws_load_item *items, int n, json_t **out, ds_err *err);
+
+#endif
