@@ -963,6 +963,17 @@ void stor_workspace_remove(stor *s, const stor_ws_paths *p) {
     rmtree(p->tmp);
 }
 
+void stor_workspace_drop_links(const stor_ws_paths *p) {
+    DIR *d = opendir(p->links);
+    if (!d) return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        char f[PATH_MAX];
+        if (de->d_name[0] != '.' && snprintf(f, sizeof f, "%s/%s", p->links, de->d_name) < (int)sizeof f) unlink(f);
+    }
+    closedir(d);
+}
+
 int64_t stor_workspace_size(const stor_ws_paths *p) {
     struct stat st;
     int64_t n = 0;

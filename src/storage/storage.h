@@ -89,6 +89,8 @@ int stor_workspace_paths(stor *s, const char *pid, const char *bid, const char *
                          stor_ws_paths *out, ds_err *err);
 /* Removes every file of a workspace. */
 void stor_workspace_remove(stor *s, const stor_ws_paths *p);
+/* Removes the workspace's links to table generations (when its instance closes). */
+void stor_workspace_drop_links(const stor_ws_paths *p);
 /* Bytes the workspace uses on disk: its database file and WAL. */
 int64_t stor_workspace_size(const stor_ws_paths *p);
 /* Makes table (pid, bid view, bucket, name) readable by a workspace: hard-links its

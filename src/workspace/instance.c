@@ -300,6 +300,8 @@ void inst_close(ws_instance *inst) {
     if (!inst) return;
     duckdb_disconnect(&inst->admin);
     duckdb_close(&inst->db);
+    /* The links kept superseded generations alive for this instance's readers. */
+    stor_workspace_drop_links(&inst->paths);
     for (int i = 0; i < inst->nschemas; i++) free(inst->schemas[i]);
     free(inst->schemas);
     free(inst->refs);
