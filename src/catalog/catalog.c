@@ -611,6 +611,24 @@ int cat_table_list_all(cat *c, cat_tables *out, ds_err *err) {
 int cat_table_put(cat *c, const cat_table *t, int64_t expect_generation, ds_err *err) {
     LOCK(c);
     int rc = 0;
+    {
+        /* The table's project, branch and bucket must still exist (deletes can run
+         * while an import builds its file). */
+        duckdb_result r;
+        rc = run(c, &r, DS_OK, err,
+                 "SELECT (SELECT count(*) FROM projects WHERE id = ?1),"
+                 " (?2 = '' OR EXISTS (SELECT 1 FROM branches WHERE project_id = ?1 AND id = ?2)),"
+                 " EXISTS (SELECT 1 FROM buckets WHERE project_id = ?1 AND id = ?3 AND (branch_id = ?2 OR branch_id = ''))",
+                 "sss", t->project_id, t->branch_id, t->bucket_id);
+        if (rc) goto out;
+        int64_t has_p = duckdb_value_int64(&r, 0, 0);
+        bool has_b = duckdb_value_boolean(&r, 1, 0), has_bucket = duckdb_value_boolean(&r, 2, 0);
+        duckdb_destroy_result(&r);
+        if (!has_p) rc = ds_fail(err, DS_E_PROJECT_NOT_FOUND, "project \"%s\" not found", t->project_id);
+        else if (!has_b) rc = ds_fail(err, DS_E_BRANCH_NOT_FOUND, "branch \"%s\" not found", t->branch_id);
+        else if (!has_bucket) rc = ds_fail(err, DS_E_BUCKET_NOT_FOUND, "bucket \"%s\" not found", t->bucket_id);
+        if (rc) goto out;
+    }
     if (expect_generation >= 0) {
         duckdb_result r;
         rc = run(c, &r, DS_OK, err,

@@ -374,12 +374,36 @@ void h_table_preview(http_req *r) {
         http_error(r, &e);
         return;
     }
-    char sql[512];
-    snprintf(sql, sizeof sql, "SELECT * FROM %s LIMIT %ld", rd.relation, limit);
+    /* Numbers and booleans as they are; every other type cast to text by DuckDB. */
+    sb q;
+    sb_init(&q);
+    sb_append(&q, "SELECT ");
+    json_error_t je;
+    json_t *cols_meta = json_loads(t.columns_json, 0, &je);
+    size_t ci;
+    json_t *cm;
+    json_array_foreach(cols_meta, ci, cm) {
+        const char *cname = json_string_value(json_object_get(cm, "name"));
+        const char *ctype = json_string_value(json_object_get(cm, "type"));
+        static const char *const plain[] = {"BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT",
+                                            "USMALLINT", "UINTEGER", "FLOAT", "DOUBLE", NULL};
+        bool keep = false;
+        for (int k = 0; ctype && plain[k]; k++)
+            if (strcmp(ctype, plain[k]) == 0) keep = true;
+        if (ci) sb_append(&q, ", ");
+        sb_ident(&q, cname ? cname : "");
+        if (!keep) {
+            sb_append(&q, "::VARCHAR AS ");
+            sb_ident(&q, cname ? cname : "");
+        }
+    }
+    if (json_array_size(cols_meta) == 0) sb_append(&q, "*");
+    json_decref(cols_meta);
+    sb_printf(&q, " FROM %s LIMIT %ld", rd.relation, limit);
     duckdb_result res;
     duckdb_connection con = rd.con;
-    if (duckdb_query(con, sql, &res) == DuckDBError) {
-        http_fail(r, DS_E_INTERNAL, "cannot read the table: %s", duckdb_result_error(&res));
+    if (sb_failed(&q) || duckdb_query(con, q.data, &res) == DuckDBError) {
+        http_fail(r, DS_E_INTERNAL, "cannot read the table: %s", sb_failed(&q) ? "out of memory" : duckdb_result_error(&res));
     } else {
         json_t *cols = json_array(), *rows = json_array();
         idx_t nc = duckdb_column_count(&res), nr = duckdb_row_count(&res);
@@ -391,7 +415,8 @@ void h_table_preview(http_req *r) {
         }
         http_json(r, 200, json_pack("{s:o, s:o, s:I}", "columns", cols, "rows", rows, "total_rows", (json_int_t)t.rows));
     }
-    duckdb_destroy_result(&res);
+    if (!sb_failed(&q)) duckdb_destroy_result(&res);
+    sb_free(&q);
     stor_read_end(r->app->stor, &rd);
     cat_table_clear(&t);
 }

@@ -885,6 +885,16 @@ int stor_import(stor *s, const stor_import_req *req, int64_t *imported_rows, cat
     if (imported_rows) *imported_rows = imported;
     *out = nt;
 out:
+    if (rc && rc != -(int)DS_E_IMPORT_FAILED) {
+        /* The project, branch or bucket may have been deleted while the import ran. */
+        cat_project p;
+        cat_bucket b;
+        ds_err e2;
+        if (cat_project_get(s->cat, req->project_id, &p, &e2) != 0)
+            rc = ds_fail(err, DS_E_PROJECT_NOT_FOUND, "project \"%s\" was deleted", req->project_id);
+        else if (cat_bucket_get(s->cat, req->project_id, req->branch_id, req->bucket_id, &b, &e2) != 0)
+            rc = ds_fail(err, e2.code, "%s", e2.message);
+    }
     json_decref(cols);
     json_decref(pk);
     cat_table_clear(&cur);
@@ -897,12 +907,19 @@ out:
 int stor_table_drop(stor *s, const cat_table *t, ds_err *err) {
     unsigned lock = hash_str(t->project_id, "", t->bucket_id, t->name) % TABLE_LOCKS;
     pthread_mutex_lock(&s->table_locks[lock]);
-    int rc = cat_table_delete(s->cat, t->project_id, t->branch_id, t->bucket_id, t->name, err);
+    /* Re-read under the lock: an import may have published a newer generation since
+     * the caller looked. */
+    cat_table cur;
+    int rc = cat_table_get(s->cat, t->project_id, t->branch_id, t->bucket_id, t->name, &cur, err);
+    if (rc == 0 && strcmp(cur.branch_id, t->branch_id) != 0)
+        rc = ds_fail(err, DS_E_TABLE_NOT_FOUND, "table \"%s.%s\" not found", t->bucket_id, t->name);
+    if (rc == 0) rc = cat_table_delete(s->cat, t->project_id, t->branch_id, t->bucket_id, t->name, err);
     if (rc == 0) {
         char path[PATH_MAX];
-        if (table_path(s, t->project_id, t->branch_id, t->bucket_id, t->name, t->generation, path, sizeof path) == 0)
+        if (table_path(s, cur.project_id, cur.branch_id, cur.bucket_id, cur.name, cur.generation, path, sizeof path) == 0)
             retire(s, path);
     }
+    cat_table_clear(&cur);
     pthread_mutex_unlock(&s->table_locks[lock]);
     return rc;
 }

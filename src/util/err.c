@@ -41,6 +41,8 @@ void ds_err_clear(ds_err *e) {
     e->detail_key[0] = '\0';
     e->detail_value[0] = '\0';
     e->detail_is_number = 0;
+    e->sqlstate[0] = '\0';
+    e->position = 0;
 }
 
 static int valid(ds_code c) { return (int)c >= 0 && c < DS_E__COUNT; }

@@ -53,6 +53,10 @@ typedef struct ds_err {
     char detail_key[32];
     char detail_value[DS_ERR_DETAIL_MAX];
     int detail_is_number;
+    /* For the SQL front end: a SQLSTATE more precise than the code's (e.g. from a
+     * DuckDB error), and the 1-based position in the statement (0: none). */
+    char sqlstate[6];
+    int position;
 } ds_err;
 
 /* Sets *e (when e is not NULL) and returns -code, so callers can `return ds_fail(...)`. */

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/dberr.h"
 #include "util/log.h"
+#include "util/sqlscan.h"
 #include "util/str.h"
 #include "util/timeutil.h"
 #include "workspace/internal.h"
@@ -270,7 +272,8 @@ int inst_open(ws_registry *r, const cat_workspace *w, ws_instance **out, ds_err 
     /* The sandbox: from here on DuckDB opens no file but the workspace's own links. */
     sb q;
     sb_init(&q);
-    sb_printf(&q, "ATTACH ':memory:' AS %s; SET allowed_directories = [", PROJECT_CATALOG);
+    /* errors_as_json: errors carry their type, position and missing entry (dberr.c). */
+    sb_printf(&q, "ATTACH ':memory:' AS %s; SET errors_as_json = true; SET allowed_directories = [", PROJECT_CATALOG);
     char dir[4300];
     snprintf(dir, sizeof dir, "%s/", inst->paths.links);
     sb_literal(&q, dir);
@@ -394,17 +397,27 @@ static const char *refused_type(duckdb_statement_type t) {
     }
 }
 
-/* "Table with name X does not exist" -> X. */
-static bool missing_table(const char *msg, char *out, size_t outsz) {
-    static const char *marks[] = {"Table with name ", "Table or view with name "};
-    for (size_t k = 0; k < 2; k++) {
-        const char *p = strstr(msg, marks[k]);
-        if (!p) continue;
-        p += strlen(marks[k]);
-        const char *e = strstr(p, " does not exist");
-        if (!e || (size_t)(e - p) >= outsz) return false;
-        snprintf(out, outsz, "%.*s", (int)(e - p), p);
-        return true;
+/* CREATE [OR REPLACE] [PERSISTENT|TEMP|TEMPORARY] SECRET: a CREATE to DuckDB, but it
+ * stores credentials for external storage: refused by name. */
+static bool is_create_secret(const char *sql) {
+    static const char *skip[] = {"or", "replace", "persistent", "temp", "temporary", NULL};
+    const char *p = sql;
+    char word[16];
+    int n = 0;
+    for (int w = 0; w < 6; w++) {
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '(') p++;
+        n = 0;
+        while (((*p | 32) >= 'a' && (*p | 32) <= 'z') && n < 15) word[n++] = (char)(*p++ | 32);
+        word[n] = '\0';
+        if (w == 0) {
+            if (strcmp(word, "create") != 0) return false;
+            continue;
+        }
+        if (strcmp(word, "secret") == 0) return true;
+        bool skippable = false;
+        for (int k = 0; skip[k]; k++)
+            if (strcmp(word, skip[k]) == 0) skippable = true;
+        if (!skippable) return false;
     }
     return false;
 }
@@ -424,21 +437,46 @@ int ws_prepare(ws_conn *c, const char *sql, void *out, ds_err *err) {
         return rc;
     }
     duckdb_destroy_extracted(&ex);
-    char missing[DS_NAME_MAX + 8], last_missing[DS_NAME_MAX + 8] = "";
+    if (is_create_secret(sql)) {
+        rc = ds_fail(err, DS_E_FORBIDDEN, "CREATE SECRET is not allowed in a workspace");
+        snprintf(err->sqlstate, sizeof err->sqlstate, "42501");
+        return rc;
+    }
+    /* Functions that read files, run SQL given as text, or read the server's
+     * environment. DuckDB's own sandbox already limits file access to the project
+     * tables this workspace reads; these are refused by name on top of it. */
+    static const char *const refused_calls[] = {
+        "read_csv", "read_csv_auto", "sniff_csv", "read_parquet", "parquet_scan", "parquet_metadata",
+        "parquet_schema", "parquet_file_metadata", "parquet_kv_metadata", "parquet_bloom_probe", "read_json",
+        "read_json_auto", "read_json_objects", "read_json_objects_auto", "read_ndjson", "read_ndjson_auto",
+        "read_ndjson_objects", "read_text", "read_blob", "glob", "query", "query_table", "getenv",
+        "checkpoint", "force_checkpoint", "duckdb_secrets", "which_secret", "load_extension", NULL};
+    const char *bad = sqlscan_calls(sql, strlen(sql), refused_calls);
+    if (bad) {
+        rc = ds_fail(err, DS_E_FORBIDDEN, "%s() is not allowed in a workspace: it reaches outside it", bad);
+        snprintf(err->sqlstate, sizeof err->sqlstate, "42501");
+        return rc;
+    }
+    char last_missing[128] = "";
     for (int attempt = 0; attempt < 64; attempt++) {
         if (duckdb_prepare(c->con, sql, st) != DuckDBError) {
             const char *why = refused_type(duckdb_prepared_statement_type(*st));
             if (!why) return 0;
             duckdb_destroy_prepare(st);
-            return ds_fail(err, DS_E_FORBIDDEN, "%s is not allowed in a workspace", why);
+            rc = ds_fail(err, DS_E_FORBIDDEN, "%s is not allowed in a workspace", why);
+            snprintf(err->sqlstate, sizeof err->sqlstate, "42501");
+            return rc;
         }
         const char *msg = duckdb_prepare_error(*st);
+        db_error d;
+        dberr_parse(msg, &d);
         /* A project table not reachable yet: attach it and try again. */
-        if (msg && missing_table(msg, missing, sizeof missing) && strcmp(missing, last_missing) != 0) {
+        if (strcmp(d.subtype, "MISSING_ENTRY") == 0 && strcmp(d.entry_type, "Table") == 0 &&
+            strcmp(d.name, last_missing) != 0) {
             ds_err e2;
-            int got = attach_by_name(c->inst, missing, &e2);
+            int got = attach_by_name(c->inst, d.name, &e2);
             if (got > 0) {
-                snprintf(last_missing, sizeof last_missing, "%s", missing);
+                snprintf(last_missing, sizeof last_missing, "%s", d.name);
                 duckdb_destroy_prepare(st);
                 continue;
             }
@@ -448,7 +486,21 @@ int ws_prepare(ws_conn *c, const char *sql, void *out, ds_err *err) {
                 return -(int)e2.code;
             }
         }
-        rc = ds_fail(err, DS_E_INVALID_REQUEST, "%s", msg ? msg : "cannot prepare the statement");
+        /* Prepare errors carry no error type in the C API: infer it from the JSON. */
+        duckdb_error_type et = DUCKDB_ERROR_INVALID;
+        static const struct { const char *name; duckdb_error_type t; } types[] = {
+            {"Catalog", DUCKDB_ERROR_CATALOG},         {"Parser", DUCKDB_ERROR_PARSER},
+            {"Binder", DUCKDB_ERROR_BINDER},           {"Conversion", DUCKDB_ERROR_CONVERSION},
+            {"Permission", DUCKDB_ERROR_PERMISSION},   {"Invalid Input", DUCKDB_ERROR_INVALID_INPUT},
+            {"Constraint", DUCKDB_ERROR_CONSTRAINT},   {"Not implemented", DUCKDB_ERROR_NOT_IMPLEMENTED},
+            {"Out of Range", DUCKDB_ERROR_OUT_OF_RANGE}, {"Syntax", DUCKDB_ERROR_SYNTAX},
+            {"TransactionContext", DUCKDB_ERROR_TRANSACTION}, {"Dependency", DUCKDB_ERROR_DEPENDENCY},
+            {"Extension Autoloading", DUCKDB_ERROR_AUTOLOAD}, {"Missing Extension", DUCKDB_ERROR_MISSING_EXTENSION},
+        };
+        for (size_t k = 0; k < sizeof types / sizeof types[0]; k++)
+            if (strcmp(d.type, types[k].name) == 0) et = types[k].t;
+        rc = dberr_fail(err, et == DUCKDB_ERROR_PERMISSION ? DS_E_FORBIDDEN : DS_E_INVALID_REQUEST, et,
+                        msg ? msg : "cannot prepare the statement");
         duckdb_destroy_prepare(st);
         return rc;
     }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/dberr.h"
 #include "util/log.h"
 #include "util/str.h"
 #include "workspace/internal.h"
@@ -14,7 +15,7 @@ int64_t ws_size_bytes(ws_instance *inst) { return stor_workspace_size(&inst->pat
 static int query(ws_instance *inst, duckdb_connection con, const char *sql, duckdb_result *res, ds_err *err) {
     (void)inst;
     if (duckdb_query(con, sql, res) == DuckDBError) {
-        int rc = ds_fail(err, DS_E_INVALID_REQUEST, "%s", duckdb_result_error(res));
+        int rc = dberr_fail(err, DS_E_INVALID_REQUEST, duckdb_result_error_type(res), duckdb_result_error(res));
         duckdb_destroy_result(res);
         return rc;
     }
@@ -273,11 +274,11 @@ int ws_load(ws_instance *inst, const ws_load_item *items, int n, json_t **out, d
     duckdb_destroy_result(&r);
     for (int i = 0; i < n && rc == 0; i++) {
         if (duckdb_execute_prepared(steps[i].st, &r) == DuckDBError)
-            rc = ds_fail(err, DS_E_INVALID_REQUEST, "loading \"%s\": %s", items[i].source, duckdb_result_error(&r));
+            rc = dberr_fail(err, DS_E_INVALID_REQUEST, duckdb_result_error_type(&r), duckdb_result_error(&r));
         duckdb_destroy_result(&r);
     }
     if (duckdb_query(c->con, rc ? "ROLLBACK" : "COMMIT", &r) == DuckDBError && rc == 0)
-        rc = ds_fail(err, DS_E_INVALID_REQUEST, "%s", duckdb_result_error(&r));
+        rc = dberr_fail(err, DS_E_INVALID_REQUEST, duckdb_result_error_type(&r), duckdb_result_error(&r));
     duckdb_destroy_result(&r);
     if (rc) goto out;
     inst_admin_exec(inst, "CHECKPOINT", err);

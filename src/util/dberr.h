@@ -1,0 +1,27 @@
+/* dberr.h - DuckDB error text (instances run with errors_as_json) to a message,
+ * position and PostgreSQL SQLSTATE, so both front ends report DuckDB errors alike. */
+#ifndef DS_DBERR_H
+#define DS_DBERR_H
+
+#include <duckdb.h>
+
+#include "util/err.h"
+
+typedef struct {
+    char type[48];     /* "Catalog", "Parser", ... */
+    char message[900]; /* the human part */
+    char subtype[48];  /* "MISSING_ENTRY", "COLUMN_NOT_FOUND", ... */
+    char entry_type[32];
+    char name[128]; /* the missing entry's name, when given */
+    int position;   /* 1-based character position in the statement, 0 when unknown */
+} db_error;
+
+/* Parses DuckDB's error text: JSON ({"exception_type":...}), possibly after a
+ * "Parser Error: " prefix, or plain "X Error: message". */
+void dberr_parse(const char *text, db_error *out);
+/* The SQLSTATE for a DuckDB error. */
+const char *dberr_sqlstate(duckdb_error_type et, const db_error *e);
+/* Fills *err from a DuckDB error: code (REST), message, SQLSTATE and position. */
+int dberr_fail(ds_err *err, ds_code code, duckdb_error_type et, const char *text);
+
+#endif

@@ -1,0 +1,165 @@
+/* sqlscan.c - statement splitting, keywords and function calls of SQL text. */
+#include "util/sqlscan.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+/* Skips the token that starts at i if it is a quote, dollar quote or comment;
+ * returns the index after it (or i when it is none of these). Unterminated
+ * constructs run to len. */
+static size_t skip_special(const char *s, size_t len, size_t i) {
+    char c = s[i];
+    if (c == '\'' || c == '"') {
+        bool backslash = c == '\'' && i > 0 && (s[i - 1] == 'E' || s[i - 1] == 'e') &&
+                         (i < 2 || !(isalnum((unsigned char)s[i - 2]) || s[i - 2] == '_'));
+        size_t j = i + 1;
+        while (j < len) {
+            if (backslash && s[j] == '\\') {
+                j += 2;
+                continue;
+            }
+            if (s[j] == c) {
+                if (j + 1 < len && s[j + 1] == c) {
+                    j += 2;
+                    continue;
+                }
+                return j + 1;
+            }
+            j++;
+        }
+        return len;
+    }
+    if (c == '-' && i + 1 < len && s[i + 1] == '-') {
+        const char *nl = memchr(s + i, '\n', len - i);
+        return nl ? (size_t)(nl - s) + 1 : len;
+    }
+    if (c == '/' && i + 1 < len && s[i + 1] == '*') {
+        size_t j = i + 2;
+        int depth = 1;
+        while (j < len && depth > 0) {
+            if (j + 1 < len && s[j] == '/' && s[j + 1] == '*') {
+                depth++;
+                j += 2;
+            } else if (j + 1 < len && s[j] == '*' && s[j + 1] == '/') {
+                depth--;
+                j += 2;
+            } else {
+                j++;
+            }
+        }
+        return j;
+    }
+    if (c == '$' && !(i > 0 && (isalnum((unsigned char)s[i - 1]) || s[i - 1] == '_'))) {
+        /* $tag$ ... $tag$ (tag: letters, digits, _; not starting with a digit). */
+        size_t j = i + 1;
+        while (j < len && (isalnum((unsigned char)s[j]) || s[j] == '_')) j++;
+        if (j >= len || s[j] != '$' || (j > i + 1 && isdigit((unsigned char)s[i + 1]))) return i;
+        size_t taglen = j - i + 1;
+        for (size_t k = j + 1; k + taglen <= len; k++)
+            if (s[k] == '$' && memcmp(s + k, s + i, taglen) == 0) return k + taglen;
+        return len;
+    }
+    return i;
+}
+
+int sqlscan_split(const char *sql, size_t len, void (*cb)(void *ud, size_t start, size_t n), void *ud) {
+    size_t start = 0, i = 0;
+    int count = 0;
+    while (i < len) {
+        size_t j = skip_special(sql, len, i);
+        if (j != i) {
+            i = j;
+            continue;
+        }
+        if (sql[i] == ';') {
+            if (!sqlscan_is_empty(sql + start, i - start)) {
+                cb(ud, start, i - start);
+                count++;
+            }
+            start = i + 1;
+        }
+        i++;
+    }
+    if (start < len && !sqlscan_is_empty(sql + start, len - start)) {
+        cb(ud, start, len - start);
+        count++;
+    }
+    return count;
+}
+
+bool sqlscan_is_empty(const char *sql, size_t len) {
+    size_t i = 0;
+    while (i < len) {
+        if (isspace((unsigned char)sql[i])) {
+            i++;
+            continue;
+        }
+        if ((sql[i] == '-' && i + 1 < len && sql[i + 1] == '-') || (sql[i] == '/' && i + 1 < len && sql[i + 1] == '*')) {
+            i = skip_special(sql, len, i);
+            continue;
+        }
+        return false;
+    }
+    return true;
+}
+
+int sqlscan_keywords(const char *sql, size_t len, char words[][32], int n) {
+    size_t i = 0;
+    int got = 0;
+    while (i < len && got < n) {
+        if (isspace((unsigned char)sql[i]) || sql[i] == '(') {
+            i++;
+            continue;
+        }
+        if ((sql[i] == '-' && i + 1 < len && sql[i + 1] == '-') || (sql[i] == '/' && i + 1 < len && sql[i + 1] == '*')) {
+            i = skip_special(sql, len, i);
+            continue;
+        }
+        if (!(isalpha((unsigned char)sql[i]) || sql[i] == '_')) break;
+        size_t k = 0;
+        while (i < len && (isalnum((unsigned char)sql[i]) || sql[i] == '_')) {
+            if (k < 31) words[got][k++] = (char)tolower((unsigned char)sql[i]);
+            i++;
+        }
+        words[got][k] = '\0';
+        got++;
+    }
+    return got;
+}
+
+const char *sqlscan_calls(const char *sql, size_t len, const char *const *names) {
+    size_t i = 0;
+    while (i < len) {
+        size_t j = sql[i] == '"' ? i : skip_special(sql, len, i);
+        if (j != i) {
+            i = j;
+            continue;
+        }
+        if (isalpha((unsigned char)sql[i]) || sql[i] == '_') {
+            size_t start = i;
+            while (i < len && (isalnum((unsigned char)sql[i]) || sql[i] == '_' || sql[i] == '$')) i++;
+            size_t wl = i - start, k = i;
+            while (k < len && isspace((unsigned char)sql[k])) k++;
+            if (k < len && sql[k] == '(') {
+                for (const char *const *nm = names; *nm; nm++)
+                    if (strlen(*nm) == wl && strncasecmp(sql + start, *nm, wl) == 0) return *nm;
+            }
+            continue;
+        }
+        if (sql[i] == '"') {
+            /* A quoted identifier used as a function name: "read_csv"(...) */
+            size_t end = skip_special(sql, len, i);
+            size_t k = end;
+            while (k < len && isspace((unsigned char)sql[k])) k++;
+            if (k < len && sql[k] == '(' && end >= i + 2) {
+                for (const char *const *nm = names; *nm; nm++)
+                    if (strlen(*nm) == end - i - 2 && strncasecmp(sql + i + 1, *nm, end - i - 2) == 0) return *nm;
+            }
+            i = end;
+            continue;
+        }
+        i++;
+    }
+    return NULL;
+}

@@ -1,0 +1,24 @@
+/* sqlscan.h - a small SQL lexer for what the server must know before DuckDB sees a
+ * statement: where statements end, their leading keywords, and which functions they
+ * call. It understands '...' (and E'...'), "...", $tag$...$tag$, -- and nested
+ * block comments; it never allocates and never reads past len. */
+#ifndef DS_SQLSCAN_H
+#define DS_SQLSCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Calls cb for each statement of sql[0..len) (without its ';'), skipping statements
+ * that hold only spaces and comments. Returns the number of statements. */
+int sqlscan_split(const char *sql, size_t len, void (*cb)(void *ud, size_t start, size_t n), void *ud);
+/* True when sql[0..len) holds nothing but spaces and comments. */
+bool sqlscan_is_empty(const char *sql, size_t len);
+/* The first n keywords (identifiers, lower-cased, at most 31 chars each) of a
+ * statement, skipping comments; returns how many were found. Stops at anything that is
+ * not a bare word. */
+int sqlscan_keywords(const char *sql, size_t len, char words[][32], int n);
+/* If the statement calls (identifier followed by '(') one of the NULL-terminated,
+ * lower-case names, returns that name; else NULL. Qualified calls (x.name() count. */
+const char *sqlscan_calls(const char *sql, size_t len, const char *const *names);
+
+#endif

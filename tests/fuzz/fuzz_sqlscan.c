@@ -1,0 +1,27 @@
+/* libFuzzer target: the SQL lexer (util/sqlscan.c) reads every statement users send. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "util/sqlscan.h"
+
+typedef struct {
+    size_t len;
+} ctx;
+
+static void piece(void *ud, size_t start, size_t n) {
+    ctx *c = ud;
+    if (start > c->len || n > c->len - start) abort(); /* a piece outside the input */
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    const char *s = (const char *)data;
+    ctx c = {size};
+    sqlscan_split(s, size, piece, &c);
+    char words[4][32];
+    sqlscan_keywords(s, size, words, 4);
+    static const char *const names[] = {"read_csv", "glob", "read_blob", NULL};
+    sqlscan_calls(s, size, names);
+    sqlscan_is_empty(s, size);
+    return 0;
+}

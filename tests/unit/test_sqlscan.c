@@ -1,0 +1,80 @@
+/* Unit tests for util/sqlscan: splitting, keywords and function calls. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util/sqlscan.h"
+
+typedef struct {
+    const char *sql;
+    char parts[8][128];
+    int n;
+} parts;
+
+static void collect(void *ud, size_t start, size_t n) {
+    parts *p = ud;
+    if (p->n < 8) snprintf(p->parts[p->n++], 128, "%.*s", (int)n, p->sql + start);
+}
+
+static int split(const char *sql, parts *p) {
+    memset(p, 0, sizeof *p);
+    p->sql = sql;
+    return sqlscan_split(sql, strlen(sql), collect, p);
+}
+
+static void test_split_respects_quotes_comments_and_dollar_quotes(void **st) {
+    (void)st;
+    parts p;
+    assert_int_equal(split("SELECT 1; SELECT 2", &p), 2);
+    assert_string_equal(p.parts[1], " SELECT 2");
+    assert_int_equal(split("SELECT 'a;b'; SELECT \"x;y\" FROM t", &p), 2);
+    assert_string_equal(p.parts[0], "SELECT 'a;b'");
+    assert_int_equal(split("SELECT 1 -- ; not here\n; SELECT /* ; /* nested ; */ ; */ 2", &p), 2);
+    assert_int_equal(split("SELECT $$a;b$$, $tag$ ; $tag$; SELECT 3", &p), 2);
+    assert_int_equal(split("SELECT E'it\\'s;' ; SELECT 'it''s;'", &p), 2);
+    assert_int_equal(split(" ; ;  -- only a comment\n ;", &p), 0);
+    assert_int_equal(split("SELECT 'unterminated; SELECT 2", &p), 1);
+}
+
+static void test_keywords_skip_comments_and_lowercase(void **st) {
+    (void)st;
+    char w[4][32];
+    const char *s = "/* hi */ Begin -- x\n ISOLATION level SERIALIZABLE";
+    assert_int_equal(sqlscan_keywords(s, strlen(s), w, 4), 4);
+    assert_string_equal(w[0], "begin");
+    assert_string_equal(w[1], "isolation");
+    assert_string_equal(w[3], "serializable");
+    s = "SET search_path = 'a'";
+    assert_int_equal(sqlscan_keywords(s, strlen(s), w, 4), 2);
+    assert_string_equal(w[1], "search_path");
+    assert_true(sqlscan_is_empty(" -- c\n /* d */ ", 15));
+    assert_false(sqlscan_is_empty(" x ", 3));
+}
+
+static void test_calls_finds_function_calls_outside_strings(void **st) {
+    (void)st;
+    static const char *const names[] = {"read_csv", "glob", "getenv", NULL};
+    const char *s = "SELECT * FROM Read_CSV ('/etc/passwd')";
+    assert_string_equal(sqlscan_calls(s, strlen(s), names), "read_csv");
+    s = "SELECT 'read_csv(x)', \"glob\" FROM t -- getenv('HOME')";
+    assert_null(sqlscan_calls(s, strlen(s), names));
+    s = "SELECT main.getenv('X')";
+    assert_string_equal(sqlscan_calls(s, strlen(s), names), "getenv");
+    s = "SELECT \"glob\"('/*')";
+    assert_string_equal(sqlscan_calls(s, strlen(s), names), "glob");
+    s = "SELECT read_csv_auto2(1), glob_x(2)";
+    assert_null(sqlscan_calls(s, strlen(s), names));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_split_respects_quotes_comments_and_dollar_quotes),
+        cmocka_unit_test(test_keywords_skip_comments_and_lowercase),
+        cmocka_unit_test(test_calls_finds_function_calls_outside_strings),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
