@@ -14,6 +14,7 @@
 #include "config.h"
 #include "http/http.h"
 #include "storage/storage.h"
+#include "pgwire/pgwire.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "workspace/workspace.h"
@@ -108,6 +109,7 @@ static int serve(int argc, char **argv) {
     stor *s = NULL;
     http_server *h = NULL;
     ws_registry *reg = NULL;
+    pgw_server *pg = NULL;
     char key[256] = "";
 
     if (mkdir_p(cfg.data_dir) != 0 || access(cfg.data_dir, W_OK | X_OK) != 0) {
@@ -141,19 +143,25 @@ static int serve(int argc, char **argv) {
         die("%s", e.message);
         goto out;
     }
-    int port = 0;
-    if (http_start(&cfg, c, s, reg, key, &h, &port, &e) != 0) {
+    int pg_port = 0;
+    if (pgw_start(&cfg, c, reg, &pg, &pg_port, &e) != 0) {
         die("%s", e.message);
         goto out;
     }
-    log_info("duckspace %s listening on http://%s:%d (data in %s)", DUCKSPACE_VERSION, cfg.listen_address, port,
-             cfg.data_dir);
+    int port = 0;
+    if (http_start(&cfg, c, s, reg, pg, key, &h, &port, &e) != 0) {
+        die("%s", e.message);
+        goto out;
+    }
+    log_info("duckspace %s listening on http://%s:%d and postgresql://%s:%d (data in %s)", DUCKSPACE_VERSION,
+             cfg.listen_address, port, cfg.listen_address, pg_port, cfg.data_dir);
     int sig = 0;
     sigwait(&stop, &sig);
     log_info("received %s: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
     rc = 0;
 out:
     http_stop(h);
+    pgw_stop(pg);
     ws_registry_free(reg);
     stor_close(s);
     cat_close(c);

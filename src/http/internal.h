@@ -13,6 +13,7 @@
 #include "storage/storage.h"
 #include "util/err.h"
 #include "util/str.h"
+#include "pgwire/pgwire.h"
 #include "workspace/workspace.h"
 
 #define HTTP_MAX_SEGS 12
@@ -24,7 +25,7 @@ typedef struct {
     ws_registry *reg;
     char admin_key[256];
     char host[256];                            /* advertised in connection info */
-    int (*active_sessions)(const char *ws_id); /* set by the SQL front end */
+    pgw_server *pg; /* the SQL front end: sessions */
 } http_app;
 
 typedef enum { BODY_NONE = 0, BODY_JSON, BODY_FILE } body_kind;
@@ -118,6 +119,9 @@ void h_ws_clear(http_req *r);
 void h_ws_drop_object(http_req *r);
 void h_ws_load(http_req *r);
 void h_ws_reset(http_req *r);
+void h_ws_sessions(http_req *r);
+void h_ws_session_delete(http_req *r);
+void h_ws_disconnect_all(http_req *r);
 /* Drops every workspace of project pid in branch bid (NULL: all branches). */
 int drop_workspaces(http_req *r, const char *pid, const char *bid, ds_err *e);
 

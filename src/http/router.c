@@ -38,6 +38,9 @@ static const http_route routes[] = {
     {"DELETE", "/projects/{pid}/workspaces/{ws_id}/objects/{name}", h_ws_drop_object, ROUTE_BRANCHABLE},
     {"POST", "/projects/{pid}/workspaces/{ws_id}/load", h_ws_load, ROUTE_BRANCHABLE},
     {"POST", "/projects/{pid}/workspaces/{ws_id}/credentials/reset", h_ws_reset, ROUTE_BRANCHABLE},
+    {"GET", "/projects/{pid}/workspaces/{ws_id}/sessions", h_ws_sessions, ROUTE_BRANCHABLE},
+    {"DELETE", "/projects/{pid}/workspaces/{ws_id}/sessions/{session_id}", h_ws_session_delete, ROUTE_BRANCHABLE},
+    {"POST", "/projects/{pid}/workspaces/{ws_id}/disconnect-all", h_ws_disconnect_all, ROUTE_BRANCHABLE},
     /* The same table routes under their bucket: {table} is the table id or its name. */
     {"GET", "/projects/{pid}/buckets/{bucket_id}/tables/{table}", h_table_get, ROUTE_BRANCHABLE},
     {"DELETE", "/projects/{pid}/buckets/{bucket_id}/tables/{table}", h_table_delete, ROUTE_BRANCHABLE},

@@ -318,7 +318,7 @@ void h_ws_get(http_req *r) {
     }
     json_t *j = ws_json(r, &w, NULL);
     json_object_set_new(j, "size_bytes", json_integer(size));
-    json_object_set_new(j, "active_sessions", json_integer(r->app->active_sessions ? r->app->active_sessions(w.id) : 0));
+    json_object_set_new(j, "active_sessions", json_integer(pgw_session_count(r->app->pg, w.id)));
     json_object_set_new(j, "workspace_objects", objects);
     json_object_set_new(j, "attached_tables", attached);
     http_json(r, 200, j);
@@ -406,6 +406,27 @@ void h_ws_reset(http_req *r) {
     json_t *j = json_pack("{s:o}", "connection", connection_json(r, &w, password));
     OPENSSL_cleanse(password, sizeof password);
     http_json(r, 200, j);
+}
+
+void h_ws_sessions(http_req *r) {
+    cat_workspace w;
+    if (load_ws(r, &w, false)) return;
+    http_json(r, 200, json_pack("{s:o}", "sessions", pgw_sessions_json(r->app->pg, w.id)));
+}
+
+void h_ws_session_delete(http_req *r) {
+    cat_workspace w;
+    if (load_ws(r, &w, false)) return;
+    ds_err e;
+    if (pgw_kill_session(r->app->pg, w.id, r->segs[5], &e) != 0) http_error(r, &e);
+    else http_no_content(r);
+}
+
+void h_ws_disconnect_all(http_req *r) {
+    cat_workspace w;
+    if (load_ws(r, &w, false)) return;
+    int n = pgw_kill_workspace(r->app->pg, w.id, "terminating connection due to administrator command");
+    http_json(r, 200, json_pack("{s:i}", "disconnected", n));
 }
 
 int drop_workspaces(http_req *r, const char *pid, const char *bid, ds_err *e) {

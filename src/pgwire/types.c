@@ -283,6 +283,110 @@ static int put_decimal(pgt_buf *b, bool neg, pgt_u128 mag, unsigned scale) {
     return 0;
 }
 
+/* True when the decimal d * 10^k equals mid (a positive dyadic rational) exactly:
+ * with d = d_odd * 2^t and mid = q * 2^s (d_odd, q odd), that is t + k == s and
+ * d_odd * 5^k == q. */
+static bool dec_equals(uint64_t d, int k, long double mid) {
+    if (d == 0)
+        return false;
+    int ex;
+    long double fr = frexpl(mid, &ex);
+    uint64_t q = (uint64_t)ldexpl(fr, 64);
+    int sh = ex - 64;
+    while (!(q & 1)) {
+        q >>= 1;
+        sh++;
+    }
+    int t = 0;
+    while (!(d & 1)) {
+        d >>= 1;
+        t++;
+    }
+    if (t + k != sh || k > 27 || k < -27)
+        return false;
+    pgt_u128 p5 = 1;
+    for (int i = 0; i < (k < 0 ? -k : k); i++)
+        p5 *= 5;
+    return k >= 0 ? (pgt_u128)d * p5 == q : (pgt_u128)q * p5 == d;
+}
+
+/* True when the decimal s ("[-]d.ddde+XX", digits d * 10^k) reads back as v and is
+ * not exactly halfway between v and a neighbour: PostgreSQL builds Ryu with
+ * STRICTLY_SHORTEST 0, so it never prints a midpoint that only round-half-even maps
+ * back (float4 3e10 prints "3.0000001e+10"). The midpoints are exact in the wider
+ * type (54 bits in long double, 25 in double); a parse landing on one is then checked
+ * exactly, as a decimal near a midpoint may round onto it. */
+static bool reads_back(const char *s, uint64_t d, int k, double v, bool is_float) {
+    long double x, lo, hi;
+    /* Below 2^49 (2^20 for float) a midpoint is an odd multiple of a power of two
+     * below one whose exact decimal needs more digits than a shortest candidate has
+     * (17, or 9), so a parse that lands on v is enough. */
+    if (is_float) {
+        float f = (float)v;
+        if (strtof(s, NULL) != f)
+            return false;
+        if (fabsf(f) < 0x1p20f)
+            return true;
+        x = strtod(s, NULL);
+        lo = ((double)f + (double)nextafterf(f, -INFINITY)) / 2;
+        hi = ((double)f + (double)nextafterf(f, INFINITY)) / 2;
+    } else {
+        if (strtod(s, NULL) != v)
+            return false;
+        if (fabs(v) < 0x1p49)
+            return true;
+        x = strtold(s, NULL);
+        lo = ((long double)v + (long double)nextafter(v, -INFINITY)) / 2;
+        hi = ((long double)v + (long double)nextafter(v, INFINITY)) / 2;
+    }
+    if (x == lo && dec_equals(d, k, fabsl(lo)))
+        return false;
+    if (x == hi && dec_equals(d, k, fabsl(hi)))
+        return false;
+    return true;
+}
+
+/* Splits "[-]d.ddde(+|-)XX" into its digits and decimal exponent; returns the count. */
+static int sci_digits(const char *s, char dig[24], int *exp) {
+    int nd = 0;
+    if (*s == '-')
+        s++;
+    for (; *s != 'e' && nd < 23; s++)
+        if (*s != '.')
+            dig[nd++] = *s;
+    *exp = atoi(s + 1);
+    return nd;
+}
+
+static int put_sci_layout(pgt_buf *b, bool neg, const char *dig, int nd, int exp, bool is_float);
+
+/* Fast path for the common doubles that are a decimal of at most 15 digits with at
+ * most 6 fraction digits (prices, measurements, integers): finds r with r / 10^k == |v|
+ * exactly in double arithmetic. Such a decimal reads back as v, and as every decimal of
+ * at most DBL_DIG digits maps to a distinct double, it is the shortest one; below 2^49
+ * it is never a midpoint. Returns false when the slow search is needed. */
+static bool short_double(double v, char dig[24], int *nd, int *exp) {
+    static const double p10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6};
+    double a = fabs(v);
+    if (!(a < 0x1p49))
+        return false;
+    for (int k = 0; k < 7; k++) {
+        double sc = a * p10[k];
+        if (sc >= 1e15)
+            return false;
+        double r = nearbyint(sc);
+        if (r != 0 && r / p10[k] == a) {
+            char *end = dig + 24;
+            char *p = u64_rev(end, (uint64_t)r);
+            *nd = (int)(end - p);
+            memmove(dig, p, (size_t)*nd);
+            *exp = *nd - 1 - k;
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Shortest decimal that reads back as the same value, laid out as PostgreSQL 12+ does
  * (Ryu's float8out/float4out): fixed notation for decimal exponents in [-4, 15) for
  * double and [-4, 6) for float, otherwise d.ddde+XX. Every decimal of at most DBL_DIG
@@ -297,29 +401,31 @@ static int put_float(pgt_buf *b, double v, bool is_float) {
         return signbit(v) ? PUT_LIT(b, "-0") : put_char(b, '0');
 
     char tmp[40];
+    char dig[24];
+    int nd, exp;
+    if (!is_float && short_double(v, dig, &nd, &exp))
+        return put_sci_layout(b, signbit(v), dig, nd, exp, false);
     int maxp = is_float ? 8 : 16;
     int prec = is_float ? (fabs(v) < FLT_MIN ? 0 : 5) : (fabs(v) < DBL_MIN ? 0 : 14);
     for (;; prec++) {
         snprintf(tmp, sizeof tmp, "%.*e", prec, v);
+        nd = sci_digits(tmp, dig, &exp);
         if (prec >= maxp)
             break;
-        if (is_float ? strtof(tmp, NULL) == (float)v : strtod(tmp, NULL) == v)
+        uint64_t d = 0;
+        for (int i = 0; i < nd; i++)
+            d = d * 10 + (uint64_t)(dig[i] - '0');
+        if (reads_back(tmp, d, exp - (nd - 1), v, is_float))
             break;
     }
-    /* tmp is [-]d[.ddd]e(+|-)XX */
-    const char *s = tmp;
-    bool neg = *s == '-';
-    if (neg)
-        s++;
-    char dig[24];
-    int nd = 0;
-    for (; *s != 'e'; s++)
-        if (*s != '.')
-            dig[nd++] = *s;
-    int exp = atoi(s + 1);
+    return put_sci_layout(b, tmp[0] == '-', dig, nd, exp, is_float);
+}
+
+/* Lays out significant digits dig[0..nd) with decimal exponent exp as float4out and
+ * float8out do (trailing zeros of dig are dropped). */
+static int put_sci_layout(pgt_buf *b, bool neg, const char *dig, int nd, int exp, bool is_float) {
     while (nd > 1 && dig[nd - 1] == '0')
         nd--;
-
     if (pgt_buf_reserve(b, 48))
         return -1;
     char *o = b->data + b->len;

@@ -11,7 +11,58 @@ static void copy_member(json_t *j, const char *key, char *out, size_t outsz) {
     if (v) snprintf(out, outsz, "%s", v);
 }
 
-void dberr_parse(const char *text, db_error *out) {
+/* "LINE 2: ...select x from" + "\n" + spaces + "^": the 1-based position in sql. */
+static int caret_position(const char *text, const char *sql) {
+    const char *l = strstr(text, "LINE ");
+    if (!sql || !l) return 0;
+    int line = atoi(l + 5);
+    const char *colon = strchr(l, ':');
+    const char *eol = colon ? strchr(colon, '\n') : NULL;
+    if (line < 1 || !colon || !eol || colon > eol) return 0;
+    const char *ex = colon + 2, *caret = strchr(eol + 1, '^');
+    const char *caret_eol = strchr(eol + 1, '\n');
+    if (!caret || (caret_eol && caret > caret_eol) || ex > eol) return 0;
+    long col = (long)(caret - (eol + 1)) - (long)(ex - l); /* offset inside the excerpt */
+    bool dots = strncmp(ex, "...", 3) == 0;
+    if (dots) {
+        ex += 3;
+        col -= 3;
+    }
+    if (col < 0) return 0;
+    /* The excerpt (up to 24 characters of it) is found in line `line` of sql. */
+    size_t exlen = (size_t)(eol - ex);
+    if (exlen > 24) exlen = 24;
+    if (exlen >= 3 && ex[exlen - 1] == '.' && ex[exlen - 2] == '.' && ex[exlen - 3] == '.') exlen -= 3;
+    const char *ls = sql;
+    for (int i = 1; i < line && ls; i++) {
+        ls = strchr(ls, '\n');
+        if (ls) ls++;
+    }
+    if (!ls) return 0;
+    for (const char *p = ls; *p && *p != '\n'; p++)
+        if (exlen == 0 || strncmp(p, ex, exlen) == 0) return (int)(p - sql) + (int)col + 1;
+    return 0;
+}
+
+/* "Table with name X does not exist" -> entry type and name. */
+static void missing_entry(db_error *out) {
+    static const struct { const char *mark, *type; } marks[] = {
+        {"Table with name ", "Table"}, {"Table or view with name ", "Table"}, {"Schema with name ", "Schema"},
+        {"Catalog with name ", "Catalog"}, {"Scalar Function with name ", "Function"}};
+    for (size_t k = 0; k < sizeof marks / sizeof marks[0]; k++) {
+        const char *p = strstr(out->message, marks[k].mark);
+        if (!p) continue;
+        p += strlen(marks[k].mark);
+        const char *e = strstr(p, " does not exist");
+        if (!e || (size_t)(e - p) >= sizeof out->name) return;
+        snprintf(out->name, sizeof out->name, "%.*s", (int)(e - p), p);
+        snprintf(out->entry_type, sizeof out->entry_type, "%s", marks[k].type);
+        snprintf(out->subtype, sizeof out->subtype, "MISSING_ENTRY");
+        return;
+    }
+}
+
+void dberr_parse(const char *text, const char *sql, db_error *out) {
     memset(out, 0, sizeof *out);
     if (!text) {
         snprintf(out->message, sizeof out->message, "unknown error");
@@ -36,8 +87,19 @@ void dberr_parse(const char *text, db_error *out) {
             text = sep + 8;
         }
         snprintf(out->message, sizeof out->message, "%s", text);
+        out->position = caret_position(text, sql);
+        missing_entry(out);
     }
     json_decref(j);
+    /* Writing to a project table (a view over a read-only attachment): say so. */
+    char *nat = strstr(out->message, " is not an table");
+    if (nat) {
+        char name[200];
+        snprintf(name, sizeof name, "%.*s", (int)(nat - out->message), out->message);
+        snprintf(out->message, sizeof out->message,
+                 "cannot modify \"%s\": project tables are read-only in a workspace (copy it into the workspace first)",
+                 name);
+    }
     /* Drop DuckDB's trailing "LINE 1: ..." excerpt; the position says where. */
     char *line = strstr(out->message, "\n\nLINE ");
     if (line) *line = '\0';
@@ -94,8 +156,12 @@ const char *dberr_sqlstate(duckdb_error_type et, const db_error *e) {
 }
 
 int dberr_fail(ds_err *err, ds_code code, duckdb_error_type et, const char *text) {
+    return dberr_fail_sql(err, code, et, text, NULL);
+}
+
+int dberr_fail_sql(ds_err *err, ds_code code, duckdb_error_type et, const char *text, const char *sql) {
     db_error d;
-    dberr_parse(text, &d);
+    dberr_parse(text, sql, &d);
     int rc = ds_fail(err, code, "%s", d.message);
     if (err) {
         snprintf(err->sqlstate, sizeof err->sqlstate, "%s", dberr_sqlstate(et, &d));

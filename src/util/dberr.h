@@ -1,5 +1,7 @@
-/* dberr.h - DuckDB error text (instances run with errors_as_json) to a message,
- * position and PostgreSQL SQLSTATE, so both front ends report DuckDB errors alike. */
+/* dberr.h - DuckDB's error text to a message, position and PostgreSQL SQLSTATE, so
+ * both front ends report DuckDB errors alike. (errors_as_json would give structured
+ * errors, but it is a per-connection setting that the locked sandbox configuration
+ * cannot take: measured with DuckDB 1.4.4. So the text is parsed.) */
 #ifndef DS_DBERR_H
 #define DS_DBERR_H
 
@@ -16,12 +18,15 @@ typedef struct {
     int position;   /* 1-based character position in the statement, 0 when unknown */
 } db_error;
 
-/* Parses DuckDB's error text: JSON ({"exception_type":...}), possibly after a
- * "Parser Error: " prefix, or plain "X Error: message". */
-void dberr_parse(const char *text, db_error *out);
+/* Parses DuckDB's error text: plain "X Error: message\n\nLINE n: excerpt\n   ^" or
+ * JSON ({"exception_type":...}). sql (may be NULL) is the statement, to turn the
+ * excerpt's caret into a position. */
+void dberr_parse(const char *text, const char *sql, db_error *out);
 /* The SQLSTATE for a DuckDB error. */
 const char *dberr_sqlstate(duckdb_error_type et, const db_error *e);
 /* Fills *err from a DuckDB error: code (REST), message, SQLSTATE and position. */
 int dberr_fail(ds_err *err, ds_code code, duckdb_error_type et, const char *text);
+/* The same, with the statement for the position. */
+int dberr_fail_sql(ds_err *err, ds_code code, duckdb_error_type et, const char *text, const char *sql);
 
 #endif

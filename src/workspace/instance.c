@@ -272,8 +272,7 @@ int inst_open(ws_registry *r, const cat_workspace *w, ws_instance **out, ds_err 
     /* The sandbox: from here on DuckDB opens no file but the workspace's own links. */
     sb q;
     sb_init(&q);
-    /* errors_as_json: errors carry their type, position and missing entry (dberr.c). */
-    sb_printf(&q, "ATTACH ':memory:' AS %s; SET errors_as_json = true; SET allowed_directories = [", PROJECT_CATALOG);
+    sb_printf(&q, "ATTACH ':memory:' AS %s; SET allowed_directories = [", PROJECT_CATALOG);
     char dir[4300];
     snprintf(dir, sizeof dir, "%s/", inst->paths.links);
     sb_literal(&q, dir);
@@ -430,7 +429,8 @@ int ws_prepare(ws_conn *c, const char *sql, void *out, ds_err *err) {
     duckdb_extracted_statements ex = NULL;
     idx_t n = duckdb_extract_statements(c->con, sql, &ex);
     if (n != 1) {
-        rc = n == 0 ? ds_fail(err, DS_E_INVALID_REQUEST, "%s", duckdb_extract_statements_error(ex))
+        rc = n == 0 ? dberr_fail_sql(err, DS_E_INVALID_REQUEST, DUCKDB_ERROR_PARSER,
+                                     duckdb_extract_statements_error(ex), sql)
                     : ds_fail(err, DS_E_INVALID_REQUEST, "expected exactly one SQL statement, got %llu",
                               (unsigned long long)n);
         duckdb_destroy_extracted(&ex);
@@ -469,7 +469,8 @@ int ws_prepare(ws_conn *c, const char *sql, void *out, ds_err *err) {
         }
         const char *msg = duckdb_prepare_error(*st);
         db_error d;
-        dberr_parse(msg, &d);
+        dberr_parse(msg, sql, &d);
+        log_debug("workspace %s: prepare failed (%s/%s/%s): %s", c->inst->w.id, d.subtype, d.entry_type, d.name, d.message);
         /* A project table not reachable yet: attach it and try again. */
         if (strcmp(d.subtype, "MISSING_ENTRY") == 0 && strcmp(d.entry_type, "Table") == 0 &&
             strcmp(d.name, last_missing) != 0) {
@@ -499,8 +500,8 @@ int ws_prepare(ws_conn *c, const char *sql, void *out, ds_err *err) {
         };
         for (size_t k = 0; k < sizeof types / sizeof types[0]; k++)
             if (strcmp(d.type, types[k].name) == 0) et = types[k].t;
-        rc = dberr_fail(err, et == DUCKDB_ERROR_PERMISSION ? DS_E_FORBIDDEN : DS_E_INVALID_REQUEST, et,
-                        msg ? msg : "cannot prepare the statement");
+        rc = dberr_fail_sql(err, et == DUCKDB_ERROR_PERMISSION ? DS_E_FORBIDDEN : DS_E_INVALID_REQUEST, et,
+                            msg ? msg : "cannot prepare the statement", sql);
         duckdb_destroy_prepare(st);
         return rc;
     }

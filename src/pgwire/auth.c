@@ -1,0 +1,188 @@
+/* auth.c - SCRAM-SHA-256 (RFC 5802/7677, as PostgreSQL does it) against the stored
+ * verifier. Unknown users, wrong databases and expired workspaces go through the same
+ * exchange with a mock verifier and fail at the same point with the same message, so a
+ * client learns nothing about which it was. */
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pgwire/internal.h"
+#include "util/log.h"
+#include "util/scram.h"
+#include "util/timeutil.h"
+
+#define SASL_MAX 2048
+
+static void hmac(const unsigned char *key, size_t klen, const void *msg, size_t mlen, unsigned char out[32]) {
+    unsigned int n = 0;
+    HMAC(EVP_sha256(), key, (int)klen, msg, mlen, out, &n);
+}
+
+/* A verifier for a user that may not log in: deterministic per user name (so repeated
+ * attempts look alike), never matching any password. */
+static void mock_verifier(pgw_server *srv, const char *user, scram_verifier *v) {
+    memset(v, 0, sizeof *v);
+    unsigned char h[32];
+    hmac(srv->mock_secret, sizeof srv->mock_secret, user, strlen(user), h);
+    memcpy(v->salt, h, SCRAM_SALT_LEN);
+    v->salt_len = SCRAM_SALT_LEN;
+    v->iterations = SCRAM_ITERATIONS;
+    RAND_bytes(v->stored_key, sizeof v->stored_key);
+    RAND_bytes(v->server_key, sizeof v->server_key);
+}
+
+static void send_auth(pgw_session *s, int32_t code, const void *data, size_t n) {
+    pgw_wb_begin(&s->out, 'R');
+    pgw_wb_i32(&s->out, code);
+    if (data) pgw_wb_bytes(&s->out, data, n);
+    pgw_wb_end(&s->out);
+}
+
+/* Reads the next SASL message ('p'); returns its payload in *data. */
+static int read_sasl(pgw_session *s, bool initial, const uint8_t **data, size_t *n) {
+    char type;
+    const uint8_t *body;
+    size_t len;
+    if (pgw_read_msg(s, &type, &body, &len, SASL_MAX, PGW_AUTH_TIMEOUT_MS) != 1) return -1;
+    if (type != 'p') {
+        pgw_error(s, "FATAL", "08P01", "expected a SASL response message", 0);
+        return -1;
+    }
+    pgw_rd r;
+    pgw_rd_init(&r, body, len);
+    if (initial) {
+        const char *mech;
+        int32_t dlen;
+        if (!pgw_rd_cstr(&r, &mech) || !pgw_rd_i32(&r, &dlen) || dlen < 0 || (size_t)dlen != pgw_rd_left(&r)) {
+            pgw_error(s, "FATAL", "08P01", "malformed SASLInitialResponse message", 0);
+            return -1;
+        }
+        if (strcmp(mech, "SCRAM-SHA-256") != 0) {
+            pgw_error(s, "FATAL", "28000", "client selected an invalid SASL authentication mechanism", 0);
+            return -1;
+        }
+    }
+    *n = pgw_rd_left(&r);
+    pgw_rd_bytes(&r, *n, data);
+    return 0;
+}
+
+static void fail_auth(pgw_session *s, const char *user) {
+    pgw_login_failed(s->srv, s->client_addr);
+    char m[200];
+    snprintf(m, sizeof m, "password authentication failed for user \"%.100s\"", user);
+    pgw_error(s, "FATAL", "28P01", m, 0);
+    pgw_flush(s);
+    log_info("pgwire: %s: authentication failed", s->client_addr);
+}
+
+int pgw_authenticate(pgw_session *s, const pgw_startup *st) {
+    snprintf(s->user, sizeof s->user, "%s", st->user);
+    /* Who may log in: a known user, its own workspace's database, not expired. */
+    char vtext[SCRAM_VERIFIER_MAX] = "";
+    ds_err e;
+    bool allowed = cat_workspace_by_username(s->srv->cat, st->user, &s->w, vtext, sizeof vtext, &e) == 0;
+    char want_db[64];
+    if (allowed) {
+        snprintf(want_db, sizeof want_db, "workspace_%s", s->w.id);
+        allowed = strcmp(st->database, want_db) == 0 && !(s->w.expires_at > 0 && s->w.expires_at <= ds_now());
+    }
+    scram_verifier v;
+    if (!allowed || scram_parse_verifier(vtext, &v) != 0) {
+        allowed = false;
+        mock_verifier(s->srv, st->user, &v);
+    }
+    OPENSSL_cleanse(vtext, sizeof vtext);
+
+    static const char mechs[] = "SCRAM-SHA-256\0";
+    send_auth(s, 10, mechs, sizeof mechs);
+    if (pgw_flush(s) != 0) return -1;
+
+    /* client-first-message: gs2-header "n,," (no channel binding), then the bare part. */
+    const uint8_t *data;
+    size_t n;
+    if (read_sasl(s, true, &data, &n) != 0) return -1;
+    char first[SASL_MAX + 1];
+    memcpy(first, data, n);
+    first[n] = '\0';
+    const char *bare;
+    if (strncmp(first, "n,,", 3) == 0 || strncmp(first, "y,,", 3) == 0) {
+        bare = first + 3;
+    } else {
+        pgw_error(s, "FATAL", "08P01", "unsupported SCRAM channel binding (use sslnegotiation without channel binding)",
+                  0);
+        return -1;
+    }
+    char gs2[4];
+    memcpy(gs2, first, 3);
+    gs2[3] = '\0';
+    const char *rn = strstr(bare, "r=");
+    if (strncmp(bare, "n=", 2) != 0 || !rn || rn[2] == '\0' || strchr(rn, ',')) {
+        pgw_error(s, "FATAL", "08P01", "malformed SCRAM message", 0);
+        return -1;
+    }
+    const char *cnonce = rn + 2;
+    unsigned char sn_raw[18];
+    char snonce[32], salt64[100], server_first[400];
+    RAND_bytes(sn_raw, sizeof sn_raw);
+    scram_b64_encode(sn_raw, sizeof sn_raw, snonce, sizeof snonce);
+    scram_b64_encode(v.salt, v.salt_len, salt64, sizeof salt64);
+    int sf = snprintf(server_first, sizeof server_first, "r=%s%s,s=%s,i=%d", cnonce, snonce, salt64, v.iterations);
+    if (sf <= 0 || (size_t)sf >= sizeof server_first) {
+        pgw_error(s, "FATAL", "08P01", "SCRAM nonce too long", 0);
+        return -1;
+    }
+    send_auth(s, 11, server_first, (size_t)sf);
+    if (pgw_flush(s) != 0) return -1;
+
+    /* client-final-message: c=<gs2 b64>,r=<nonce>,p=<proof> */
+    if (read_sasl(s, false, &data, &n) != 0) return -1;
+    char fin[SASL_MAX + 1];
+    memcpy(fin, data, n);
+    fin[n] = '\0';
+    char *pp = strstr(fin, ",p=");
+    char cb_expect[16];
+    scram_b64_encode((const unsigned char *)gs2, 3, cb_expect, sizeof cb_expect);
+    char nonce_expect[300];
+    snprintf(nonce_expect, sizeof nonce_expect, "r=%s%s", cnonce, snonce);
+    if (!pp || strncmp(fin, "c=", 2) != 0) {
+        pgw_error(s, "FATAL", "08P01", "malformed SCRAM message", 0);
+        return -1;
+    }
+    *pp = '\0';
+    const char *proof64 = pp + 3;
+    char *comma = strchr(fin, ',');
+    bool shape_ok = comma && (size_t)(comma - fin - 2) == strlen(cb_expect) &&
+                    strncmp(fin + 2, cb_expect, strlen(cb_expect)) == 0 && strcmp(comma + 1, nonce_expect) == 0;
+    unsigned char proof[48];
+    bool proof_ok = scram_b64_decode(proof64, strlen(proof64), proof, sizeof proof) == 32;
+    if (!shape_ok || !proof_ok) {
+        fail_auth(s, st->user);
+        return -1;
+    }
+    /* AuthMessage = client-first-bare "," server-first "," client-final-without-proof */
+    char authmsg[SASL_MAX * 2 + 512];
+    int am = snprintf(authmsg, sizeof authmsg, "%s,%s,%s", bare, server_first, fin);
+    unsigned char sig[32], client_key[32], stored[32];
+    hmac(v.stored_key, 32, authmsg, (size_t)am, sig);
+    for (int i = 0; i < 32; i++) client_key[i] = proof[i] ^ sig[i];
+    unsigned int sl = 0;
+    EVP_Digest(client_key, 32, stored, &sl, EVP_sha256(), NULL);
+    bool match = CRYPTO_memcmp(stored, v.stored_key, 32) == 0;
+    OPENSSL_cleanse(client_key, sizeof client_key);
+    if (!match || !allowed) {
+        fail_auth(s, st->user);
+        return -1;
+    }
+    unsigned char server_sig[32];
+    char final[80] = "v=";
+    hmac(v.server_key, 32, authmsg, (size_t)am, server_sig);
+    scram_b64_encode(server_sig, 32, final + 2, sizeof final - 2);
+    send_auth(s, 12, final, strlen(final));
+    send_auth(s, 0, NULL, 0);
+    pgw_login_ok(s->srv, s->client_addr);
+    return 0;
+}

@@ -1,0 +1,157 @@
+/* internal.h - what the pgwire/ files share: the session and the server. */
+#ifndef DS_PGW_INTERNAL_H
+#define DS_PGW_INTERNAL_H
+
+#include <duckdb.h>
+#include <openssl/ssl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pgwire/pgwire.h"
+#include "pgwire/proto.h"
+#include "pgwire/types.h"
+
+#define PGW_STARTUP_MAX 10000        /* bytes of a startup packet */
+#define PGW_PREAUTH_MSG_MAX 10000    /* any message before authentication */
+#define PGW_MSG_MAX (256u << 20)     /* any message after it */
+#define PGW_AUTH_TIMEOUT_MS 30000    /* startup + authentication */
+#define PGW_FLUSH_AT (64u << 10)     /* result bytes buffered before a write */
+
+typedef struct pgw_session pgw_session;
+
+/* A client setting (SET/SHOW/RESET), kept per session. */
+typedef struct {
+    char name[64];
+    char value[256];
+    bool report; /* sent as ParameterStatus when it changes */
+} pgw_setting;
+
+#define PGW_MAX_SETTINGS 64
+
+typedef enum { STMT_DUCK = 0, STMT_LOCAL, STMT_EMPTY } pgw_stmt_kind;
+
+typedef struct pgw_stmt {
+    struct pgw_stmt *next;
+    char *name; /* "" for the unnamed statement */
+    char *sql;
+    pgw_stmt_kind kind;
+    duckdb_prepared_statement st;
+    int nparams;
+    uint32_t *param_oids;
+} pgw_stmt;
+
+typedef struct pgw_portal {
+    struct pgw_portal *next;
+    char *name;
+    pgw_stmt *stmt;
+    int16_t *formats; /* result formats as Bind gave them */
+    int nformats;
+    bool started, done;
+    duckdb_result res;
+    bool has_res;
+    int ncols;
+    pgt_col *cols;
+    duckdb_data_chunk chunk; /* the chunk being sent, when suspended mid-chunk */
+    idx_t chunk_row;
+    uint64_t rows;
+} pgw_portal;
+
+struct pgw_session {
+    pgw_server *srv;
+    pgw_session *next; /* server list, under srv->mu */
+    int fd;
+    SSL *ssl;
+    char client_addr[64];
+    char id[24];
+    int32_t pid, secret;
+    pthread_t thread;
+    /* Input buffer. */
+    uint8_t *in;
+    size_t in_len, in_pos, in_cap;
+    pgw_wb out;
+    pgt_buf cell; /* scratch for one formatted value */
+    /* Who. */
+    char user[128];
+    cat_workspace w;
+    ws_instance *inst;
+    ws_conn *wc;
+    duckdb_connection con;
+    /* State. */
+    char tx;             /* 'I', 'T' or 'E' */
+    bool ext_error;      /* extended protocol: discard until Sync */
+    pgw_setting settings[PGW_MAX_SETTINGS];
+    int nsettings;
+    int64_t statement_timeout_ms;
+    pgw_stmt *stmts;
+    pgw_portal *portals;
+    /* Shared with the watchdog, cancel requests and REST (atomics or srv->mu). */
+    atomic_bool running;      /* a statement is executing */
+    atomic_llong deadline_ms; /* monotonic ms; 0 = none */
+    atomic_int cancel_reason; /* 0 none, 1 user, 2 timeout, 3 disconnected, 4 killed */
+    atomic_bool killed;
+    char kill_message[200];
+    int64_t connected_at;
+    atomic_llong last_activity;
+    atomic_llong query_count;
+};
+
+struct pgw_server {
+    const ds_config *cfg;
+    cat *cat;
+    ws_registry *reg;
+    SSL_CTX *tls;
+    int listen_fd;
+    int wake[2]; /* pipe that stops the listener */
+    pthread_t listener, watchdog;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pgw_session *sessions;
+    int nsessions;    /* authenticated, counted against limits */
+    int nthreads;     /* session threads alive */
+    bool stopping;
+    unsigned char mock_secret[32]; /* for mock SCRAM of unknown users */
+    /* Failed logins per client address (slow-down). */
+    struct {
+        char addr[64];
+        int failures;
+        double last;
+    } fails[256];
+};
+
+/* conn.c */
+int pgw_read_exact(pgw_session *s, void *buf, size_t n, int timeout_ms);
+/* Reads one message: type byte, length, body (into s->in). Returns 1 with the message,
+ * 0 on a clean EOF, -1 on an error or a message over max (after sending 08P01),
+ * -2 on idle timeout. */
+int pgw_read_msg(pgw_session *s, char *type, const uint8_t **body, size_t *len, size_t max, int timeout_ms);
+int pgw_flush(pgw_session *s);
+void pgw_error(pgw_session *s, const char *severity, const char *sqlstate, const char *msg, int position);
+void pgw_notice(pgw_session *s, const char *severity, const char *sqlstate, const char *msg);
+/* ErrorResponse from a ds_err (its sqlstate when set, else the code's). */
+void pgw_error_from(pgw_session *s, const ds_err *e, int position_offset);
+void pgw_ready(pgw_session *s);
+
+/* auth.c: runs SCRAM; on success fills s->w and returns 0; on failure has sent 28P01. */
+int pgw_authenticate(pgw_session *s, const pgw_startup *st);
+
+/* settings.c */
+void pgw_settings_init(pgw_session *s, const pgw_startup *st);
+void pgw_settings_report_all(pgw_session *s);
+/* Handles SET/RESET/SHOW text; returns 1 when handled (response written, or an
+ * error sent and -1 returned), 0 when the statement is not one of these. */
+int pgw_settings_statement(pgw_session *s, const char *sql, size_t len, bool describe_only);
+const char *pgw_setting_get(pgw_session *s, const char *name);
+
+/* query.c */
+void pgw_simple_query(pgw_session *s, const char *sql, size_t len);
+int pgw_extended(pgw_session *s, char type, const uint8_t *body, size_t len);
+void pgw_free_statements(pgw_session *s);
+
+/* server.c */
+void pgw_login_failed(pgw_server *srv, const char *addr);
+void pgw_login_ok(pgw_server *srv, const char *addr);
+double pgw_now_ms(void);
+
+#endif

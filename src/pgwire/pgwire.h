@@ -1,0 +1,33 @@
+/* pgwire.h - the PostgreSQL wire protocol server: the front door of pgwire/.
+ *
+ * One listener thread accepts connections; each session runs on its own thread (its
+ * DuckDB work blocks nobody else's I/O). A watchdog thread enforces statement
+ * timeouts and notices clients that disconnect mid-query. */
+#ifndef DS_PGWIRE_H
+#define DS_PGWIRE_H
+
+#include <jansson.h>
+
+#include "catalog/catalog.h"
+#include "config.h"
+#include "util/err.h"
+#include "workspace/workspace.h"
+
+typedef struct pgw_server pgw_server;
+
+/* Starts listening on cfg->listen_address:cfg->pg_port (TLS when tls_cert and tls_key
+ * are set). *bound_port receives the port. */
+int pgw_start(const ds_config *cfg, cat *c, ws_registry *reg, pgw_server **out, int *bound_port, ds_err *err);
+/* Stops accepting, ends every session with an error message, frees everything. */
+void pgw_stop(pgw_server *s);
+
+/* For the REST API. */
+int pgw_session_count(pgw_server *s, const char *ws_id);
+/* [{"id","client_addr","connected_at","last_activity_at","query_count","state"}] */
+json_t *pgw_sessions_json(pgw_server *s, const char *ws_id);
+/* Ends one session (DS_E_SESSION_NOT_FOUND when it is not one of ws_id's). */
+int pgw_kill_session(pgw_server *s, const char *ws_id, const char *session_id, ds_err *err);
+/* Ends every session of a workspace, each with a PostgreSQL error; returns how many. */
+int pgw_kill_workspace(pgw_server *s, const char *ws_id, const char *why);
+
+#endif

@@ -1,0 +1,823 @@
+/* query.c - the simple and extended query protocols: statements run in the
+ * workspace's sandbox (ws_prepare), results stream chunk by chunk to the socket. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "pgwire/internal.h"
+#include "util/dberr.h"
+#include "util/log.h"
+#include "util/sqlscan.h"
+#include "util/timeutil.h"
+
+/* ---- small message helpers ---- */
+
+static void complete(pgw_session *s, const char *tag) {
+    pgw_wb_begin(&s->out, 'C');
+    pgw_wb_cstr(&s->out, tag);
+    pgw_wb_end(&s->out);
+}
+
+static void simple_msg(pgw_session *s, char type) {
+    pgw_wb_begin(&s->out, type);
+    pgw_wb_end(&s->out);
+}
+
+/* RowDescription from column names and types; formats as the client asked (only text
+ * is produced: binary requests are answered in text and announced as such). */
+static void row_description(pgw_session *s, int n, const char *(*name)(void *, int), duckdb_logical_type (*type)(void *, int),
+                            void *ud) {
+    pgw_wb_begin(&s->out, 'T');
+    pgw_wb_i16(&s->out, (int16_t)n);
+    for (int i = 0; i < n; i++) {
+        duckdb_logical_type t = type(ud, i);
+        uint32_t oid = pgt_oid(t);
+        duckdb_destroy_logical_type(&t);
+        const char *nm = name(ud, i);
+        pgw_wb_cstr(&s->out, nm ? nm : "?column?");
+        pgw_wb_i32(&s->out, 0); /* table oid */
+        pgw_wb_i16(&s->out, 0); /* column number */
+        pgw_wb_i32(&s->out, (int32_t)oid);
+        pgw_wb_i16(&s->out, pgt_typlen(oid));
+        pgw_wb_i32(&s->out, -1); /* typmod */
+        pgw_wb_i16(&s->out, 0);  /* text */
+    }
+    pgw_wb_end(&s->out);
+}
+
+static const char *res_name(void *ud, int i) { return duckdb_column_name(ud, (idx_t)i); }
+static duckdb_logical_type res_type(void *ud, int i) { return duckdb_column_logical_type(ud, (idx_t)i); }
+static const char *st_name(void *ud, int i) {
+    return duckdb_prepared_statement_column_name(*(duckdb_prepared_statement *)ud, (idx_t)i);
+}
+static duckdb_logical_type st_type(void *ud, int i) {
+    return duckdb_prepared_statement_column_logical_type(*(duckdb_prepared_statement *)ud, (idx_t)i);
+}
+
+/* ---- statement classification ---- */
+
+typedef enum { K_OTHER = 0, K_BEGIN, K_COMMIT, K_ROLLBACK, K_SAVEPOINT, K_COPY_STDIO, K_LISTEN } kw_kind;
+
+static kw_kind classify(const char *sql, size_t len) {
+    char w[4][32];
+    int n = sqlscan_keywords(sql, len, w, 4);
+    if (n == 0) return K_OTHER;
+    if (!strcmp(w[0], "begin") || (!strcmp(w[0], "start") && n > 1 && !strcmp(w[1], "transaction"))) return K_BEGIN;
+    if (!strcmp(w[0], "commit") || !strcmp(w[0], "end")) return K_COMMIT;
+    if (!strcmp(w[0], "rollback") || !strcmp(w[0], "abort")) {
+        if (n > 1 && !strcmp(w[1], "to")) return K_SAVEPOINT;
+        return K_ROLLBACK;
+    }
+    if (!strcmp(w[0], "savepoint") || !strcmp(w[0], "release")) return K_SAVEPOINT;
+    if (!strcmp(w[0], "listen") || !strcmp(w[0], "unlisten") || !strcmp(w[0], "notify") || !strcmp(w[0], "discard"))
+        return K_LISTEN;
+    if (!strcmp(w[0], "copy")) {
+        /* COPY ... FROM STDIN / TO STDOUT (the protocol's COPY) vs files (refused in the sandbox). */
+        for (size_t i = 0; i + 5 <= len; i++)
+            if (!strncasecmp(sql + i, "stdin", 5) || (i + 6 <= len && !strncasecmp(sql + i, "stdout", 6)))
+                return K_COPY_STDIO;
+    }
+    return K_OTHER;
+}
+
+static int duck_exec_plain(pgw_session *s, const char *sql) {
+    duckdb_result r;
+    int rc = duckdb_query(s->con, sql, &r) == DuckDBError ? -1 : 0;
+    if (rc) {
+        ds_err e;
+        ds_err_clear(&e);
+        dberr_fail(&e, DS_E_INVALID_REQUEST, duckdb_result_error_type(&r), duckdb_result_error(&r));
+        pgw_error_from(s, &e, 0);
+    }
+    duckdb_destroy_result(&r);
+    return rc;
+}
+
+/* Transaction control and other statements handled here. Returns 1 done, -1 error
+ * sent, 0 not ours. */
+static int local_statement(pgw_session *s, const char *sql, size_t len, bool describe_only) {
+    switch (classify(sql, len)) {
+    case K_BEGIN:
+        if (describe_only) return 1;
+        if (s->tx != 'I') {
+            pgw_notice(s, "WARNING", "25001", "there is already a transaction in progress");
+        } else {
+            /* Isolation levels and READ ONLY are accepted: DuckDB runs every
+             * transaction with snapshot isolation. */
+            if (duck_exec_plain(s, "BEGIN TRANSACTION") != 0) return -1;
+            s->tx = 'T';
+        }
+        complete(s, "BEGIN");
+        return 1;
+    case K_COMMIT:
+        if (describe_only) return 1;
+        if (s->tx == 'I') {
+            pgw_notice(s, "WARNING", "25P01", "there is no transaction in progress");
+            complete(s, "COMMIT");
+        } else if (s->tx == 'E') {
+            duck_exec_plain(s, "ROLLBACK");
+            s->tx = 'I';
+            complete(s, "ROLLBACK");
+        } else {
+            s->tx = 'I';
+            if (duck_exec_plain(s, "COMMIT") != 0) return -1;
+            complete(s, "COMMIT");
+        }
+        return 1;
+    case K_ROLLBACK:
+        if (describe_only) return 1;
+        if (s->tx == 'I') pgw_notice(s, "WARNING", "25P01", "there is no transaction in progress");
+        else {
+            duckdb_result r;
+            duckdb_query(s->con, "ROLLBACK", &r);
+            duckdb_destroy_result(&r);
+        }
+        s->tx = 'I';
+        complete(s, "ROLLBACK");
+        return 1;
+    case K_SAVEPOINT:
+        pgw_error(s, "ERROR", "0A000", "savepoints are not supported", 0);
+        return -1;
+    case K_LISTEN:
+        if (describe_only) return 1;
+        {
+            char w[1][32];
+            sqlscan_keywords(sql, len, w, 1);
+            for (char *p = w[0]; *p; p++) *p = (char)(*p - 32 * (*p >= 'a' && *p <= 'z'));
+            complete(s, w[0]); /* accepted, nothing to notify about */
+        }
+        return 1;
+    case K_COPY_STDIO:
+        pgw_error(s, "ERROR", "0A000", "COPY FROM STDIN / TO STDOUT is not supported yet", 0);
+        return -1;
+    default:
+        return pgw_settings_statement(s, sql, len, describe_only);
+    }
+}
+
+/* ---- running DuckDB statements ---- */
+
+/* Statements that can make the workspace bigger; refused once it is at its limit. */
+static bool grows(duckdb_statement_type t) {
+    return t == DUCKDB_STATEMENT_TYPE_INSERT || t == DUCKDB_STATEMENT_TYPE_UPDATE ||
+           t == DUCKDB_STATEMENT_TYPE_CREATE || t == DUCKDB_STATEMENT_TYPE_ALTER || t == DUCKDB_STATEMENT_TYPE_COPY;
+}
+
+static void tag_for(pgw_session *s, const char *sql, size_t len, duckdb_statement_type t, bool changed,
+                    uint64_t n, char *out, size_t outsz) {
+    (void)s;
+    char w[6][32];
+    int nw = sqlscan_keywords(sql, len, w, 6);
+    switch (t) {
+    case DUCKDB_STATEMENT_TYPE_INSERT: snprintf(out, outsz, "INSERT 0 %llu", (unsigned long long)n); return;
+    case DUCKDB_STATEMENT_TYPE_UPDATE: snprintf(out, outsz, "UPDATE %llu", (unsigned long long)n); return;
+    case DUCKDB_STATEMENT_TYPE_DELETE:
+        if (nw && !strcmp(w[0], "truncate")) snprintf(out, outsz, "TRUNCATE TABLE");
+        else snprintf(out, outsz, "DELETE %llu", (unsigned long long)n);
+        return;
+    case DUCKDB_STATEMENT_TYPE_SELECT: snprintf(out, outsz, "SELECT %llu", (unsigned long long)n); return;
+    default: break;
+    }
+    if (changed && t == DUCKDB_STATEMENT_TYPE_CREATE) { /* CREATE TABLE AS */
+        snprintf(out, outsz, "SELECT %llu", (unsigned long long)n);
+        return;
+    }
+    if (nw == 0) {
+        snprintf(out, outsz, "OK");
+        return;
+    }
+    /* "CREATE [OR REPLACE] [TEMP] TABLE" -> "CREATE TABLE"; "DROP VIEW" ... */
+    static const char *skip[] = {"or", "replace", "temp", "temporary", "unique", "unlogged", "materialized", NULL};
+    const char *obj = NULL;
+    for (int i = 1; i < nw && !obj; i++) {
+        bool sk = false;
+        for (int k = 0; skip[k]; k++)
+            if (!strcmp(w[i], skip[k])) sk = true;
+        if (!sk) obj = w[i];
+    }
+    char a[32], b[32] = "";
+    snprintf(a, sizeof a, "%s", w[0]);
+    if (obj && (t == DUCKDB_STATEMENT_TYPE_CREATE || t == DUCKDB_STATEMENT_TYPE_DROP || t == DUCKDB_STATEMENT_TYPE_ALTER ||
+                t == DUCKDB_STATEMENT_TYPE_CREATE_FUNC))
+        snprintf(b, sizeof b, "%s", !strcmp(obj, "macro") ? "function" : obj);
+    for (char *p = a; *p; p++) *p = (char)(*p - 32 * (*p >= 'a' && *p <= 'z'));
+    for (char *p = b; *p; p++) *p = (char)(*p - 32 * (*p >= 'a' && *p <= 'z'));
+    snprintf(out, outsz, "%s%s%s", a, b[0] ? " " : "", b);
+}
+
+/* Sends rows of the current chunk from portal->chunk_row on, fetching chunks until
+ * max_rows (0: all) are sent or the result ends. Returns 1 when suspended (more rows),
+ * 0 when done, -1 on an error (sent). */
+static int stream_rows(pgw_session *s, pgw_portal *p, int64_t max_rows, uint64_t *sent) {
+    *sent = 0;
+    for (;;) {
+        if (!p->chunk) {
+            p->chunk = duckdb_fetch_chunk(p->res);
+            p->chunk_row = 0;
+            if (!p->chunk) {
+                const char *err = duckdb_result_error(&p->res);
+                if (err) {
+                    ds_err e;
+                    ds_err_clear(&e);
+                    dberr_fail(&e, DS_E_INVALID_REQUEST, duckdb_result_error_type(&p->res), err);
+                    int why = atomic_load(&s->cancel_reason);
+                    if (why == 2) pgw_error(s, "ERROR", "57014", "canceling statement due to statement timeout", 0);
+                    else if (why == 1) pgw_error(s, "ERROR", "57014", "canceling statement due to user request", 0);
+                    else pgw_error_from(s, &e, 0);
+                    return -1;
+                }
+                return 0;
+            }
+        }
+        idx_t n = duckdb_data_chunk_get_size(p->chunk);
+        duckdb_vector vecs[256];
+        int nc = p->ncols < 256 ? p->ncols : 256;
+        for (int c = 0; c < nc; c++) vecs[c] = duckdb_data_chunk_get_vector(p->chunk, (idx_t)c);
+        while (p->chunk_row < n) {
+            if (max_rows > 0 && (int64_t)*sent >= max_rows) return 1;
+            idx_t row = p->chunk_row++;
+            pgw_wb_begin(&s->out, 'D');
+            pgw_wb_i16(&s->out, (int16_t)nc);
+            for (int c = 0; c < nc; c++) {
+                if (pgt_is_null(vecs[c], row)) {
+                    pgw_wb_i32(&s->out, -1);
+                    continue;
+                }
+                s->cell.len = 0;
+                if (pgt_col_format(&p->cols[c], vecs[c], row, &s->cell) != 0) s->out.failed = true;
+                pgw_wb_i32(&s->out, (int32_t)s->cell.len);
+                pgw_wb_bytes(&s->out, s->cell.data, s->cell.len);
+            }
+            pgw_wb_end(&s->out);
+            (*sent)++;
+            p->rows++;
+        }
+        duckdb_destroy_data_chunk(&p->chunk);
+        p->chunk = NULL;
+        /* Rows go out chunk by chunk; a client that is gone stops the query. */
+        if (s->out.len >= PGW_FLUSH_AT && pgw_flush(s) != 0) {
+            duckdb_interrupt(s->con);
+            atomic_store(&s->cancel_reason, 3);
+            return -1;
+        }
+    }
+}
+
+static void portal_clear_result(pgw_portal *p) {
+    if (p->chunk) duckdb_destroy_data_chunk(&p->chunk);
+    p->chunk = NULL;
+    if (p->has_res) duckdb_destroy_result(&p->res);
+    p->has_res = false;
+    for (int i = 0; i < p->ncols; i++) pgt_col_destroy(&p->cols[i]);
+    free(p->cols);
+    p->cols = NULL;
+    p->ncols = 0;
+}
+
+static void begin_running(pgw_session *s) {
+    atomic_store(&s->cancel_reason, 0);
+    int64_t t = s->statement_timeout_ms;
+    atomic_store(&s->deadline_ms, t > 0 ? (long long)(pgw_now_ms() + (double)t) : 0);
+    atomic_store(&s->running, true);
+    atomic_fetch_add(&s->query_count, 1);
+}
+
+static void end_running(pgw_session *s) {
+    atomic_store(&s->running, false);
+    atomic_store(&s->deadline_ms, 0);
+}
+
+/* Starts executing stmt for portal p (streaming). Returns 0, or -1 with an error sent. */
+static int start_portal(pgw_session *s, pgw_portal *p) {
+    duckdb_statement_type t = duckdb_prepared_statement_type(p->stmt->st);
+    if (grows(t) && ws_size_bytes(s->inst) >= s->w.size_limit_bytes) {
+        char m[200];
+        snprintf(m, sizeof m, "could not extend the workspace: its size limit of %lld GB is reached",
+                 (long long)(s->w.size_limit_bytes >> 30));
+        pgw_error(s, "ERROR", "53100", m, 0);
+        return -1;
+    }
+    begin_running(s);
+    duckdb_state st = duckdb_execute_prepared_streaming(p->stmt->st, &p->res);
+    p->has_res = true;
+    p->started = true;
+    if (st == DuckDBError) {
+        int why = atomic_load(&s->cancel_reason);
+        if (why == 2) pgw_error(s, "ERROR", "57014", "canceling statement due to statement timeout", 0);
+        else if (why == 1) pgw_error(s, "ERROR", "57014", "canceling statement due to user request", 0);
+        else {
+            ds_err e;
+            ds_err_clear(&e);
+            dberr_fail(&e, DS_E_INVALID_REQUEST, duckdb_result_error_type(&p->res), duckdb_result_error(&p->res));
+            pgw_error_from(s, &e, 0);
+        }
+        end_running(s);
+        return -1;
+    }
+    p->ncols = (int)duckdb_column_count(&p->res);
+    p->cols = calloc((size_t)(p->ncols ? p->ncols : 1), sizeof *p->cols);
+    for (int i = 0; p->cols && i < p->ncols; i++) {
+        duckdb_logical_type lt = duckdb_column_logical_type(&p->res, (idx_t)i);
+        pgt_col_init(&p->cols[i], lt);
+        duckdb_destroy_logical_type(&lt);
+    }
+    return 0;
+}
+
+/* Runs/continues a DuckDB portal: rows (up to max_rows) then CommandComplete, or
+ * PortalSuspended. send_desc: a RowDescription goes first (simple protocol). */
+static int run_portal(pgw_session *s, pgw_portal *p, int64_t max_rows, bool send_desc) {
+    if (!p->started && start_portal(s, p) != 0) return -1;
+    duckdb_result_type rt = duckdb_result_return_type(p->res);
+    duckdb_statement_type t = duckdb_prepared_statement_type(p->stmt->st);
+    char tag[64];
+    if (rt == DUCKDB_RESULT_TYPE_QUERY_RESULT) {
+        if (send_desc && p->rows == 0) row_description(s, p->ncols, res_name, res_type, &p->res);
+        uint64_t sent = 0;
+        int r = stream_rows(s, p, max_rows, &sent);
+        if (r < 0) {
+            end_running(s);
+            return -1;
+        }
+        if (r == 1) {
+            simple_msg(s, 's'); /* PortalSuspended */
+            end_running(s);
+            return 0;
+        }
+        tag_for(s, p->stmt->sql, strlen(p->stmt->sql), t == DUCKDB_STATEMENT_TYPE_INSERT ||
+                t == DUCKDB_STATEMENT_TYPE_UPDATE || t == DUCKDB_STATEMENT_TYPE_DELETE ? t : DUCKDB_STATEMENT_TYPE_SELECT,
+                false, p->rows, tag, sizeof tag);
+    } else {
+        uint64_t n = 0;
+        bool changed = rt == DUCKDB_RESULT_TYPE_CHANGED_ROWS;
+        if (changed) {
+            duckdb_data_chunk c = duckdb_fetch_chunk(p->res);
+            if (c) {
+                duckdb_vector v = duckdb_data_chunk_get_vector(c, 0);
+                int64_t *d = duckdb_vector_get_data(v);
+                if (duckdb_data_chunk_get_size(c) > 0 && d) n = (uint64_t)d[0];
+                duckdb_destroy_data_chunk(&c);
+            } else if (duckdb_result_error(&p->res)) {
+                ds_err e;
+                ds_err_clear(&e);
+                dberr_fail(&e, DS_E_INVALID_REQUEST, duckdb_result_error_type(&p->res), duckdb_result_error(&p->res));
+                pgw_error_from(s, &e, 0);
+                end_running(s);
+                return -1;
+            }
+        }
+        tag_for(s, p->stmt->sql, strlen(p->stmt->sql), t, changed, n, tag, sizeof tag);
+    }
+    end_running(s);
+    p->done = true;
+    complete(s, tag);
+    return 0;
+}
+
+/* ---- simple query ---- */
+
+typedef struct {
+    pgw_session *s;
+    const char *sql;
+    bool failed;
+} simple_ctx;
+
+static void simple_one(void *ud, size_t start, size_t n) {
+    simple_ctx *c = ud;
+    pgw_session *s = c->s;
+    if (c->failed) return;
+    const char *text = c->sql + start;
+    if (s->tx == 'E') {
+        kw_kind k = classify(text, n);
+        if (k != K_ROLLBACK && k != K_COMMIT) {
+            pgw_error(s, "ERROR", "25P02", "current transaction is aborted, commands ignored until end of transaction block",
+                      0);
+            c->failed = true;
+            return;
+        }
+    }
+    int lr = local_statement(s, text, n, false);
+    if (lr != 0) {
+        if (lr < 0) c->failed = true;
+        return;
+    }
+    char *sql = strndup(text, n);
+    if (!sql) {
+        pgw_error(s, "ERROR", "53200", "out of memory", 0);
+        c->failed = true;
+        return;
+    }
+    pgw_stmt st = {.sql = sql, .kind = STMT_DUCK};
+    ds_err e;
+    ds_err_clear(&e);
+    if (ws_prepare(s->wc, sql, &st.st, &e) != 0) {
+        /* Positions are counted in the whole query string. */
+        pgw_error_from(s, &e, (int)start);
+        c->failed = true;
+        free(sql);
+        return;
+    }
+    pgw_portal p = {.stmt = &st};
+    if (run_portal(s, &p, 0, true) != 0) c->failed = true;
+    portal_clear_result(&p);
+    duckdb_destroy_prepare(&st.st);
+    free(sql);
+}
+
+void pgw_simple_query(pgw_session *s, const char *sql, size_t len) {
+    simple_ctx c = {.s = s, .sql = sql};
+    int n = sqlscan_split(sql, len, simple_one, &c);
+    if (n == 0) simple_msg(s, 'I'); /* EmptyQueryResponse */
+    if (c.failed && s->tx == 'T') s->tx = 'E';
+    pgw_ready(s);
+}
+
+/* ---- extended protocol ---- */
+
+static pgw_stmt *find_stmt(pgw_session *s, const char *name) {
+    for (pgw_stmt *t = s->stmts; t; t = t->next)
+        if (!strcmp(t->name, name)) return t;
+    return NULL;
+}
+
+static pgw_portal *find_portal(pgw_session *s, const char *name) {
+    for (pgw_portal *p = s->portals; p; p = p->next)
+        if (!strcmp(p->name, name)) return p;
+    return NULL;
+}
+
+static void free_portal(pgw_session *s, pgw_portal *p) {
+    for (pgw_portal **pp = &s->portals; *pp; pp = &(*pp)->next)
+        if (*pp == p) {
+            *pp = p->next;
+            break;
+        }
+    portal_clear_result(p);
+    free(p->formats);
+    free(p->name);
+    free(p);
+}
+
+static void free_stmt(pgw_session *s, pgw_stmt *t) {
+    /* Portals of this statement go with it. */
+    for (pgw_portal *p = s->portals, *next; p; p = next) {
+        next = p->next;
+        if (p->stmt == t) free_portal(s, p);
+    }
+    for (pgw_stmt **pp = &s->stmts; *pp; pp = &(*pp)->next)
+        if (*pp == t) {
+            *pp = t->next;
+            break;
+        }
+    if (t->st) duckdb_destroy_prepare(&t->st);
+    free(t->param_oids);
+    free(t->sql);
+    free(t->name);
+    free(t);
+}
+
+void pgw_free_statements(pgw_session *s) {
+    while (s->portals) free_portal(s, s->portals);
+    while (s->stmts) free_stmt(s, s->stmts);
+}
+
+static int protocol_error(pgw_session *s, const char *what) {
+    char m[128];
+    snprintf(m, sizeof m, "invalid %s message", what);
+    pgw_error(s, "ERROR", "08P01", m, 0);
+    return -1;
+}
+
+typedef struct {
+    int count;
+    size_t first_start, first_len;
+} count_ctx;
+
+static void count_one(void *ud, size_t start, size_t n) {
+    count_ctx *c = ud;
+    if (c->count++ == 0) {
+        c->first_start = start;
+        c->first_len = n;
+    }
+}
+
+static int do_parse(pgw_session *s, pgw_rd *r) {
+    const char *name, *query;
+    int16_t np;
+    if (!pgw_rd_cstr(r, &name) || !pgw_rd_cstr(r, &query) || !pgw_rd_i16(r, &np) || np < 0 ||
+        (size_t)np * 4 > pgw_rd_left(r))
+        return protocol_error(s, "Parse");
+    uint32_t *oids = calloc((size_t)np + 1, sizeof *oids);
+    if (!oids) return protocol_error(s, "Parse");
+    for (int i = 0; i < np; i++) {
+        int32_t o;
+        pgw_rd_i32(r, &o);
+        oids[i] = (uint32_t)o;
+    }
+    if (*name && find_stmt(s, name)) {
+        free(oids);
+        char m[200];
+        snprintf(m, sizeof m, "prepared statement \"%.100s\" already exists", name);
+        pgw_error(s, "ERROR", "42P05", m, 0);
+        return -1;
+    }
+    if (!*name && find_stmt(s, "")) free_stmt(s, find_stmt(s, ""));
+    count_ctx cc = {0};
+    sqlscan_split(query, strlen(query), count_one, &cc);
+    if (cc.count > 1) {
+        free(oids);
+        pgw_error(s, "ERROR", "42601", "cannot insert multiple commands into a prepared statement", 0);
+        return -1;
+    }
+    pgw_stmt *t = calloc(1, sizeof *t);
+    if (!t) {
+        free(oids);
+        return protocol_error(s, "Parse");
+    }
+    t->name = strdup(name);
+    t->sql = strdup(query);
+    t->param_oids = oids;
+    t->nparams = np;
+    if (cc.count == 0) {
+        t->kind = STMT_EMPTY;
+    } else {
+        /* Transaction control and settings run here; their text is enough. */
+        char w[2][32];
+        sqlscan_keywords(query, strlen(query), w, 2);
+        bool local = classify(query, strlen(query)) != K_OTHER || !strcmp(w[0], "set") || !strcmp(w[0], "reset") ||
+                     (!strcmp(w[0], "show") && pgw_setting_get(s, w[1]));
+        if (local) {
+            t->kind = STMT_LOCAL;
+        } else {
+            ds_err e;
+            ds_err_clear(&e);
+            if (ws_prepare(s->wc, t->sql, &t->st, &e) != 0) {
+                pgw_error_from(s, &e, 0);
+                free(t->name);
+                free(t->sql);
+                free(oids);
+                free(t);
+                return -1;
+            }
+            t->kind = STMT_DUCK;
+            int n = (int)duckdb_nparams(t->st);
+            if (n > t->nparams) {
+                uint32_t *g = realloc(t->param_oids, (size_t)n * sizeof *g);
+                if (g) {
+                    for (int i = t->nparams; i < n; i++) g[i] = 0;
+                    t->param_oids = g;
+                    t->nparams = n;
+                }
+            }
+        }
+    }
+    t->next = s->stmts;
+    s->stmts = t;
+    simple_msg(s, '1'); /* ParseComplete */
+    return 0;
+}
+
+/* Binds one parameter value (text or, for a few types, binary). */
+static int bind_param(pgw_session *s, pgw_stmt *t, int i, int16_t fmt, const uint8_t *v, int32_t len) {
+    idx_t idx = (idx_t)i + 1;
+    if (len < 0) return duckdb_bind_null(t->st, idx) == DuckDBSuccess ? 0 : -1;
+    if (fmt == 0) return duckdb_bind_varchar_length(t->st, idx, (const char *)v, (idx_t)len) == DuckDBSuccess ? 0 : -1;
+    uint32_t oid = i < t->nparams ? t->param_oids[i] : 0;
+    int64_t iv = 0;
+    for (int k = 0; k < len && k < 8; k++) iv = (int64_t)(((uint64_t)iv << 8) | v[k]);
+    switch (oid) {
+    case 16: return len == 1 ? (duckdb_bind_boolean(t->st, idx, v[0] != 0) == DuckDBSuccess ? 0 : -1) : -1;
+    case 21: return len == 2 ? (duckdb_bind_int16(t->st, idx, (int16_t)iv) == DuckDBSuccess ? 0 : -1) : -1;
+    case 23: return len == 4 ? (duckdb_bind_int32(t->st, idx, (int32_t)iv) == DuckDBSuccess ? 0 : -1) : -1;
+    case 20: return len == 8 ? (duckdb_bind_int64(t->st, idx, iv) == DuckDBSuccess ? 0 : -1) : -1;
+    case 700: {
+        if (len != 4) return -1;
+        uint32_t u = (uint32_t)iv;
+        float f;
+        memcpy(&f, &u, 4);
+        return duckdb_bind_float(t->st, idx, f) == DuckDBSuccess ? 0 : -1;
+    }
+    case 701: {
+        if (len != 8) return -1;
+        uint64_t u = (uint64_t)iv;
+        double d;
+        memcpy(&d, &u, 8);
+        return duckdb_bind_double(t->st, idx, d) == DuckDBSuccess ? 0 : -1;
+    }
+    case 17: return duckdb_bind_blob(t->st, idx, v, (idx_t)len) == DuckDBSuccess ? 0 : -1;
+    case 25:
+    case 1043:
+    case 0: return duckdb_bind_varchar_length(t->st, idx, (const char *)v, (idx_t)len) == DuckDBSuccess ? 0 : -1;
+    default: (void)s; return -2;
+    }
+}
+
+static int do_bind(pgw_session *s, pgw_rd *r) {
+    const char *portal, *sname;
+    int16_t nf, np, nr;
+    if (!pgw_rd_cstr(r, &portal) || !pgw_rd_cstr(r, &sname) || !pgw_rd_i16(r, &nf) || nf < 0 ||
+        (size_t)nf * 2 > pgw_rd_left(r))
+        return protocol_error(s, "Bind");
+    int16_t fmts[512];
+    if (nf > 512) return protocol_error(s, "Bind");
+    for (int i = 0; i < nf; i++) pgw_rd_i16(r, &fmts[i]);
+    if (!pgw_rd_i16(r, &np) || np < 0) return protocol_error(s, "Bind");
+    pgw_stmt *t = find_stmt(s, sname);
+    if (!t) {
+        char m[200];
+        snprintf(m, sizeof m, "prepared statement \"%.100s\" does not exist", sname);
+        pgw_error(s, "ERROR", "26000", m, 0);
+        return -1;
+    }
+    if (nf > 1 && nf != np) return protocol_error(s, "Bind");
+    if (t->kind == STMT_DUCK && np != (int16_t)duckdb_nparams(t->st)) {
+        char m[200];
+        snprintf(m, sizeof m, "bind message supplies %d parameters, but prepared statement \"%.100s\" requires %d", np,
+                 sname, (int)duckdb_nparams(t->st));
+        pgw_error(s, "ERROR", "08P01", m, 0);
+        return -1;
+    }
+    if (t->kind == STMT_DUCK) duckdb_clear_bindings(t->st);
+    for (int i = 0; i < np; i++) {
+        int32_t len;
+        const uint8_t *v = NULL;
+        if (!pgw_rd_i32(r, &len) || (len >= 0 && !pgw_rd_bytes(r, (size_t)len, &v)) || len < -1)
+            return protocol_error(s, "Bind");
+        if (t->kind != STMT_DUCK) continue;
+        int16_t f = nf == 0 ? 0 : nf == 1 ? fmts[0] : fmts[i];
+        int rc = bind_param(s, t, i, f, v, len);
+        if (rc != 0) {
+            char m[200];
+            snprintf(m, sizeof m, rc == -2 ? "binary format is not supported for parameter $%d" :
+                     "invalid value for parameter $%d", i + 1);
+            pgw_error(s, "ERROR", rc == -2 ? "0A000" : "22P02", m, 0);
+            return -1;
+        }
+    }
+    if (!pgw_rd_i16(r, &nr) || nr < 0 || (size_t)nr * 2 != pgw_rd_left(r)) return protocol_error(s, "Bind");
+    pgw_portal *old = find_portal(s, portal);
+    if (old) {
+        if (*portal) {
+            char m[200];
+            snprintf(m, sizeof m, "portal \"%.100s\" already exists", portal);
+            pgw_error(s, "ERROR", "42P03", m, 0);
+            return -1;
+        }
+        free_portal(s, old);
+    }
+    pgw_portal *p = calloc(1, sizeof *p);
+    if (!p) return protocol_error(s, "Bind");
+    p->name = strdup(portal);
+    p->stmt = t;
+    p->nformats = nr;
+    p->formats = calloc((size_t)nr + 1, sizeof *p->formats);
+    for (int i = 0; i < nr && p->formats; i++) pgw_rd_i16(r, &p->formats[i]);
+    p->next = s->portals;
+    s->portals = p;
+    simple_msg(s, '2'); /* BindComplete */
+    return 0;
+}
+
+static bool returns_rows(pgw_stmt *t) {
+    duckdb_statement_type st = duckdb_prepared_statement_type(t->st);
+    idx_t n = duckdb_prepared_statement_column_count(t->st);
+    if (n == 0) return false;
+    if (st == DUCKDB_STATEMENT_TYPE_INSERT || st == DUCKDB_STATEMENT_TYPE_UPDATE || st == DUCKDB_STATEMENT_TYPE_DELETE) {
+        const char *nm = duckdb_prepared_statement_column_name(t->st, 0);
+        return !(n == 1 && nm && !strcmp(nm, "Count"));
+    }
+    return st == DUCKDB_STATEMENT_TYPE_SELECT || st == DUCKDB_STATEMENT_TYPE_EXPLAIN || st == DUCKDB_STATEMENT_TYPE_CALL ||
+           st == DUCKDB_STATEMENT_TYPE_PRAGMA;
+}
+
+static void describe_stmt_rows(pgw_session *s, pgw_stmt *t) {
+    if (t->kind == STMT_LOCAL) {
+        if (pgw_settings_statement(s, t->sql, strlen(t->sql), true) == 1) {
+            char w[1][32];
+            sqlscan_keywords(t->sql, strlen(t->sql), w, 1);
+            if (!strcmp(w[0], "show")) return; /* RowDescription written */
+        }
+        simple_msg(s, 'n');
+        return;
+    }
+    if (t->kind == STMT_EMPTY || !returns_rows(t)) {
+        simple_msg(s, 'n'); /* NoData */
+        return;
+    }
+    row_description(s, (int)duckdb_prepared_statement_column_count(t->st), st_name, st_type, &t->st);
+}
+
+static int do_describe(pgw_session *s, pgw_rd *r) {
+    uint8_t kind;
+    const char *name;
+    if (!pgw_rd_u8(r, &kind) || !pgw_rd_cstr(r, &name) || (kind != 'S' && kind != 'P')) return protocol_error(s, "Describe");
+    if (kind == 'S') {
+        pgw_stmt *t = find_stmt(s, name);
+        if (!t) {
+            char m[200];
+            snprintf(m, sizeof m, "prepared statement \"%.100s\" does not exist", name);
+            pgw_error(s, "ERROR", "26000", m, 0);
+            return -1;
+        }
+        pgw_wb_begin(&s->out, 't'); /* ParameterDescription */
+        pgw_wb_i16(&s->out, (int16_t)t->nparams);
+        for (int i = 0; i < t->nparams; i++) {
+            uint32_t oid = t->param_oids[i];
+            if (!oid && t->kind == STMT_DUCK) {
+                duckdb_logical_type lt = duckdb_param_logical_type(t->st, (idx_t)i + 1);
+                oid = lt ? pgt_oid(lt) : 25;
+                if (lt && duckdb_get_type_id(lt) == DUCKDB_TYPE_INVALID) oid = 25;
+                if (lt) duckdb_destroy_logical_type(&lt);
+            }
+            pgw_wb_i32(&s->out, (int32_t)(oid ? oid : 25));
+        }
+        pgw_wb_end(&s->out);
+        describe_stmt_rows(s, t);
+        return 0;
+    }
+    pgw_portal *p = find_portal(s, name);
+    if (!p) {
+        char m[200];
+        snprintf(m, sizeof m, "portal \"%.100s\" does not exist", name);
+        pgw_error(s, "ERROR", "34000", m, 0);
+        return -1;
+    }
+    describe_stmt_rows(s, p->stmt);
+    return 0;
+}
+
+static int do_execute(pgw_session *s, pgw_rd *r) {
+    const char *name;
+    int32_t max;
+    if (!pgw_rd_cstr(r, &name) || !pgw_rd_i32(r, &max)) return protocol_error(s, "Execute");
+    pgw_portal *p = find_portal(s, name);
+    if (!p) {
+        char m[200];
+        snprintf(m, sizeof m, "portal \"%.100s\" does not exist", name);
+        pgw_error(s, "ERROR", "34000", m, 0);
+        return -1;
+    }
+    pgw_stmt *t = p->stmt;
+    if (s->tx == 'E') {
+        kw_kind k = t->kind == STMT_LOCAL ? classify(t->sql, strlen(t->sql)) : K_OTHER;
+        if (k != K_ROLLBACK && k != K_COMMIT) {
+            pgw_error(s, "ERROR", "25P02", "current transaction is aborted, commands ignored until end of transaction block",
+                      0);
+            return -1;
+        }
+    }
+    if (t->kind == STMT_EMPTY) {
+        simple_msg(s, 'I');
+        return 0;
+    }
+    if (t->kind == STMT_LOCAL) return local_statement(s, t->sql, strlen(t->sql), false) < 0 ? -1 : 0;
+    if (p->done) {
+        complete(s, "SELECT 0");
+        return 0;
+    }
+    return run_portal(s, p, max > 0 ? max : 0, false);
+}
+
+static int do_close(pgw_session *s, pgw_rd *r) {
+    uint8_t kind;
+    const char *name;
+    if (!pgw_rd_u8(r, &kind) || !pgw_rd_cstr(r, &name) || (kind != 'S' && kind != 'P')) return protocol_error(s, "Close");
+    if (kind == 'S') {
+        pgw_stmt *t = find_stmt(s, name);
+        if (t) free_stmt(s, t);
+    } else {
+        pgw_portal *p = find_portal(s, name);
+        if (p) free_portal(s, p);
+    }
+    simple_msg(s, '3'); /* CloseComplete */
+    return 0;
+}
+
+int pgw_extended(pgw_session *s, char type, const uint8_t *body, size_t len) {
+    if (type == 'S') { /* Sync */
+        /* The unnamed portal ends at Sync; a failed implicit transaction is over. */
+        pgw_portal *p = find_portal(s, "");
+        if (p) free_portal(s, p);
+        if (s->ext_error && s->tx == 'T') s->tx = 'E';
+        s->ext_error = false;
+        pgw_ready(s);
+        return pgw_flush(s);
+    }
+    if (type == 'H') return pgw_flush(s); /* Flush */
+    if (s->ext_error) return 0;           /* discard until Sync */
+    pgw_rd r;
+    pgw_rd_init(&r, body, len);
+    int rc;
+    switch (type) {
+    case 'P': rc = do_parse(s, &r); break;
+    case 'B': rc = do_bind(s, &r); break;
+    case 'D': rc = do_describe(s, &r); break;
+    case 'E': rc = do_execute(s, &r); break;
+    case 'C': rc = do_close(s, &r); break;
+    default: rc = protocol_error(s, "frontend");
+    }
+    if (rc != 0) s->ext_error = true;
+    if (s->out.len >= PGW_FLUSH_AT) return pgw_flush(s);
+    return 0;
+}

@@ -1,0 +1,431 @@
+/* server.c - the listener, the list of sessions (limits, cancel, REST views and
+ * disconnects), the watchdog for timeouts and vanished clients, TLS set-up, and the
+ * slow-down of repeated failed logins. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/rand.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pgwire/internal.h"
+#include "util/jsonx.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+
+void pgw_session_run(pgw_session *s);
+
+double pgw_now_ms(void) { return ds_monotonic() * 1000.0; }
+
+/* ---- failed logins ---- */
+
+void pgw_login_failed(pgw_server *srv, const char *addr) {
+    pthread_mutex_lock(&srv->mu);
+    int slot = -1, oldest = 0;
+    double now = ds_monotonic();
+    for (int i = 0; i < 256; i++) {
+        if (!strcmp(srv->fails[i].addr, addr)) {
+            slot = i;
+            break;
+        }
+        if (srv->fails[i].last < srv->fails[oldest].last) oldest = i;
+    }
+    if (slot < 0) {
+        slot = oldest;
+        snprintf(srv->fails[slot].addr, sizeof srv->fails[slot].addr, "%s", addr);
+        srv->fails[slot].failures = 0;
+    }
+    if (now - srv->fails[slot].last > 60) srv->fails[slot].failures = 0; /* forgiven after a quiet minute */
+    int n = ++srv->fails[slot].failures;
+    srv->fails[slot].last = now;
+    pthread_mutex_unlock(&srv->mu);
+    /* 0, 0, 0, then 100 ms doubling per failure, at most 3 s: this session's thread only. */
+    if (n > 3) {
+        long ms = 100L << (n - 4 > 5 ? 5 : n - 4);
+        if (ms > 3000) ms = 3000;
+        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+void pgw_login_ok(pgw_server *srv, const char *addr) {
+    pthread_mutex_lock(&srv->mu);
+    for (int i = 0; i < 256; i++)
+        if (!strcmp(srv->fails[i].addr, addr)) srv->fails[i].failures = 0;
+    pthread_mutex_unlock(&srv->mu);
+}
+
+/* ---- the session list ---- */
+
+bool pgw_session_admit(pgw_session *s, char *why, size_t whysz) {
+    pgw_server *srv = s->srv;
+    pthread_mutex_lock(&srv->mu);
+    int in_ws = 0;
+    for (pgw_session *o = srv->sessions; o; o = o->next)
+        if (!strcmp(o->w.id, s->w.id)) in_ws++;
+    bool ok = true;
+    if (srv->nsessions >= srv->cfg->max_sessions) {
+        snprintf(why, whysz, "sorry, too many clients already (max_sessions is %lld)", (long long)srv->cfg->max_sessions);
+        ok = false;
+    } else if (in_ws >= srv->cfg->sessions_per_workspace) {
+        snprintf(why, whysz, "too many connections to workspace %s (sessions_per_workspace is %lld)", s->w.id,
+                 (long long)srv->cfg->sessions_per_workspace);
+        ok = false;
+    } else if (srv->stopping) {
+        snprintf(why, whysz, "the server is shutting down");
+        ok = false;
+    }
+    if (ok) {
+        s->next = srv->sessions;
+        srv->sessions = s;
+        srv->nsessions++;
+    }
+    pthread_mutex_unlock(&srv->mu);
+    return ok;
+}
+
+void pgw_session_leave(pgw_session *s) {
+    pgw_server *srv = s->srv;
+    pthread_mutex_lock(&srv->mu);
+    for (pgw_session **pp = &srv->sessions; *pp; pp = &(*pp)->next)
+        if (*pp == s) {
+            *pp = s->next;
+            srv->nsessions--;
+            break;
+        }
+    pthread_cond_broadcast(&srv->cv);
+    pthread_mutex_unlock(&srv->mu);
+}
+
+/* Interrupts s's running statement (srv->mu held: s is still in the list, so its
+ * DuckDB connection is open). */
+static void interrupt_locked(pgw_session *s, int reason) {
+    if (atomic_load(&s->running) && s->con) {
+        atomic_store(&s->cancel_reason, reason);
+        duckdb_interrupt(s->con);
+    }
+}
+
+void pgw_session_cancel(pgw_server *srv, int32_t pid, int32_t secret) {
+    pthread_mutex_lock(&srv->mu);
+    for (pgw_session *s = srv->sessions; s; s = s->next) {
+        if (s->pid != pid) continue;
+        if (CRYPTO_memcmp(&s->secret, &secret, sizeof secret) == 0) interrupt_locked(s, 1);
+        break;
+    }
+    pthread_mutex_unlock(&srv->mu);
+}
+
+/* Marks s killed, interrupts its statement and wakes its thread (srv->mu held). */
+static void kill_locked(pgw_session *s, const char *why) {
+    snprintf(s->kill_message, sizeof s->kill_message, "%s", why);
+    atomic_store(&s->killed, true);
+    interrupt_locked(s, 4);
+    shutdown(s->fd, SHUT_RD);
+}
+
+int pgw_session_count(pgw_server *srv, const char *ws_id) {
+    if (!srv) return 0;
+    pthread_mutex_lock(&srv->mu);
+    int n = 0;
+    for (pgw_session *s = srv->sessions; s; s = s->next)
+        if (!strcmp(s->w.id, ws_id) && !atomic_load(&s->killed)) n++;
+    pthread_mutex_unlock(&srv->mu);
+    return n;
+}
+
+json_t *pgw_sessions_json(pgw_server *srv, const char *ws_id) {
+    json_t *arr = json_array();
+    if (!srv) return arr;
+    pthread_mutex_lock(&srv->mu);
+    for (pgw_session *s = srv->sessions; s; s = s->next) {
+        if (strcmp(s->w.id, ws_id) != 0 || atomic_load(&s->killed)) continue;
+        const char *state = atomic_load(&s->running) ? "active"
+                            : s->tx == 'T'          ? "idle in transaction"
+                            : s->tx == 'E'          ? "idle in transaction (aborted)"
+                                                    : "idle";
+        json_t *o = json_pack("{s:s, s:s}", "id", s->id, "client_addr", s->client_addr);
+        jx_set_time(o, "connected_at", s->connected_at);
+        jx_set_time(o, "last_activity_at", (int64_t)atomic_load(&s->last_activity));
+        json_object_set_new(o, "query_count", json_integer((json_int_t)atomic_load(&s->query_count)));
+        json_object_set_new(o, "state", json_string(state));
+        json_array_append_new(arr, o);
+    }
+    pthread_mutex_unlock(&srv->mu);
+    return arr;
+}
+
+int pgw_kill_session(pgw_server *srv, const char *ws_id, const char *session_id, ds_err *err) {
+    int rc = ds_fail(err, DS_E_SESSION_NOT_FOUND, "session \"%.40s\" not found", session_id);
+    if (!srv) return rc;
+    pthread_mutex_lock(&srv->mu);
+    for (pgw_session *s = srv->sessions; s; s = s->next)
+        if (!strcmp(s->w.id, ws_id) && !strcmp(s->id, session_id) && !atomic_load(&s->killed)) {
+            kill_locked(s, "terminating connection due to administrator command");
+            rc = 0;
+            break;
+        }
+    pthread_mutex_unlock(&srv->mu);
+    return rc;
+}
+
+int pgw_kill_workspace(pgw_server *srv, const char *ws_id, const char *why) {
+    if (!srv) return 0;
+    pthread_mutex_lock(&srv->mu);
+    int n = 0;
+    for (pgw_session *s = srv->sessions; s; s = s->next)
+        if (!strcmp(s->w.id, ws_id) && !atomic_load(&s->killed)) {
+            kill_locked(s, why);
+            n++;
+        }
+    pthread_mutex_unlock(&srv->mu);
+    return n;
+}
+
+/* ---- threads ---- */
+
+static void *session_thread(void *arg) {
+    pgw_session *s = arg;
+    pgw_server *srv = s->srv;
+    pgw_session_run(s);
+    free(s);
+    pthread_mutex_lock(&srv->mu);
+    srv->nthreads--;
+    pthread_cond_broadcast(&srv->cv);
+    pthread_mutex_unlock(&srv->mu);
+    return NULL;
+}
+
+static void *watchdog_main(void *arg) {
+    pgw_server *srv = arg;
+    pthread_mutex_lock(&srv->mu);
+    while (!srv->stopping) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 50 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&srv->cv, &srv->mu, &ts);
+        double now = pgw_now_ms();
+        for (pgw_session *s = srv->sessions; s; s = s->next) {
+            if (!atomic_load(&s->running) || atomic_load(&s->cancel_reason)) continue;
+            long long dl = atomic_load(&s->deadline_ms);
+            if (dl > 0 && now >= (double)dl) {
+                interrupt_locked(s, 2);
+                continue;
+            }
+            /* A client that hung up mid-query: stop the query. */
+            struct pollfd p = {.fd = s->fd, .events = POLLRDHUP};
+            if (poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) interrupt_locked(s, 3);
+        }
+    }
+    pthread_mutex_unlock(&srv->mu);
+    return NULL;
+}
+
+static void *listener_main(void *arg) {
+    pgw_server *srv = arg;
+    static int32_t pid_seq;
+    for (;;) {
+        struct pollfd p[2] = {{.fd = srv->listen_fd, .events = POLLIN}, {.fd = srv->wake[0], .events = POLLIN}};
+        if (poll(p, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        if (p[1].revents) break;
+        if (!(p[0].revents & POLLIN)) continue;
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        int fd = accept4(srv->listen_fd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
+        if (fd < 0) continue;
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        pgw_session *s = calloc(1, sizeof *s);
+        pthread_mutex_lock(&srv->mu);
+        bool room = s && srv->nthreads < srv->cfg->max_sessions + 64 && !srv->stopping;
+        if (room) srv->nthreads++;
+        pthread_mutex_unlock(&srv->mu);
+        if (!room) {
+            static const char msg[] = "ESFATAL\0C53300\0Msorry, too many clients already\0\0";
+            uint8_t buf[64];
+            buf[0] = 'E';
+            uint32_t n = sizeof msg - 1 - 1 + 4;
+            buf[1] = (uint8_t)(n >> 24), buf[2] = (uint8_t)(n >> 16), buf[3] = (uint8_t)(n >> 8), buf[4] = (uint8_t)n;
+            memcpy(buf + 5, msg + 1, sizeof msg - 2);
+            ssize_t w = send(fd, buf, 5 + sizeof msg - 2, MSG_NOSIGNAL);
+            (void)w;
+            close(fd);
+            free(s);
+            continue;
+        }
+        s->srv = srv;
+        s->fd = fd;
+        s->pid = __atomic_add_fetch(&pid_seq, 1, __ATOMIC_RELAXED) + 1000;
+        RAND_bytes((unsigned char *)&s->secret, sizeof s->secret);
+        snprintf(s->id, sizeof s->id, "%d", s->pid);
+        char host[INET6_ADDRSTRLEN] = "?";
+        if (ss.ss_family == AF_INET) inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, host, sizeof host);
+        else if (ss.ss_family == AF_INET6) inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, host, sizeof host);
+        snprintf(s->client_addr, sizeof s->client_addr, "%s", host);
+        s->connected_at = ds_now();
+        atomic_store(&s->last_activity, (long long)s->connected_at);
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        if (pthread_create(&s->thread, &attr, session_thread, s) != 0) {
+            close(fd);
+            free(s);
+            pthread_mutex_lock(&srv->mu);
+            srv->nthreads--;
+            pthread_mutex_unlock(&srv->mu);
+        }
+        pthread_attr_destroy(&attr);
+    }
+    return NULL;
+}
+
+/* ---- start / stop ---- */
+
+static int tls_setup(pgw_server *srv, ds_err *err) {
+    const ds_config *cfg = srv->cfg;
+    if (!cfg->tls_cert[0] && !cfg->tls_key[0]) return 0;
+    if (!cfg->tls_cert[0] || !cfg->tls_key[0]) return ds_fail(err, DS_E_INVALID_REQUEST, "tls_cert and tls_key go together");
+    srv->tls = SSL_CTX_new(TLS_server_method());
+    if (!srv->tls) return ds_fail(err, DS_E_INTERNAL, "cannot create the TLS context");
+    SSL_CTX_set_min_proto_version(srv->tls, TLS1_2_VERSION);
+    if (SSL_CTX_use_certificate_chain_file(srv->tls, cfg->tls_cert) != 1 ||
+        SSL_CTX_use_PrivateKey_file(srv->tls, cfg->tls_key, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(srv->tls) != 1) {
+        unsigned long e = ERR_get_error();
+        char buf[256];
+        ERR_error_string_n(e, buf, sizeof buf);
+        SSL_CTX_free(srv->tls);
+        srv->tls = NULL;
+        return ds_fail(err, DS_E_INVALID_REQUEST, "cannot load the TLS certificate or key: %s", buf);
+    }
+    return 0;
+}
+
+static int listen_on(const char *addr, int port, int *bound, ds_err *err) {
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    socklen_t len;
+    struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, addr, &in4->sin_addr) == 1) {
+        in4->sin_family = AF_INET;
+        in4->sin_port = htons((uint16_t)port);
+        len = sizeof *in4;
+    } else if (inet_pton(AF_INET6, addr, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)port);
+        len = sizeof *in6;
+    } else {
+        return ds_fail(err, DS_E_INVALID_REQUEST, "listen_address \"%s\" is not an IP address", addr);
+    }
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return ds_fail(err, DS_E_INTERNAL, "socket: %s", strerror(errno));
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, 256) != 0) {
+        int e = errno;
+        close(fd);
+        return ds_fail(err, DS_E_INTERNAL, "cannot listen on %s:%d (PostgreSQL protocol): %s", addr, port, strerror(e));
+    }
+    len = sizeof ss;
+    getsockname(fd, (struct sockaddr *)&ss, &len);
+    *bound = ntohs(ss.ss_family == AF_INET ? in4->sin_port : in6->sin6_port);
+    return fd;
+}
+
+static void on_workspace_gone(void *ud, const char *ws_id) {
+    pgw_kill_workspace(ud, ws_id, "terminating connection: the workspace was deleted");
+}
+
+int pgw_start(const ds_config *cfg, cat *c, ws_registry *reg, pgw_server **out, int *bound_port, ds_err *err) {
+    pgw_server *srv = calloc(1, sizeof *srv);
+    if (!srv) return ds_fail(err, DS_E_INTERNAL, "out of memory");
+    srv->cfg = cfg;
+    srv->cat = c;
+    srv->reg = reg;
+    srv->listen_fd = srv->wake[0] = srv->wake[1] = -1;
+    pthread_mutex_init(&srv->mu, NULL);
+    pthread_cond_init(&srv->cv, NULL);
+    RAND_bytes(srv->mock_secret, sizeof srv->mock_secret);
+    int rc = tls_setup(srv, err);
+    if (rc) goto fail;
+    if ((srv->listen_fd = listen_on(cfg->listen_address, (int)cfg->pg_port, bound_port, err)) < 0) {
+        rc = srv->listen_fd;
+        goto fail;
+    }
+    if (pipe2(srv->wake, O_CLOEXEC) != 0) {
+        rc = ds_fail(err, DS_E_INTERNAL, "pipe: %s", strerror(errno));
+        goto fail;
+    }
+    if (pthread_create(&srv->watchdog, NULL, watchdog_main, srv) != 0) {
+        rc = ds_fail(err, DS_E_INTERNAL, "cannot start the watchdog");
+        goto fail;
+    }
+    if (pthread_create(&srv->listener, NULL, listener_main, srv) != 0) {
+        pthread_mutex_lock(&srv->mu);
+        srv->stopping = true;
+        pthread_cond_broadcast(&srv->cv);
+        pthread_mutex_unlock(&srv->mu);
+        pthread_join(srv->watchdog, NULL);
+        rc = ds_fail(err, DS_E_INTERNAL, "cannot start the listener");
+        goto fail;
+    }
+    ws_registry_on_gone(reg, on_workspace_gone, srv);
+    *out = srv;
+    return 0;
+fail:
+    if (srv->listen_fd >= 0) close(srv->listen_fd);
+    if (srv->wake[0] >= 0) close(srv->wake[0]), close(srv->wake[1]);
+    if (srv->tls) SSL_CTX_free(srv->tls);
+    pthread_cond_destroy(&srv->cv);
+    pthread_mutex_destroy(&srv->mu);
+    free(srv);
+    return rc;
+}
+
+void pgw_stop(pgw_server *srv) {
+    if (!srv) return;
+    ssize_t w = write(srv->wake[1], "x", 1);
+    (void)w;
+    pthread_join(srv->listener, NULL);
+    close(srv->listen_fd);
+    pthread_mutex_lock(&srv->mu);
+    srv->stopping = true;
+    for (pgw_session *s = srv->sessions; s; s = s->next)
+        if (!atomic_load(&s->killed)) kill_locked(s, "terminating connection due to administrator command");
+    /* Sessions still authenticating are woken by shutting their sockets down; wait. */
+    while (srv->nthreads > 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 1;
+        pthread_cond_timedwait(&srv->cv, &srv->mu, &ts);
+        for (pgw_session *s = srv->sessions; s; s = s->next)
+            if (!atomic_load(&s->killed)) kill_locked(s, "terminating connection due to administrator command");
+    }
+    pthread_cond_broadcast(&srv->cv);
+    pthread_mutex_unlock(&srv->mu);
+    pthread_join(srv->watchdog, NULL);
+    ws_registry_on_gone(srv->reg, NULL, NULL);
+    close(srv->wake[0]);
+    close(srv->wake[1]);
+    if (srv->tls) SSL_CTX_free(srv->tls);
+    pthread_cond_destroy(&srv->cv);
+    pthread_mutex_destroy(&srv->mu);
+    free(srv);
+}
