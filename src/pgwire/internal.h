@@ -40,6 +40,7 @@ typedef struct pgw_stmt {
     duckdb_prepared_statement st;
     int nparams;
     uint32_t *param_oids;
+    bool unresolved; /* DuckDB could not infer a parameter's type at Parse */
 } pgw_stmt;
 
 typedef struct pgw_portal {
@@ -56,6 +57,7 @@ typedef struct pgw_portal {
     duckdb_data_chunk chunk; /* the chunk being sent, when suspended mid-chunk */
     idx_t chunk_row;
     uint64_t rows;
+    bool owns_stmt; /* a SQL cursor (DECLARE): its statement goes with it */
 } pgw_portal;
 
 struct pgw_session {

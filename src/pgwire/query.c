@@ -9,6 +9,7 @@
 #include "util/dberr.h"
 #include "util/log.h"
 #include "util/sqlscan.h"
+#include "util/str.h"
 #include "util/timeutil.h"
 
 /* ---- small message helpers ---- */
@@ -26,7 +27,7 @@ static void simple_msg(pgw_session *s, char type) {
 
 /* RowDescription from column names and types; formats as the client asked (only text
  * is produced: binary requests are answered in text and announced as such). */
-static void row_description(pgw_session *s, int n, const char *(*name)(void *, int), duckdb_logical_type (*type)(void *, int),
+static void row_description(pgw_session *s, int n, char *(*name)(void *, int), duckdb_logical_type (*type)(void *, int),
                             void *ud) {
     pgw_wb_begin(&s->out, 'T');
     pgw_wb_i16(&s->out, (int16_t)n);
@@ -34,8 +35,9 @@ static void row_description(pgw_session *s, int n, const char *(*name)(void *, i
         duckdb_logical_type t = type(ud, i);
         uint32_t oid = pgt_oid(t);
         duckdb_destroy_logical_type(&t);
-        const char *nm = name(ud, i);
+        char *nm = name(ud, i); /* owned: freed with duckdb_free */
         pgw_wb_cstr(&s->out, nm ? nm : "?column?");
+        duckdb_free(nm);
         pgw_wb_i32(&s->out, 0); /* table oid */
         pgw_wb_i16(&s->out, 0); /* column number */
         pgw_wb_i32(&s->out, (int32_t)oid);
@@ -46,10 +48,16 @@ static void row_description(pgw_session *s, int n, const char *(*name)(void *, i
     pgw_wb_end(&s->out);
 }
 
-static const char *res_name(void *ud, int i) { return duckdb_column_name(ud, (idx_t)i); }
+static char *res_name(void *ud, int i) {
+    const char *n = duckdb_column_name(ud, (idx_t)i);
+    size_t len = n ? strlen(n) : 0;
+    char *d = duckdb_malloc(len + 1);
+    if (d) memcpy(d, n ? n : "", len + 1);
+    return d;
+}
 static duckdb_logical_type res_type(void *ud, int i) { return duckdb_column_logical_type(ud, (idx_t)i); }
-static const char *st_name(void *ud, int i) {
-    return duckdb_prepared_statement_column_name(*(duckdb_prepared_statement *)ud, (idx_t)i);
+static char *st_name(void *ud, int i) {
+    return (char *)duckdb_prepared_statement_column_name(*(duckdb_prepared_statement *)ud, (idx_t)i);
 }
 static duckdb_logical_type st_type(void *ud, int i) {
     return duckdb_prepared_statement_column_logical_type(*(duckdb_prepared_statement *)ud, (idx_t)i);
@@ -57,7 +65,10 @@ static duckdb_logical_type st_type(void *ud, int i) {
 
 /* ---- statement classification ---- */
 
-typedef enum { K_OTHER = 0, K_BEGIN, K_COMMIT, K_ROLLBACK, K_SAVEPOINT, K_COPY_STDIO, K_LISTEN } kw_kind;
+typedef enum {
+    K_OTHER = 0, K_BEGIN, K_COMMIT, K_ROLLBACK, K_SAVEPOINT, K_COPY_STDIO, K_LISTEN, K_DEALLOCATE, K_DECLARE, K_FETCH,
+    K_CLOSE, K_MOVE
+} kw_kind;
 
 static kw_kind classify(const char *sql, size_t len) {
     char w[4][32];
@@ -70,6 +81,11 @@ static kw_kind classify(const char *sql, size_t len) {
         return K_ROLLBACK;
     }
     if (!strcmp(w[0], "savepoint") || !strcmp(w[0], "release")) return K_SAVEPOINT;
+    if (!strcmp(w[0], "deallocate")) return K_DEALLOCATE;
+    if (!strcmp(w[0], "declare")) return K_DECLARE;
+    if (!strcmp(w[0], "fetch")) return K_FETCH;
+    if (!strcmp(w[0], "move")) return K_MOVE;
+    if (!strcmp(w[0], "close")) return K_CLOSE;
     if (!strcmp(w[0], "listen") || !strcmp(w[0], "unlisten") || !strcmp(w[0], "notify") || !strcmp(w[0], "discard"))
         return K_LISTEN;
     if (!strcmp(w[0], "copy")) {
@@ -94,10 +110,48 @@ static int duck_exec_plain(pgw_session *s, const char *sql) {
     return rc;
 }
 
+static pgw_stmt *find_stmt(pgw_session *s, const char *name);
+static void free_stmt(pgw_session *s, pgw_stmt *t);
+static int cursor_statement(pgw_session *s, kw_kind k, const char *sql, size_t len);
+
+/* DEALLOCATE [PREPARE] name | ALL: drops protocol-level prepared statements. */
+static int deallocate(pgw_session *s, const char *sql, size_t len) {
+    char w[3][32];
+    int n = sqlscan_keywords(sql, len, w, 3);
+    int k = n > 1 && !strcmp(w[1], "prepare") ? 2 : 1;
+    if (k >= n) {
+        /* A quoted or odd name: look for it as text after the keyword. */
+        pgw_error(s, "ERROR", "42601", "DEALLOCATE needs a statement name or ALL", 0);
+        return -1;
+    }
+    if (!strcmp(w[k], "all")) {
+        while (s->stmts) free_stmt(s, s->stmts);
+        complete(s, "DEALLOCATE ALL");
+        return 1;
+    }
+    pgw_stmt *t = find_stmt(s, w[k]);
+    if (!t) {
+        char m[128];
+        snprintf(m, sizeof m, "prepared statement \"%s\" does not exist", w[k]);
+        pgw_error(s, "ERROR", "26000", m, 0);
+        return -1;
+    }
+    free_stmt(s, t);
+    complete(s, "DEALLOCATE");
+    return 1;
+}
+
 /* Transaction control and other statements handled here. Returns 1 done, -1 error
  * sent, 0 not ours. */
 static int local_statement(pgw_session *s, const char *sql, size_t len, bool describe_only) {
     switch (classify(sql, len)) {
+    case K_DEALLOCATE:
+        return describe_only ? 1 : deallocate(s, sql, len);
+    case K_DECLARE:
+    case K_FETCH:
+    case K_MOVE:
+    case K_CLOSE:
+        return describe_only ? 1 : cursor_statement(s, classify(sql, len), sql, len);
     case K_BEGIN:
         if (describe_only) return 1;
         if (s->tx != 'I') {
@@ -329,6 +383,7 @@ static int start_portal(pgw_session *s, pgw_portal *p) {
  * PortalSuspended. send_desc: a RowDescription goes first (simple protocol). */
 static int run_portal(pgw_session *s, pgw_portal *p, int64_t max_rows, bool send_desc) {
     if (!p->started && start_portal(s, p) != 0) return -1;
+    atomic_store(&s->running, true); /* also when resuming a suspended portal */
     duckdb_result_type rt = duckdb_result_return_type(p->res);
     duckdb_statement_type t = duckdb_prepared_statement_type(p->stmt->st);
     char tag[64];
@@ -454,6 +509,12 @@ static void free_portal(pgw_session *s, pgw_portal *p) {
             break;
         }
     portal_clear_result(p);
+    if (p->owns_stmt && p->stmt) {
+        if (p->stmt->st) duckdb_destroy_prepare(&p->stmt->st);
+        free(p->stmt->sql);
+        free(p->stmt->name);
+        free(p->stmt);
+    }
     free(p->formats);
     free(p->name);
     free(p);
@@ -500,6 +561,15 @@ static void count_one(void *ud, size_t start, size_t n) {
         c->first_start = start;
         c->first_len = n;
     }
+}
+
+static bool unresolved(pgw_stmt *t) { return t->unresolved; }
+
+/* Judged at Parse: once a value is bound, DuckDB reports the value's type instead. */
+static bool params_unresolved(duckdb_prepared_statement st) {
+    for (idx_t i = 1; i <= duckdb_nparams(st); i++)
+        if (duckdb_param_type(st, i) == DUCKDB_TYPE_INVALID) return true;
+    return false;
 }
 
 static int do_parse(pgw_session *s, pgw_rd *r) {
@@ -561,6 +631,7 @@ static int do_parse(pgw_session *s, pgw_rd *r) {
                 return -1;
             }
             t->kind = STMT_DUCK;
+            t->unresolved = params_unresolved(t->st);
             int n = (int)duckdb_nparams(t->st);
             if (n > t->nparams) {
                 uint32_t *g = realloc(t->param_oids, (size_t)n * sizeof *g);
@@ -684,11 +755,41 @@ static bool returns_rows(pgw_stmt *t) {
     idx_t n = duckdb_prepared_statement_column_count(t->st);
     if (n == 0) return false;
     if (st == DUCKDB_STATEMENT_TYPE_INSERT || st == DUCKDB_STATEMENT_TYPE_UPDATE || st == DUCKDB_STATEMENT_TYPE_DELETE) {
-        const char *nm = duckdb_prepared_statement_column_name(t->st, 0);
-        return !(n == 1 && nm && !strcmp(nm, "Count"));
+        char *nm = (char *)duckdb_prepared_statement_column_name(t->st, 0); /* owned */
+        bool count_only = n == 1 && nm && !strcmp(nm, "Count");
+        duckdb_free(nm);
+        return !count_only;
     }
     return st == DUCKDB_STATEMENT_TYPE_SELECT || st == DUCKDB_STATEMENT_TYPE_EXPLAIN || st == DUCKDB_STATEMENT_TYPE_CALL ||
            st == DUCKDB_STATEMENT_TYPE_PRAGMA;
+}
+
+/* DuckDB cannot give result columns of a statement whose parameter types it could not
+ * infer ("SELECT $1, $2::int" reports one column): measured with DuckDB 1.4.4. */
+
+
+/* Columns of a SELECT with unresolved parameters: run it wrapped in LIMIT 0 with NULLs. */
+static int describe_by_running(pgw_session *s, pgw_stmt *t) {
+    sb q;
+    sb_init(&q);
+    sb_printf(&q, "SELECT * FROM (%s\n) AS _describe LIMIT 0", t->sql);
+    duckdb_prepared_statement st = NULL;
+    ds_err e;
+    ds_err_clear(&e);
+    int rc = sb_failed(&q) ? -1 : ws_prepare(s->wc, q.data, &st, &e);
+    sb_free(&q);
+    if (rc) return -1;
+    for (idx_t i = 1; i <= duckdb_nparams(st); i++) duckdb_bind_null(st, i);
+    duckdb_result r;
+    if (duckdb_execute_prepared(st, &r) == DuckDBError) {
+        duckdb_destroy_result(&r);
+        duckdb_destroy_prepare(&st);
+        return -1;
+    }
+    row_description(s, (int)duckdb_column_count(&r), res_name, res_type, &r);
+    duckdb_destroy_result(&r);
+    duckdb_destroy_prepare(&st);
+    return 0;
 }
 
 static void describe_stmt_rows(pgw_session *s, pgw_stmt *t) {
@@ -705,6 +806,9 @@ static void describe_stmt_rows(pgw_session *s, pgw_stmt *t) {
         simple_msg(s, 'n'); /* NoData */
         return;
     }
+    if (unresolved(t) && duckdb_prepared_statement_type(t->st) == DUCKDB_STATEMENT_TYPE_SELECT &&
+        describe_by_running(s, t) == 0)
+        return;
     row_description(s, (int)duckdb_prepared_statement_column_count(t->st), st_name, st_type, &t->st);
 }
 
@@ -743,7 +847,18 @@ static int do_describe(pgw_session *s, pgw_rd *r) {
         pgw_error(s, "ERROR", "34000", m, 0);
         return -1;
     }
-    describe_stmt_rows(s, p->stmt);
+    pgw_stmt *t = p->stmt;
+    if (t->kind == STMT_DUCK && unresolved(t) && returns_rows(t)) {
+        /* The bound values decide the columns: start the portal, describe its result. */
+        if (!p->started && start_portal(s, p) != 0) return -1;
+        end_running(s);
+        if (duckdb_result_return_type(p->res) == DUCKDB_RESULT_TYPE_QUERY_RESULT)
+            row_description(s, p->ncols, res_name, res_type, &p->res);
+        else
+            simple_msg(s, 'n');
+        return 0;
+    }
+    describe_stmt_rows(s, t);
     return 0;
 }
 
@@ -820,4 +935,167 @@ int pgw_extended(pgw_session *s, char type, const uint8_t *body, size_t len) {
     if (rc != 0) s->ext_error = true;
     if (s->out.len >= PGW_FLUSH_AT) return pgw_flush(s);
     return 0;
+}
+
+/* ---- SQL cursors (DECLARE / FETCH / MOVE / CLOSE), as portals by that name ---- */
+
+/* Next token: a bare word (lower-cased) or a "quoted identifier"; returns the end. */
+static const char *next_token(const char *p, const char *end, char *out, size_t outsz, bool *quoted) {
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
+    size_t o = 0;
+    *quoted = false;
+    if (p < end && *p == '"') {
+        *quoted = true;
+        p++;
+        while (p < end) {
+            if (*p == '"') {
+                if (p + 1 < end && p[1] == '"') p++;
+                else {
+                    p++;
+                    break;
+                }
+            }
+            if (o + 1 < outsz) out[o++] = *p;
+            p++;
+        }
+    } else {
+        while (p < end && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r' && *p != ';') {
+            if (o + 1 < outsz) out[o++] = (char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
+            p++;
+        }
+    }
+    out[o] = '\0';
+    return p;
+}
+
+static int cursor_statement(pgw_session *s, kw_kind k, const char *sql, size_t len) {
+    const char *p = sql, *end = sql + len;
+    char tok[128], name[128] = "";
+    bool q;
+    p = next_token(p, end, tok, sizeof tok, &q); /* the verb */
+    if (k == K_DECLARE) {
+        p = next_token(p, end, name, sizeof name, &q);
+        /* ... CURSOR [WITH|WITHOUT HOLD] FOR <query> */
+        while (p < end) {
+            p = next_token(p, end, tok, sizeof tok, &q);
+            if (!q && !strcmp(tok, "for")) break;
+            if (!*tok) break;
+        }
+        if (!*name || p >= end) {
+            pgw_error(s, "ERROR", "42601", "syntax error in DECLARE: expected DECLARE name CURSOR FOR query", 0);
+            return -1;
+        }
+        if (find_portal(s, name)) {
+            char m[200];
+            snprintf(m, sizeof m, "cursor \"%.100s\" already exists", name);
+            pgw_error(s, "ERROR", "42P03", m, 0);
+            return -1;
+        }
+        pgw_stmt *t = calloc(1, sizeof *t);
+        pgw_portal *pt = calloc(1, sizeof *pt);
+        if (!t || !pt || !(t->sql = strndup(p, (size_t)(end - p))) || !(t->name = strdup("")) ||
+            !(pt->name = strdup(name))) {
+            free(t ? t->sql : NULL);
+            free(t ? t->name : NULL);
+            free(t);
+            free(pt);
+            pgw_error(s, "ERROR", "53200", "out of memory", 0);
+            return -1;
+        }
+        ds_err e;
+        ds_err_clear(&e);
+        if (ws_prepare(s->wc, t->sql, &t->st, &e) != 0) {
+            pgw_error_from(s, &e, (int)(p - sql));
+            free(t->sql);
+            free(t->name);
+            free(t);
+            free(pt->name);
+            free(pt);
+            return -1;
+        }
+        t->kind = STMT_DUCK;
+        pt->stmt = t;
+        pt->owns_stmt = true;
+        pt->next = s->portals;
+        s->portals = pt;
+        complete(s, "DECLARE CURSOR");
+        return 1;
+    }
+    if (k == K_CLOSE) {
+        p = next_token(p, end, name, sizeof name, &q);
+        if (!q && !strcmp(name, "all")) {
+            for (pgw_portal *pt = s->portals, *nx; pt; pt = nx) {
+                nx = pt->next;
+                if (pt->owns_stmt) free_portal(s, pt);
+            }
+        } else {
+            pgw_portal *pt = find_portal(s, name);
+            if (!pt) {
+                char m[200];
+                snprintf(m, sizeof m, "cursor \"%.100s\" does not exist", name);
+                pgw_error(s, "ERROR", "34000", m, 0);
+                return -1;
+            }
+            free_portal(s, pt);
+        }
+        complete(s, "CLOSE CURSOR");
+        return 1;
+    }
+    if (k == K_MOVE) {
+        pgw_error(s, "ERROR", "0A000", "MOVE is not supported: use FETCH", 0);
+        return -1;
+    }
+    /* FETCH [FORWARD|NEXT] [count|ALL] [FROM|IN] name */
+    int64_t count = 1;
+    bool all = false;
+    for (;;) {
+        const char *before = p;
+        p = next_token(p, end, tok, sizeof tok, &q);
+        if (!*tok) {
+            p = before;
+            break;
+        }
+        if (!q && (!strcmp(tok, "forward") || !strcmp(tok, "next"))) continue;
+        if (!q && (!strcmp(tok, "from") || !strcmp(tok, "in"))) {
+            p = next_token(p, end, name, sizeof name, &q);
+            break;
+        }
+        if (!q && !strcmp(tok, "all")) {
+            all = true;
+            continue;
+        }
+        if (!q && tok[0] >= '0' && tok[0] <= '9') {
+            count = strtoll(tok, NULL, 10);
+            continue;
+        }
+        if (!q && (!strcmp(tok, "backward") || !strcmp(tok, "prior") || !strcmp(tok, "absolute") ||
+                   !strcmp(tok, "relative") || !strcmp(tok, "first") || !strcmp(tok, "last"))) {
+            pgw_error(s, "ERROR", "0A000", "cursors only move forward", 0);
+            return -1;
+        }
+        snprintf(name, sizeof name, "%s", tok); /* FETCH 10 name */
+        break;
+    }
+    pgw_portal *pt = find_portal(s, name);
+    if (!pt) {
+        char m[200];
+        snprintf(m, sizeof m, "cursor \"%.100s\" does not exist", name);
+        pgw_error(s, "ERROR", "34000", m, 0);
+        return -1;
+    }
+    if (!pt->started && start_portal(s, pt) != 0) return -1;
+    atomic_store(&s->running, true);
+    uint64_t sent = 0;
+    int r = 0;
+    if (duckdb_result_return_type(pt->res) == DUCKDB_RESULT_TYPE_QUERY_RESULT && !pt->done) {
+        row_description(s, pt->ncols, res_name, res_type, &pt->res);
+        r = stream_rows(s, pt, all ? 0 : count, &sent);
+        if (r == 0) pt->done = true;
+    }
+    end_running(s);
+    if (r < 0) return -1;
+    char tag[48];
+    snprintf(tag, sizeof tag, "FETCH %llu", (unsigned long long)sent);
+    complete(s, tag);
+    return 1;
 }

@@ -247,7 +247,7 @@ int pgw_settings_statement(pgw_session *s, const char *sql, size_t len, bool des
     char w[4][32];
     int nw = sqlscan_keywords(sql, len, w, 4);
     if (nw == 0) return 0;
-    char msg[300];
+    char msg[700];
     if (!strcmp(w[0], "show")) {
         if (nw < 2) return 0;
         if (!strcmp(w[1], "all")) {

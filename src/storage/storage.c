@@ -210,7 +210,9 @@ int stor_read_begin(stor *s, const char *pid, const char *bid, const char *bucke
         s->pins = p;
     }
     p->refs++;
-    snprintf(out->relation, sizeof out->relation, "%s.main.\"%s\"", p->alias, t->name);
+    char schema[CAT_ID_MAX];
+    bucket_schema_name(t->bucket_id, schema, sizeof schema);
+    snprintf(out->relation, sizeof out->relation, "%s.\"%s\".\"%s\"", p->alias, schema, t->name);
     pthread_mutex_unlock(&s->mu);
     duckdb_connection con;
     if (duckdb_connect(s->reader, &con) == DuckDBError) {
@@ -601,10 +603,25 @@ static int source_select(const stor_import_req *req, json_t *cols, sb *out, ds_e
     return 0;
 }
 
-/* CREATE TABLE from [{"name","type"}] and ["pk", ...]. */
-static void create_sql(sb *q, const char *table, json_t *cols, json_t *pk) {
-    sb_append(q, "CREATE TABLE ");
+/* "schema"."table": inside its file a table lives in its bucket's schema, so that a
+ * workspace that attaches the file reaches it as schema.table through its search path
+ * (duckdb-facts.md, "Two-part names across catalogs"). */
+static void qualified(sb *q, const char *bucket_id, const char *table) {
+    char schema[CAT_ID_MAX];
+    bucket_schema_name(bucket_id, schema, sizeof schema);
+    sb_ident(q, schema);
+    sb_append(q, ".");
     sb_ident(q, table);
+}
+
+/* CREATE SCHEMA + CREATE TABLE from [{"name","type"}] and ["pk", ...]. */
+static void create_sql(sb *q, const char *bucket_id, const char *table, json_t *cols, json_t *pk) {
+    char schema[CAT_ID_MAX];
+    bucket_schema_name(bucket_id, schema, sizeof schema);
+    sb_append(q, "CREATE SCHEMA IF NOT EXISTS ");
+    sb_ident(q, schema);
+    sb_append(q, "; CREATE TABLE ");
+    qualified(q, bucket_id, table);
     sb_append(q, " (");
     size_t i;
     json_t *c;
@@ -627,11 +644,15 @@ static void create_sql(sb *q, const char *table, json_t *cols, json_t *pk) {
 }
 
 /* Reads the table's columns back from the file: [{"name","type","nullable"}]. */
-static json_t *describe(importer *im, const char *table, ds_err *err) {
+static json_t *describe(importer *im, const char *bucket_id, const char *table, ds_err *err) {
     sb q;
     sb_init(&q);
+    char schema[CAT_ID_MAX];
+    bucket_schema_name(bucket_id, schema, sizeof schema);
     sb_append(&q, "SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = ");
     sb_literal(&q, table);
+    sb_append(&q, " AND table_schema = ");
+    sb_literal(&q, schema);
     sb_append(&q, " ORDER BY ordinal_position");
     duckdb_result r;
     json_t *cols = NULL;
@@ -735,7 +756,7 @@ static int build_generation(stor *s, const stor_import_req *req, const cat_table
     if (!cur && (rc = check_pk(cols, pk, err))) goto out;
 
     if (req->mode != STOR_APPEND) {
-        create_sql(&q, req->table, cols, pk);
+        create_sql(&q, req->bucket_id, req->table, cols, pk);
         if ((rc = imp_exec(&im, q.data, NULL, err))) goto out;
     }
     if (req->format != STOR_FMT_NONE) {
@@ -750,7 +771,7 @@ static int build_generation(stor *s, const stor_import_req *req, const cat_table
         sb_free(&q);
         sb_init(&q);
         sb_append(&q, req->mode == STOR_APPEND && json_array_size(pk) > 0 ? "INSERT OR REPLACE INTO " : "INSERT INTO ");
-        sb_ident(&q, req->table);
+        qualified(&q, req->bucket_id, req->table);
         sb_append(&q, " BY NAME ");
         sb_append(&q, src.data);
         if (sb_failed(&q)) {
@@ -762,11 +783,11 @@ static int build_generation(stor *s, const stor_import_req *req, const cat_table
     sb_free(&q);
     sb_init(&q);
     sb_append(&q, "SELECT count(*) FROM ");
-    sb_ident(&q, req->table);
+    qualified(&q, req->bucket_id, req->table);
     if ((rc = imp_exec(&im, q.data, rows, err))) goto out;
     if (!cur) {
         json_decref(cols);
-        if (!(cols = describe(&im, req->table, err))) {
+        if (!(cols = describe(&im, req->bucket_id, req->table, err))) {
             rc = -(int)err->code;
             goto out;
         }

@@ -100,6 +100,16 @@ void dberr_parse(const char *text, const char *sql, db_error *out) {
                  "cannot modify \"%s\": project tables are read-only in a workspace (copy it into the workspace first)",
                  name);
     }
+    char *ro = strstr(out->message, "which is attached in read-only mode");
+    char *ty = strstr(out->message, "statement of type \"");
+    if (ro && ty) {
+        char kind[32];
+        snprintf(kind, sizeof kind, "%.*s", (int)strcspn(ty + 19, "\""), ty + 19);
+        snprintf(out->message, sizeof out->message,
+                 "cannot execute %s on a project table: project tables are read-only in a workspace (copy the data "
+                 "into a workspace table first)",
+                 kind);
+    }
     /* Drop DuckDB's trailing "LINE 1: ..." excerpt; the position says where. */
     char *line = strstr(out->message, "\n\nLINE ");
     if (line) *line = '\0';

@@ -11,10 +11,16 @@
 #include "util/timeutil.h"
 #include "workspace/internal.h"
 
-/* The in-memory catalog that holds one schema per bucket, with a view per reachable
- * project table. Never stored in the workspace file (duckdb-facts.md: views there
- * break when the file is opened without the attachments). */
-#define PROJECT_CATALOG "project"
+/* How project tables are reached: each table's file (a published generation) holds the
+ * table in its bucket's schema; the file is attached READ_ONLY under an alias (t1, t2,
+ * ...) on first use, and the connection's search path lists "<ws>".main first, then
+ * alias."schema" for every attached table, so in_c_sales.orders resolves to it
+ * (duckdb-facts.md, "Two-part names across catalogs"). Nothing of this is stored in the
+ * workspace file. A new generation is attached under a new alias and replaces the old
+ * one in the search path; a query that is running keeps reading the old one.
+ * (Views in an in-memory catalog were tried first: a view created after a session's
+ * transaction began is invisible to it, so lazy attachment failed inside
+ * transactions, measured with DuckDB 1.4.4.) */
 
 static int admin_exec_locked(ws_instance *inst, const char *sql, ds_err *err) {
     duckdb_result r;
@@ -40,47 +46,14 @@ static int rebuild_search_path(ws_instance *inst) {
     sb b;
     sb_init(&b);
     sb_printf(&b, "\"%s\".main", inst->dbname);
-    for (int i = 0; i < inst->nschemas; i++) sb_printf(&b, ",%s.\"%s\"", PROJECT_CATALOG, inst->schemas[i]);
+    for (int i = 0; i < inst->nrefs; i++)
+        if (inst->refs[i].present) sb_printf(&b, ",%s.\"%s\"", inst->refs[i].alias, inst->refs[i].schema);
     char *sp = sb_take(&b);
     if (!sp) return -1;
     free(inst->search_path);
     inst->search_path = sp;
     inst->sp_version++;
     return 0;
-}
-
-static bool has_schema(ws_instance *inst, const char *schema) {
-    for (int i = 0; i < inst->nschemas; i++)
-        if (strcmp(inst->schemas[i], schema) == 0) return true;
-    return false;
-}
-
-/* Adds the bucket schemas the branch has now (mu held). */
-static int sync_schemas(ws_instance *inst, ds_err *err) {
-    cat_bucket *bs = NULL;
-    int n = 0, rc = cat_bucket_list(inst->reg->cat, inst->w.project_id, inst->w.branch_id, &bs, &n, err);
-    if (rc) return rc;
-    bool changed = false;
-    for (int i = 0; i < n && !rc; i++) {
-        char schema[CAT_ID_MAX];
-        bucket_schema_name(bs[i].id, schema, sizeof schema);
-        if (has_schema(inst, schema)) continue;
-        char sql[256];
-        snprintf(sql, sizeof sql, "CREATE SCHEMA IF NOT EXISTS %s.\"%s\"", PROJECT_CATALOG, schema);
-        char **grown = realloc(inst->schemas, (size_t)(inst->nschemas + 1) * sizeof *grown);
-        if (!grown || !(grown[inst->nschemas] = strdup(schema))) {
-            if (grown) inst->schemas = grown;
-            rc = ds_fail(err, DS_E_INTERNAL, "out of memory");
-            break;
-        }
-        inst->schemas = grown;
-        inst->nschemas++;
-        rc = admin_exec_locked(inst, sql, err);
-        changed = true;
-    }
-    free(bs);
-    if (!rc && changed && rebuild_search_path(inst) != 0) rc = ds_fail(err, DS_E_INTERNAL, "out of memory");
-    return rc;
 }
 
 /* ---- project tables ---- */
@@ -125,7 +98,6 @@ static int attach_table(ws_instance *inst, const char *bucket_id, const char *na
     int rc = stor_link_table(inst->reg->stor, inst->w.project_id, inst->w.branch_id, bucket_id, name, inst->paths.links,
                              path, sizeof path, &t, err);
     if (rc) return rc;
-    if (!has_schema(inst, ref->schema) && (rc = sync_schemas(inst, err))) goto out;
     if (!(ref->present && ref->generation == t.generation && strcmp(ref->src_branch, t.branch_id) == 0)) {
         char alias[24];
         snprintf(alias, sizeof alias, "t%lu", ++inst->alias_seq);
@@ -140,20 +112,9 @@ static int attach_table(ws_instance *inst, const char *bucket_id, const char *na
         snprintf(ref->alias, sizeof ref->alias, "%s", alias);
         ref->generation = t.generation;
         snprintf(ref->src_branch, sizeof ref->src_branch, "%s", t.branch_id);
+        ref->present = true;
+        if (rebuild_search_path(inst) != 0) rc = ds_fail(err, DS_E_INTERNAL, "out of memory");
     }
-    /* (Re)create the view even when the attachment is current: the user may have
-     * dropped it. */
-    sb q;
-    sb_init(&q);
-    sb_printf(&q, "CREATE OR REPLACE VIEW %s.", PROJECT_CATALOG);
-    sb_ident(&q, ref->schema);
-    sb_append(&q, ".");
-    sb_ident(&q, name);
-    sb_printf(&q, " AS SELECT * FROM %s.main.", ref->alias);
-    sb_ident(&q, name);
-    rc = sb_failed(&q) ? ds_fail(err, DS_E_INTERNAL, "out of memory") : admin_exec_locked(inst, q.data, err);
-    sb_free(&q);
-    if (rc == 0) ref->present = true;
 out:
     cat_table_clear(&t);
     return rc;
@@ -164,7 +125,7 @@ out:
 static int sync_locked(ws_instance *inst, ds_err *err) {
     uint64_t v = cat_version(inst->reg->cat);
     if (v == inst->synced_version) return 0;
-    int rc = sync_schemas(inst, err);
+    int rc = 0;
     for (int i = 0; rc == 0 && i < inst->nrefs; i++) {
         ws_table_ref *ref = &inst->refs[i];
         if (!ref->present) continue;
@@ -172,10 +133,8 @@ static int sync_locked(ws_instance *inst, ds_err *err) {
         ds_err e2;
         int grc = cat_table_get(inst->reg->cat, inst->w.project_id, inst->w.branch_id, ref->bucket_id, ref->name, &t, &e2);
         if (grc == -(int)DS_E_TABLE_NOT_FOUND) {
-            char sql[300];
-            snprintf(sql, sizeof sql, "DROP VIEW IF EXISTS %s.\"%s\".\"%s\"", PROJECT_CATALOG, ref->schema, ref->name);
-            admin_exec_locked(inst, sql, err);
-            ref->present = false;
+            ref->present = false; /* dropped: it leaves the search path */
+            if (rebuild_search_path(inst) != 0) rc = ds_fail(err, DS_E_INTERNAL, "out of memory");
             continue;
         }
         if (grc) {
@@ -203,16 +162,21 @@ int inst_ensure_table(ws_instance *inst, const char *bucket_id, const char *name
 }
 
 /* After "Table with name X does not exist": makes every project table named X
- * reachable. Returns how many it made reachable (0: X is no project table). */
-static int attach_by_name(ws_instance *inst, const char *name, ds_err *err) {
+ * reachable; after "Schema/Catalog with name S does not exist": every table of the
+ * buckets whose schema is S. Returns how many it made reachable (0: none matched). */
+static int attach_by_name(ws_instance *inst, const char *name, bool is_schema, ds_err *err) {
     cat_tables l = {0};
     int n = 0;
-    if (!name_is_valid_table(name)) return 0;
+    if (!is_schema && !name_is_valid_table(name)) return 0;
     if (cat_table_list(inst->reg->cat, inst->w.project_id, inst->w.branch_id, NULL, &l, err) != 0) return -1;
     pthread_mutex_lock(&inst->mu);
     for (int i = 0; i < l.count; i++) {
-        if (strcmp(l.items[i].name, name) != 0) continue;
-        if (attach_table(inst, l.items[i].bucket_id, name, err) != 0) {
+        char schema[CAT_ID_MAX];
+        bucket_schema_name(l.items[i].bucket_id, schema, sizeof schema);
+        if (strcmp(is_schema ? schema : l.items[i].name, name) != 0) continue;
+        ws_table_ref *ref = find_ref(inst, l.items[i].bucket_id, l.items[i].name);
+        if (is_schema && ref && ref->present) continue;
+        if (attach_table(inst, l.items[i].bucket_id, l.items[i].name, err) != 0) {
             n = -1;
             break;
         }
@@ -272,7 +236,7 @@ int inst_open(ws_registry *r, const cat_workspace *w, ws_instance **out, ds_err 
     /* The sandbox: from here on DuckDB opens no file but the workspace's own links. */
     sb q;
     sb_init(&q);
-    sb_printf(&q, "ATTACH ':memory:' AS %s; SET allowed_directories = [", PROJECT_CATALOG);
+    sb_append(&q, "SET allowed_directories = [");
     char dir[4300];
     snprintf(dir, sizeof dir, "%s/", inst->paths.links);
     sb_literal(&q, dir);
@@ -281,8 +245,7 @@ int inst_open(ws_registry *r, const cat_workspace *w, ws_instance **out, ds_err 
     sb_free(&q);
     if (rc) goto fail_open;
     pthread_mutex_lock(&inst->mu);
-    rc = sync_schemas(inst, err);
-    if (rc == 0 && !inst->search_path) rc = rebuild_search_path(inst) ? ds_fail(err, DS_E_INTERNAL, "oom") : 0;
+    rc = rebuild_search_path(inst) ? ds_fail(err, DS_E_INTERNAL, "out of memory") : 0;
     inst->synced_version = cat_version(r->cat);
     pthread_mutex_unlock(&inst->mu);
     if (rc) goto fail_open;
@@ -304,8 +267,6 @@ void inst_close(ws_instance *inst) {
     duckdb_close(&inst->db);
     /* The links kept superseded generations alive for this instance's readers. */
     stor_workspace_drop_links(&inst->paths);
-    for (int i = 0; i < inst->nschemas; i++) free(inst->schemas[i]);
-    free(inst->schemas);
     free(inst->refs);
     free(inst->search_path);
     pthread_mutex_destroy(&inst->mu);
@@ -472,13 +433,15 @@ int ws_prepare(ws_conn *c, const char *sql, void *out, ds_err *err) {
         dberr_parse(msg, sql, &d);
         log_debug("workspace %s: prepare failed (%s/%s/%s): %s", c->inst->w.id, d.subtype, d.entry_type, d.name, d.message);
         /* A project table not reachable yet: attach it and try again. */
-        if (strcmp(d.subtype, "MISSING_ENTRY") == 0 && strcmp(d.entry_type, "Table") == 0 &&
+        bool is_schema = !strcmp(d.entry_type, "Schema") || !strcmp(d.entry_type, "Catalog");
+        if (strcmp(d.subtype, "MISSING_ENTRY") == 0 && (is_schema || strcmp(d.entry_type, "Table") == 0) &&
             strcmp(d.name, last_missing) != 0) {
             ds_err e2;
-            int got = attach_by_name(c->inst, d.name, &e2);
+            int got = attach_by_name(c->inst, d.name, is_schema, &e2);
             if (got > 0) {
                 snprintf(last_missing, sizeof last_missing, "%s", d.name);
                 duckdb_destroy_prepare(st);
+                if ((rc = conn_sync(c, err)) != 0) return rc;
                 continue;
             }
             if (got < 0) {

@@ -7,8 +7,8 @@
 
 #include "workspace/workspace.h"
 
-/* A project table made reachable in an instance: view project."schema"."name" over the
- * attached generation file (alias). */
+/* A project table made reachable in an instance: its generation file attached as
+ * alias, reached through alias."schema" in the search path. */
 typedef struct {
     char bucket_id[CAT_ID_MAX];
     char name[DS_NAME_MAX + 1];
@@ -29,11 +29,9 @@ struct ws_instance {
     pthread_mutex_t mu;
     ws_table_ref *refs;
     int nrefs, caprefs;
-    char **schemas;
-    int nschemas;
     uint64_t synced_version; /* cat_version() when last synchronised */
-    uint64_t sp_version;     /* changes when the bucket schemas change */
-    char *search_path;       /* 'ws.main,project.in_c_sales,...' */
+    uint64_t sp_version;     /* changes when the search path changes */
+    char *search_path;       /* '"ws".main,t1."in_c_sales",...' */
     unsigned long alias_seq;
     /* Under the registry's mutex: */
     int refcount;
