@@ -406,12 +406,19 @@ static int run_portal(pgw_session *s, pgw_portal *p, int64_t max_rows, bool send
     } else {
         uint64_t n = 0;
         bool changed = rt == DUCKDB_RESULT_TYPE_CHANGED_ROWS;
-        if (changed) {
+        /* Row counts come as one BIGINT "Count" row: for INSERT/UPDATE/DELETE and also
+         * for CREATE TABLE AS, whose result type is "nothing" (DuckDB 1.4.4). */
+        if (duckdb_column_count(&p->res) == 1) {
             duckdb_data_chunk c = duckdb_fetch_chunk(p->res);
+            const char *cn = duckdb_column_name(&p->res, 0);
             if (c) {
                 duckdb_vector v = duckdb_data_chunk_get_vector(c, 0);
                 int64_t *d = duckdb_vector_get_data(v);
-                if (duckdb_data_chunk_get_size(c) > 0 && d) n = (uint64_t)d[0];
+                if (duckdb_data_chunk_get_size(c) > 0 && d && cn && !strcmp(cn, "Count") &&
+                    duckdb_column_type(&p->res, 0) == DUCKDB_TYPE_BIGINT) {
+                    n = (uint64_t)d[0];
+                    changed = true;
+                }
                 duckdb_destroy_data_chunk(&c);
             } else if (duckdb_result_error(&p->res)) {
                 ds_err e;

@@ -78,7 +78,7 @@ static int startup(pgw_session *s, pgw_startup *st, uint8_t **buf) {
         case PGW_START_V3:
             return 1;
         default:
-            pgw_error(s, "FATAL", "08P01", st->error, 0);
+            pgw_error(s, "FATAL", strncmp(st->error, "unsupported frontend protocol", 29) ? "08P01" : "0A000", st->error, 0);
             pgw_flush(s);
             return 0;
         }
