@@ -145,6 +145,7 @@ void pgw_settings_report_all(pgw_session *s);
  * error sent and -1 returned), 0 when the statement is not one of these. */
 int pgw_settings_statement(pgw_session *s, const char *sql, size_t len, bool describe_only);
 const char *pgw_setting_get(pgw_session *s, const char *name);
+void pgw_settings_sync_macro(pgw_session *s);
 
 /* query.c */
 void pgw_simple_query(pgw_session *s, const char *sql, size_t len);

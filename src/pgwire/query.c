@@ -205,8 +205,13 @@ static int local_statement(pgw_session *s, const char *sql, size_t len, bool des
     case K_COPY_STDIO:
         pgw_error(s, "ERROR", "0A000", "COPY FROM STDIN / TO STDOUT is not supported yet", 0);
         return -1;
-    default:
-        return pgw_settings_statement(s, sql, len, describe_only);
+    default: {
+        int r = pgw_settings_statement(s, sql, len, describe_only);
+        char w[1][32];
+        if (r == 1 && !describe_only && sqlscan_keywords(sql, len, w, 1) == 1 && strcmp(w[0], "show") != 0)
+            pgw_settings_sync_macro(s);
+        return r;
+    }
     }
 }
 

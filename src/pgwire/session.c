@@ -136,6 +136,7 @@ void pgw_session_run(pgw_session *s) {
     s->con = ws_conn_duckdb(s->wc);
     session_macros(s);
     pgw_settings_init(s, &st);
+    pgw_settings_sync_macro(s);
     pgw_settings_report_all(s);
     pgw_wb_begin(&s->out, 'K'); /* BackendKeyData */
     pgw_wb_i32(&s->out, s->pid);

@@ -9,6 +9,7 @@
 
 #include "pgwire/internal.h"
 #include "util/sqlscan.h"
+#include "util/str.h"
 
 static const struct {
     const char *name;
@@ -359,4 +360,44 @@ int pgw_settings_statement(pgw_session *s, const char *sql, size_t len, bool des
     }
     complete(s, "SET");
     return 1;
+}
+
+/* current_setting(name [, missing_ok]) answers PostgreSQL's client settings from this
+ * session: a temporary macro (per connection) rebuilt whenever a setting changes. */
+void pgw_settings_sync_macro(pgw_session *s) {
+    if (!s->con) return;
+    pgt_buf b = {0};
+    static const char head[] = "CREATE OR REPLACE TEMP MACRO current_setting(n) AS CASE lower(n)";
+    pgt_buf_append(&b, head, sizeof head - 1);
+    sb cases;
+    sb_init(&cases);
+    for (int i = 0; i < s->nsettings; i++) {
+        sb_append(&cases, " WHEN ");
+        char lower[64];
+        size_t k;
+        for (k = 0; s->settings[i].name[k] && k < 63; k++)
+            lower[k] = (char)tolower((unsigned char)s->settings[i].name[k]);
+        lower[k] = '\0';
+        sb_literal(&cases, lower);
+        sb_append(&cases, " THEN ");
+        sb_literal(&cases, s->settings[i].value);
+    }
+    sb_append(&cases, " ELSE NULL END");
+    if (sb_failed(&cases)) {
+        sb_free(&cases);
+        pgt_buf_free(&b);
+        return;
+    }
+    pgt_buf_append(&b, cases.data, cases.len);
+    static const char two[] = ", (n, missing_ok) AS CASE lower(n)";
+    pgt_buf_append(&b, two, sizeof two - 1);
+    pgt_buf_append(&b, cases.data, cases.len);
+    pgt_buf_append(&b, "", 1);
+    sb_free(&cases);
+    duckdb_result r;
+    if (b.data && duckdb_query(s->con, b.data, &r) == DuckDBError) {
+        /* Not fatal: current_setting() then answers DuckDB's own settings. */
+    }
+    if (b.data) duckdb_destroy_result(&r);
+    pgt_buf_free(&b);
 }

@@ -2,6 +2,7 @@
 #include "util/sqlscan.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -162,4 +163,47 @@ const char *sqlscan_calls(const char *sql, size_t len, const char *const *names)
         i++;
     }
     return NULL;
+}
+
+char *sqlscan_public_to_main(const char *sql, size_t len) {
+    char *out = malloc(len + 1);
+    if (!out) return NULL;
+    size_t i = 0, o = 0;
+    while (i < len) {
+        size_t j = sql[i] == '"' ? i : skip_special(sql, len, i);
+        if (j != i) {
+            memcpy(out + o, sql + i, j - i);
+            o += j - i;
+            i = j;
+            continue;
+        }
+        bool word_start = i == 0 || !(isalnum((unsigned char)sql[i - 1]) || sql[i - 1] == '_' || sql[i - 1] == '.' ||
+                                      sql[i - 1] == '"');
+        size_t tl = 0;
+        if (word_start && i + 6 <= len && strncasecmp(sql + i, "public", 6) == 0 &&
+            !(i + 6 < len && (isalnum((unsigned char)sql[i + 6]) || sql[i + 6] == '_')))
+            tl = 6;
+        else if (word_start && i + 8 <= len && strncmp(sql + i, "\"public\"", 8) == 0)
+            tl = 8;
+        if (tl) {
+            size_t k = i + tl;
+            while (k < len && isspace((unsigned char)sql[k])) k++;
+            if (k < len && sql[k] == '.') {
+                memcpy(out + o, "main", 4);
+                o += 4;
+                i += tl;
+                continue;
+            }
+        }
+        if (sql[i] == '"') { /* another quoted identifier: copy it whole */
+            size_t e = skip_special(sql, len, i);
+            memcpy(out + o, sql + i, e - i);
+            o += e - i;
+            i = e;
+            continue;
+        }
+        out[o++] = sql[i++];
+    }
+    out[o] = '\0';
+    return out;
 }

@@ -21,4 +21,10 @@ int sqlscan_keywords(const char *sql, size_t len, char words[][32], int n);
  * lower-case names, returns that name; else NULL. Qualified calls (x.name() count. */
 const char *sqlscan_calls(const char *sql, size_t len, const char *const *names);
 
+/* Copies sql to a new string with every qualifier public. / "public". (an identifier
+ * followed by a dot, outside strings and comments) written as main. : PostgreSQL
+ * clients call the workspace's own schema public. Returns NULL on allocation failure;
+ * the caller frees. */
+char *sqlscan_public_to_main(const char *sql, size_t len);
+
 #endif

@@ -382,8 +382,18 @@ static bool is_create_secret(const char *sql) {
     return false;
 }
 
+static int prepare_text(ws_conn *c, const char *sql, duckdb_prepared_statement *st, ds_err *err);
+
 int ws_prepare(ws_conn *c, const char *sql, void *out, ds_err *err) {
-    duckdb_prepared_statement *st = out;
+    /* PostgreSQL clients name the workspace's schema public; in DuckDB it is main. */
+    char *text = sqlscan_public_to_main(sql, strlen(sql));
+    if (!text) return ds_fail(err, DS_E_INTERNAL, "out of memory");
+    int rc = prepare_text(c, text, out, err);
+    free(text);
+    return rc;
+}
+
+static int prepare_text(ws_conn *c, const char *sql, duckdb_prepared_statement *st, ds_err *err) {
     int rc = conn_sync(c, err);
     if (rc) return rc;
     /* One statement at a time: callers split scripts first. */

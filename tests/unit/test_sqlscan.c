@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/sqlscan.h"
@@ -70,11 +71,20 @@ static void test_calls_finds_function_calls_outside_strings(void **st) {
     assert_null(sqlscan_calls(s, strlen(s), names));
 }
 
+static void test_public_schema_becomes_main(void **st) {
+    (void)st;
+    const char *s = "CREATE TABLE public.t AS SELECT 'public.x', \"public\".\"y\" FROM Public . z, republic.q, public";
+    char *o = sqlscan_public_to_main(s, strlen(s));
+    assert_string_equal(o, "CREATE TABLE main.t AS SELECT 'public.x', main.\"y\" FROM main . z, republic.q, public");
+    free(o);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_split_respects_quotes_comments_and_dollar_quotes),
         cmocka_unit_test(test_keywords_skip_comments_and_lowercase),
         cmocka_unit_test(test_calls_finds_function_calls_outside_strings),
+        cmocka_unit_test(test_public_schema_becomes_main),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
