@@ -12,6 +12,7 @@
 #include "pgwire/pgwire.h"
 #include "pgwire/proto.h"
 #include "pgwire/types.h"
+#include "pgwire/tz.h"
 
 #define PGW_STARTUP_MAX 10000        /* bytes of a startup packet */
 #define PGW_PREAUTH_MSG_MAX 10000    /* any message before authentication */
@@ -86,6 +87,7 @@ struct pgw_session {
     pgw_setting settings[PGW_MAX_SETTINGS];
     int nsettings;
     int64_t statement_timeout_ms;
+    struct pgt_tz *tz; /* the TimeZone setting (NULL: UTC) */
     pgw_stmt *stmts;
     pgw_portal *portals;
     /* Shared with the watchdog, cancel requests and REST (atomics or srv->mu). */

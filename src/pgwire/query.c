@@ -379,6 +379,7 @@ static int start_portal(pgw_session *s, pgw_portal *p) {
     for (int i = 0; p->cols && i < p->ncols; i++) {
         duckdb_logical_type lt = duckdb_column_logical_type(&p->res, (idx_t)i);
         pgt_col_init(&p->cols[i], lt);
+        pgt_col_set_tz(&p->cols[i], s->tz);
         duckdb_destroy_logical_type(&lt);
     }
     return 0;

@@ -214,5 +214,6 @@ out:
     free(s->in);
     pgw_wb_free(&s->out);
     pgt_buf_free(&s->cell);
+    pgt_tz_free(s->tz);
     log_set_context(NULL);
 }

@@ -100,6 +100,12 @@ static const char *apply(pgw_session *s, pgw_setting *st, const char *value) {
         if (parse_ms(value, &ms) != 0) return "invalid value for a time setting (use e.g. 5000, 5s or 1min)";
         if (!strcasecmp(st->name, "statement_timeout")) s->statement_timeout_ms = ms;
         format_ms(ms, buf, sizeof buf);
+    } else if (!strcasecmp(st->name, "TimeZone")) {
+        pgt_tz *tz = NULL;
+        bool utc = !strcasecmp(value, "UTC") || !strcasecmp(value, "Etc/UTC") || !strcasecmp(value, "GMT");
+        if (!utc && !(tz = pgt_tz_load(value))) return "time zone not recognized";
+        pgt_tz_free(s->tz);
+        s->tz = tz;
     } else if (!strcasecmp(st->name, "extra_float_digits")) {
         char *end;
         long v = strtol(value, &end, 10);

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "pgwire/types.h"
+#include "pgwire/tz.h"
 
 typedef unsigned __int128 pgt_u128;
 
@@ -683,6 +684,27 @@ static int put_timestamp(pgt_buf *b, int64_t v, int64_t per_sec, bool tz) {
     return 0;
 }
 
+/* A timestamptz shown in zone tz (UTC when NULL), like PostgreSQL: local time and
+ * the offset in force then ("2024-07-01 14:00:00+02"). */
+static int put_timestamptz(pgt_buf *b, int64_t us, const struct pgt_tz *tz) {
+    if (!tz || us == INT64_MAX || us == -INT64_MAX) return put_timestamp(b, us, USECS_PER_SEC, true);
+    int64_t secs = us / USECS_PER_SEC - (us % USECS_PER_SEC < 0);
+    int32_t off = pgt_tz_offset(tz, secs);
+    size_t start = b->len;
+    if (put_timestamp(b, us + (int64_t)off * USECS_PER_SEC, USECS_PER_SEC, false) != 0) return -1;
+    /* Insert the offset before a trailing " BC". */
+    bool bc = b->len - start > 3 && memcmp(b->data + b->len - 3, " BC", 3) == 0;
+    if (bc) b->len -= 3;
+    if (pgt_buf_reserve(b, 16)) return -1;
+    char *o = tz_offset(b->data + b->len, off);
+    if (bc) {
+        memcpy(o, " BC", 3);
+        o += 3;
+    }
+    b->len = (size_t)(o - b->data);
+    return 0;
+}
+
 static int put_time(pgt_buf *b, uint64_t us, bool has_tz, int32_t secs_east) {
     if (pgt_buf_reserve(b, 48))
         return -1;
@@ -958,7 +980,7 @@ static int format_cell(const pgt_col *c, duckdb_vector v, idx_t row, pgt_buf *ou
     case DUCKDB_TYPE_TIMESTAMP:
         return put_timestamp(out, ((const int64_t *)data)[row], USECS_PER_SEC, false);
     case DUCKDB_TYPE_TIMESTAMP_TZ:
-        return put_timestamp(out, ((const int64_t *)data)[row], USECS_PER_SEC, true);
+        return put_timestamptz(out, ((const int64_t *)data)[row], c->tz);
     case DUCKDB_TYPE_TIMESTAMP_S:
         return put_timestamp(out, ((const int64_t *)data)[row], 1, false);
     case DUCKDB_TYPE_TIMESTAMP_MS:
@@ -1146,4 +1168,14 @@ int pgt_format_text(duckdb_vector v, duckdb_logical_type t, idx_t row, pgt_buf *
     int rc = format_cell(&c, v, row, out);
     pgt_col_destroy(&c);
     return rc;
+}
+
+void pgt_col_set_tz(pgt_col *c, const struct pgt_tz *tz) {
+    if (!c) return;
+    c->tz = tz;
+    uint32_t kids = 0;
+    if (c->id == DUCKDB_TYPE_LIST || c->id == DUCKDB_TYPE_ARRAY) kids = 1;
+    else if (c->id == DUCKDB_TYPE_MAP) kids = 2;
+    else if (c->id == DUCKDB_TYPE_STRUCT || c->id == DUCKDB_TYPE_UNION) kids = c->n;
+    for (uint32_t i = 0; c->kids && i < kids; i++) pgt_col_set_tz(&c->kids[i], tz);
 }

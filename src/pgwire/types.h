@@ -82,6 +82,7 @@ typedef struct pgt_col {
     char *strs;           /* ENUM: all entries, back to back */
     uint32_t *offs;       /* ENUM: n + 1 offsets into strs */
     struct pgt_col *kids; /* LIST/ARRAY: 1, MAP: 2 (key, value), STRUCT/UNION: n */
+    const struct pgt_tz *tz; /* TIMESTAMP WITH TIME ZONE shown in this zone (NULL: UTC) */
 } pgt_col;
 
 /* Builds the plan for a column of type t (t is borrowed). Returns 0 or -1 on allocation
@@ -94,6 +95,9 @@ void pgt_col_destroy(pgt_col *c);
  * TIMESTAMP WITH TIME ZONE and TIME WITH TIME ZONE are written in UTC ("+00"): there
  * is no session TimeZone yet. Returns 0 or -1 on allocation failure. */
 int pgt_col_format(const pgt_col *c, duckdb_vector v, idx_t row, pgt_buf *out);
+/* Shows TIMESTAMP WITH TIME ZONE values of c (and of its nested types) in zone tz
+ * (borrowed; it must outlive c's use). */
+void pgt_col_set_tz(pgt_col *c, const struct pgt_tz *tz);
 
 /* One-shot pgt_col_format: builds and drops a plan per call, which is free for scalar
  * types but allocates for ENUM and nested types; prefer pgt_col for whole results. */
