@@ -160,6 +160,7 @@ int pgw_authenticate(pgw_session *s, const pgw_startup *st) {
     unsigned char proof[48];
     bool proof_ok = scram_b64_decode(proof64, strlen(proof64), proof, sizeof proof) == 32;
     if (!shape_ok || !proof_ok) {
+        log_debug("pgwire: SCRAM final message malformed (channel binding or nonce mismatch): %.40s", fin);
         fail_auth(s, st->user);
         return -1;
     }

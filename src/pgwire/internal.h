@@ -74,7 +74,8 @@ struct pgw_session {
     uint8_t *in;
     size_t in_len, in_pos, in_cap;
     pgw_wb out;
-    pgt_buf cell; /* scratch for one formatted value */
+    pgt_buf cell;  /* scratch for one formatted value */
+    pgt_buf cell2; /* more scratch (binary numeric goes through text) */
     /* Who. */
     char user[128];
     cat_workspace w;

@@ -25,10 +25,16 @@ static void simple_msg(pgw_session *s, char type) {
     pgw_wb_end(&s->out);
 }
 
-/* RowDescription from column names and types; formats as the client asked (only text
- * is produced: binary requests are answered in text and announced as such). */
-static void row_description(pgw_session *s, int n, char *(*name)(void *, int), duckdb_logical_type (*type)(void *, int),
-                            void *ud) {
+/* The format of result column i as Bind asked: none = text, one = all, else each. */
+static int16_t col_format(const int16_t *fmts, int nfmts, int i) {
+    if (nfmts == 0 || !fmts) return 0;
+    return nfmts == 1 ? fmts[0] : i < nfmts ? fmts[i] : 0;
+}
+
+/* RowDescription from column names and types, with the result formats of the portal
+ * (fmts NULL: text, as for the simple protocol and Describe of a statement). */
+static void row_description_f(pgw_session *s, int n, char *(*name)(void *, int), duckdb_logical_type (*type)(void *, int),
+                              void *ud, const int16_t *fmts, int nfmts) {
     pgw_wb_begin(&s->out, 'T');
     pgw_wb_i16(&s->out, (int16_t)n);
     for (int i = 0; i < n; i++) {
@@ -43,10 +49,12 @@ static void row_description(pgw_session *s, int n, char *(*name)(void *, int), d
         pgw_wb_i32(&s->out, (int32_t)oid);
         pgw_wb_i16(&s->out, pgt_typlen(oid));
         pgw_wb_i32(&s->out, -1); /* typmod */
-        pgw_wb_i16(&s->out, 0);  /* text */
+        pgw_wb_i16(&s->out, col_format(fmts, nfmts, i));
     }
     pgw_wb_end(&s->out);
 }
+
+#define row_description(s, n, name, type, ud) row_description_f(s, n, name, type, ud, NULL, 0)
 
 static char *res_name(void *ud, int i) {
     const char *n = duckdb_column_name(ud, (idx_t)i);
@@ -304,7 +312,11 @@ static int stream_rows(pgw_session *s, pgw_portal *p, int64_t max_rows, uint64_t
                     continue;
                 }
                 s->cell.len = 0;
-                if (pgt_col_format(&p->cols[c], vecs[c], row, &s->cell) != 0) s->out.failed = true;
+                if (col_format(p->formats, p->nformats, c) == 1) {
+                    if (pgt_col_format_binary(&p->cols[c], vecs[c], row, &s->cell, &s->cell2) != 0) s->out.failed = true;
+                } else if (pgt_col_format(&p->cols[c], vecs[c], row, &s->cell) != 0) {
+                    s->out.failed = true;
+                }
                 pgw_wb_i32(&s->out, (int32_t)s->cell.len);
                 pgw_wb_bytes(&s->out, s->cell.data, s->cell.len);
             }
@@ -381,6 +393,15 @@ static int start_portal(pgw_session *s, pgw_portal *p) {
         pgt_col_init(&p->cols[i], lt);
         pgt_col_set_tz(&p->cols[i], s->tz);
         duckdb_destroy_logical_type(&lt);
+        if (duckdb_result_return_type(p->res) == DUCKDB_RESULT_TYPE_QUERY_RESULT &&
+            col_format(p->formats, p->nformats, i) == 1 && !pgt_col_binary_ok(&p->cols[i])) {
+            char m[200];
+            snprintf(m, sizeof m, "binary format is not supported for result column %d (\"%.80s\"): ask for text", i + 1,
+                     duckdb_column_name(&p->res, (idx_t)i));
+            pgw_error(s, "ERROR", "0A000", m, 0);
+            end_running(s);
+            return -1;
+        }
     }
     return 0;
 }
@@ -866,9 +887,14 @@ static int do_describe(pgw_session *s, pgw_rd *r) {
         if (!p->started && start_portal(s, p) != 0) return -1;
         end_running(s);
         if (duckdb_result_return_type(p->res) == DUCKDB_RESULT_TYPE_QUERY_RESULT)
-            row_description(s, p->ncols, res_name, res_type, &p->res);
+            row_description_f(s, p->ncols, res_name, res_type, &p->res, p->formats, p->nformats);
         else
             simple_msg(s, 'n');
+        return 0;
+    }
+    if (t->kind == STMT_DUCK && returns_rows(t)) {
+        row_description_f(s, (int)duckdb_prepared_statement_column_count(t->st), st_name, st_type, &t->st, p->formats,
+                          p->nformats);
         return 0;
     }
     describe_stmt_rows(s, t);

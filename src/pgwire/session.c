@@ -111,6 +111,7 @@ void pgw_session_run(pgw_session *s) {
     log_set_context(ctx);
     pgw_wb_init(&s->out, PGW_MSG_MAX + (64u << 10));
     pgt_buf_init(&s->cell);
+    pgt_buf_init(&s->cell2);
     s->tx = 'I';
     pgw_startup st;
     uint8_t *sbuf = NULL;
@@ -214,6 +215,7 @@ out:
     free(s->in);
     pgw_wb_free(&s->out);
     pgt_buf_free(&s->cell);
+    pgt_buf_free(&s->cell2);
     pgt_tz_free(s->tz);
     log_set_context(NULL);
 }

@@ -1179,3 +1179,130 @@ void pgt_col_set_tz(pgt_col *c, const struct pgt_tz *tz) {
     else if (c->id == DUCKDB_TYPE_STRUCT || c->id == DUCKDB_TYPE_UNION) kids = c->n;
     for (uint32_t i = 0; c->kids && i < kids; i++) pgt_col_set_tz(&c->kids[i], tz);
 }
+
+/* ---- binary format ---- */
+
+#define PG_EPOCH_DAYS 10957             /* 2000-01-01 - 1970-01-01 */
+#define PG_EPOCH_US INT64_C(946684800000000)
+
+static int put_be(pgt_buf *b, uint64_t v, int n) {
+    if (pgt_buf_reserve(b, (size_t)n)) return -1;
+    for (int i = n - 1; i >= 0; i--) b->data[b->len + (size_t)(n - 1 - i)] = (char)(v >> (8 * i));
+    b->len += (size_t)n;
+    return 0;
+}
+
+/* PostgreSQL numeric binary from decimal text ("-123.4500", "NaN"). */
+static int put_numeric_text(pgt_buf *b, const char *t, size_t n) {
+    if (n == 3 && !memcmp(t, "NaN", 3))
+        return put_be(b, 0, 2) | put_be(b, 0, 2) | put_be(b, 0xC000, 2) | put_be(b, 0, 2);
+    bool neg = n > 0 && t[0] == '-';
+    size_t i = neg ? 1 : 0;
+    char digs[160];
+    size_t nint = 0, nfrac = 0;
+    while (i < n && t[i] >= '0' && t[i] <= '9' && nint < 80) digs[nint++] = t[i++];
+    if (i < n && t[i] == '.') {
+        i++;
+        while (i < n && t[i] >= '0' && t[i] <= '9' && nint + nfrac < 158) digs[nint + nfrac++] = t[i++];
+    }
+    /* Base-10000 groups aligned on the decimal point. */
+    size_t lead = (4 - nint % 4) % 4, trail = (4 - nfrac % 4) % 4;
+    char padded[176];
+    memset(padded, '0', sizeof padded);
+    memcpy(padded + lead, digs, nint + nfrac);
+    size_t total = lead + nint + nfrac + trail;
+    int ngroups = (int)(total / 4), int_groups = (int)((lead + nint) / 4);
+    uint16_t g[44];
+    for (int k = 0; k < ngroups && k < 44; k++) {
+        const char *p = padded + 4 * k;
+        g[k] = (uint16_t)((p[0] - '0') * 1000 + (p[1] - '0') * 100 + (p[2] - '0') * 10 + (p[3] - '0'));
+    }
+    int first = 0, last = ngroups - 1;
+    while (first <= last && g[first] == 0) first++;
+    while (last >= first && g[last] == 0) last--;
+    int nd = last >= first ? last - first + 1 : 0;
+    int weight = nd ? int_groups - 1 - first : 0;
+    if (put_be(b, (uint64_t)nd, 2) || put_be(b, (uint64_t)(uint16_t)weight, 2) || put_be(b, neg && nd ? 0x4000 : 0, 2) ||
+        put_be(b, (uint64_t)nfrac, 2))
+        return -1;
+    for (int k = first; k <= last; k++)
+        if (put_be(b, g[k], 2)) return -1;
+    return 0;
+}
+
+bool pgt_col_binary_ok(const pgt_col *c) {
+    switch (c->id) {
+    case DUCKDB_TYPE_BOOLEAN: case DUCKDB_TYPE_TINYINT: case DUCKDB_TYPE_SMALLINT: case DUCKDB_TYPE_INTEGER:
+    case DUCKDB_TYPE_BIGINT: case DUCKDB_TYPE_UTINYINT: case DUCKDB_TYPE_USMALLINT: case DUCKDB_TYPE_UINTEGER:
+    case DUCKDB_TYPE_UBIGINT: case DUCKDB_TYPE_HUGEINT: case DUCKDB_TYPE_UHUGEINT: case DUCKDB_TYPE_DECIMAL:
+    case DUCKDB_TYPE_FLOAT: case DUCKDB_TYPE_DOUBLE: case DUCKDB_TYPE_VARCHAR: case DUCKDB_TYPE_ENUM:
+    case DUCKDB_TYPE_BLOB: case DUCKDB_TYPE_DATE: case DUCKDB_TYPE_TIME: case DUCKDB_TYPE_TIMESTAMP:
+    case DUCKDB_TYPE_TIMESTAMP_S: case DUCKDB_TYPE_TIMESTAMP_MS: case DUCKDB_TYPE_TIMESTAMP_NS:
+    case DUCKDB_TYPE_TIMESTAMP_TZ: case DUCKDB_TYPE_INTERVAL: case DUCKDB_TYPE_UUID:
+        return true;
+    default:
+        return false;
+    }
+}
+
+int pgt_col_format_binary(const pgt_col *c, duckdb_vector v, idx_t row, pgt_buf *out, pgt_buf *scratch) {
+    const void *data = duckdb_vector_get_data(v);
+    switch (c->id) {
+    case DUCKDB_TYPE_BOOLEAN: return put_be(out, ((const bool *)data)[row] ? 1 : 0, 1);
+    case DUCKDB_TYPE_TINYINT: return put_be(out, (uint64_t)(int64_t)((const int8_t *)data)[row], 2);
+    case DUCKDB_TYPE_UTINYINT: return put_be(out, ((const uint8_t *)data)[row], 2);
+    case DUCKDB_TYPE_SMALLINT: return put_be(out, (uint64_t)(int64_t)((const int16_t *)data)[row], 2);
+    case DUCKDB_TYPE_USMALLINT: return put_be(out, ((const uint16_t *)data)[row], 4);
+    case DUCKDB_TYPE_INTEGER: return put_be(out, (uint64_t)(int64_t)((const int32_t *)data)[row], 4);
+    case DUCKDB_TYPE_UINTEGER: return put_be(out, ((const uint32_t *)data)[row], 8);
+    case DUCKDB_TYPE_BIGINT: return put_be(out, (uint64_t)((const int64_t *)data)[row], 8);
+    case DUCKDB_TYPE_FLOAT: {
+        uint32_t u;
+        memcpy(&u, (const float *)data + row, 4);
+        return put_be(out, u, 4);
+    }
+    case DUCKDB_TYPE_DOUBLE: {
+        uint64_t u;
+        memcpy(&u, (const double *)data + row, 8);
+        return put_be(out, u, 8);
+    }
+    case DUCKDB_TYPE_UBIGINT: case DUCKDB_TYPE_HUGEINT: case DUCKDB_TYPE_UHUGEINT: case DUCKDB_TYPE_DECIMAL:
+        scratch->len = 0;
+        if (pgt_col_format(c, v, row, scratch)) return -1;
+        return put_numeric_text(out, scratch->data, scratch->len);
+    case DUCKDB_TYPE_VARCHAR: case DUCKDB_TYPE_ENUM:
+        return pgt_col_format(c, v, row, out); /* text, json and enum: their text is their binary form */
+    case DUCKDB_TYPE_BLOB: {
+        const char *p;
+        uint32_t n;
+        str_of((const duckdb_string_t *)data + row, &p, &n);
+        return pgt_buf_append(out, p, n);
+    }
+    case DUCKDB_TYPE_DATE: {
+        int32_t d = ((const duckdb_date *)data)[row].days;
+        int64_t pd = d == INT32_MAX ? INT32_MAX : d == -INT32_MAX ? INT32_MIN : (int64_t)d - PG_EPOCH_DAYS;
+        return put_be(out, (uint64_t)pd, 4);
+    }
+    case DUCKDB_TYPE_TIME: return put_be(out, (uint64_t)((const duckdb_time *)data)[row].micros, 8);
+    case DUCKDB_TYPE_TIMESTAMP: case DUCKDB_TYPE_TIMESTAMP_TZ: case DUCKDB_TYPE_TIMESTAMP_S:
+    case DUCKDB_TYPE_TIMESTAMP_MS: case DUCKDB_TYPE_TIMESTAMP_NS: {
+        int64_t t = ((const int64_t *)data)[row];
+        if (t == INT64_MAX || t == -INT64_MAX) return put_be(out, t == INT64_MAX ? (uint64_t)INT64_MAX : (uint64_t)INT64_MIN, 8);
+        if (c->id == DUCKDB_TYPE_TIMESTAMP_S) t *= 1000000;
+        else if (c->id == DUCKDB_TYPE_TIMESTAMP_MS) t *= 1000;
+        else if (c->id == DUCKDB_TYPE_TIMESTAMP_NS) t /= 1000;
+        return put_be(out, (uint64_t)(t - PG_EPOCH_US), 8);
+    }
+    case DUCKDB_TYPE_INTERVAL: {
+        duckdb_interval iv = ((const duckdb_interval *)data)[row];
+        return put_be(out, (uint64_t)iv.micros, 8) | put_be(out, (uint64_t)(int64_t)iv.days, 4) |
+               put_be(out, (uint64_t)(int64_t)iv.months, 4);
+    }
+    case DUCKDB_TYPE_UUID: {
+        duckdb_hugeint h = ((const duckdb_hugeint *)data)[row];
+        return put_be(out, (uint64_t)h.upper ^ (UINT64_C(1) << 63), 8) | put_be(out, h.lower, 8);
+    }
+    default:
+        return -2;
+    }
+}

@@ -95,6 +95,14 @@ void pgt_col_destroy(pgt_col *c);
  * TIMESTAMP WITH TIME ZONE and TIME WITH TIME ZONE are written in UTC ("+00"): there
  * is no session TimeZone yet. Returns 0 or -1 on allocation failure. */
 int pgt_col_format(const pgt_col *c, duckdb_vector v, idx_t row, pgt_buf *out);
+/* Binary format (the client asked for format 1). pgt_col_binary_ok says whether the
+ * column's type has one here (bool, int2/4/8, float4/8, numeric, text/json/enum, bytea,
+ * date, time, timestamp[tz], interval, uuid); pgt_col_format_binary appends the
+ * PostgreSQL binary representation of a non-NULL cell (scratch is working space).
+ * Returns 0, -1 on allocation failure, -2 when the type has no binary form here. */
+bool pgt_col_binary_ok(const pgt_col *c);
+int pgt_col_format_binary(const pgt_col *c, duckdb_vector v, idx_t row, pgt_buf *out, pgt_buf *scratch);
+
 /* Shows TIMESTAMP WITH TIME ZONE values of c (and of its nested types) in zone tz
  * (borrowed; it must outlive c's use). */
 void pgt_col_set_tz(pgt_col *c, const struct pgt_tz *tz);
