@@ -27,6 +27,10 @@ typedef struct {
     char name[64];
     char value[256];
     bool report; /* sent as ParameterStatus when it changes */
+    /* A SET inside a transaction: the value before it, restored by ROLLBACK (and by
+     * COMMIT for SET LOCAL). */
+    bool has_saved, saved_local;
+    char saved[256];
 } pgw_setting;
 
 #define PGW_MAX_SETTINGS 64
@@ -85,6 +89,7 @@ struct pgw_session {
     /* State. */
     char tx;             /* 'I', 'T' or 'E' */
     bool ext_error;      /* extended protocol: discard until Sync */
+    bool in_execute;     /* extended Execute: the RowDescription went with Describe */
     pgw_setting settings[PGW_MAX_SETTINGS];
     int nsettings;
     int64_t statement_timeout_ms;
@@ -148,7 +153,12 @@ void pgw_settings_report_all(pgw_session *s);
  * error sent and -1 returned), 0 when the statement is not one of these. */
 int pgw_settings_statement(pgw_session *s, const char *sql, size_t len, bool describe_only);
 const char *pgw_setting_get(pgw_session *s, const char *name);
+/* At transaction end: undo SET LOCAL (commit) or every SET of the transaction (rollback). */
+void pgw_settings_end_transaction(pgw_session *s, bool commit);
 void pgw_settings_sync_macro(pgw_session *s);
+/* SELECT set_config('name', 'value', is_local): applied here; 1 done, -1 error sent,
+ * 0 when the statement is not exactly that. */
+int pgw_settings_set_config(pgw_session *s, const char *sql, size_t len);
 
 /* query.c */
 void pgw_simple_query(pgw_session *s, const char *sql, size_t len);

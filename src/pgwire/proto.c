@@ -166,6 +166,10 @@ void pgw_parse_startup(const uint8_t *buf, size_t len, pgw_startup *out) {
     case PGW_PROTO_V3:
         break;
     default:
+        if (((uint32_t)code >> 16) == 3) { /* 3.x: answered with NegotiateProtocolVersion */
+            out->minor = code & 0xffff;
+            break;
+        }
         snprintf(out->error, sizeof out->error, "unsupported frontend protocol %d.%d: server supports 3.0",
                  (int)((uint32_t)code >> 16), code & 0xffff);
         return;
@@ -185,6 +189,10 @@ void pgw_parse_startup(const uint8_t *buf, size_t len, pgw_startup *out) {
         if (out->nparams == PGW_MAX_PARAMS) {
             snprintf(out->error, sizeof out->error, "too many startup parameters");
             return;
+        }
+        if (strncmp(k, "_pq_.", 5) == 0) { /* protocol options: none are known */
+            out->unknown_opts[out->nunknown++] = k;
+            continue;
         }
         out->keys[out->nparams] = k;
         out->values[out->nparams++] = v;

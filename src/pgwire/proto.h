@@ -62,6 +62,9 @@ typedef struct {
     const char *user, *database, *application_name, *options;
     const char *keys[PGW_MAX_PARAMS], *values[PGW_MAX_PARAMS];
     int nparams;
+    int minor;                                /* 3.minor asked for; we speak 3.0 */
+    const char *unknown_opts[PGW_MAX_PARAMS]; /* "_pq_." options we do not know */
+    int nunknown;
     char error[128]; /* why it is bad */
 } pgw_startup;
 

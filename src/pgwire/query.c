@@ -180,10 +180,13 @@ static int local_statement(pgw_session *s, const char *sql, size_t len, bool des
         } else if (s->tx == 'E') {
             duck_exec_plain(s, "ROLLBACK");
             s->tx = 'I';
+            pgw_settings_end_transaction(s, false);
             complete(s, "ROLLBACK");
         } else {
             s->tx = 'I';
-            if (duck_exec_plain(s, "COMMIT") != 0) return -1;
+            int crc = duck_exec_plain(s, "COMMIT");
+            pgw_settings_end_transaction(s, crc == 0);
+            if (crc != 0) return -1;
             complete(s, "COMMIT");
         }
         return 1;
@@ -196,6 +199,7 @@ static int local_statement(pgw_session *s, const char *sql, size_t len, bool des
             duckdb_destroy_result(&r);
         }
         s->tx = 'I';
+        pgw_settings_end_transaction(s, false);
         complete(s, "ROLLBACK");
         return 1;
     case K_SAVEPOINT:
@@ -214,6 +218,10 @@ static int local_statement(pgw_session *s, const char *sql, size_t len, bool des
         pgw_error(s, "ERROR", "0A000", "COPY FROM STDIN / TO STDOUT is not supported yet", 0);
         return -1;
     default: {
+        if (!describe_only) {
+            int sc = pgw_settings_set_config(s, sql, len);
+            if (sc) return sc;
+        }
         int r = pgw_settings_statement(s, sql, len, describe_only);
         char w[1][32];
         if (r == 1 && !describe_only && sqlscan_keywords(sql, len, w, 1) == 1 && strcmp(w[0], "show") != 0)
@@ -427,9 +435,10 @@ static int run_portal(pgw_session *s, pgw_portal *p, int64_t max_rows, bool send
             end_running(s);
             return 0;
         }
+        /* Like PostgreSQL: the rows of this Execute (all of them unless resumed). */
         tag_for(s, p->stmt->sql, strlen(p->stmt->sql), t == DUCKDB_STATEMENT_TYPE_INSERT ||
                 t == DUCKDB_STATEMENT_TYPE_UPDATE || t == DUCKDB_STATEMENT_TYPE_DELETE ? t : DUCKDB_STATEMENT_TYPE_SELECT,
-                false, p->rows, tag, sizeof tag);
+                false, sent, tag, sizeof tag);
     } else {
         uint64_t n = 0;
         bool changed = rt == DUCKDB_RESULT_TYPE_CHANGED_ROWS;
@@ -650,7 +659,9 @@ static int do_parse(pgw_session *s, pgw_rd *r) {
         char w[2][32];
         sqlscan_keywords(query, strlen(query), w, 2);
         bool local = classify(query, strlen(query)) != K_OTHER || !strcmp(w[0], "set") || !strcmp(w[0], "reset") ||
-                     (!strcmp(w[0], "show") && pgw_setting_get(s, w[1]));
+                     (!strcmp(w[0], "show") && pgw_setting_get(s, w[1])) ||
+                     (!strcmp(w[0], "select") && (!strcmp(w[1], "set_config") || !strcmp(w[1], "pg_catalog")) &&
+                      strcasestr(query, "set_config"));
         if (local) {
             t->kind = STMT_LOCAL;
         } else {
@@ -827,6 +838,21 @@ static int describe_by_running(pgw_session *s, pgw_stmt *t) {
 }
 
 static void describe_stmt_rows(pgw_session *s, pgw_stmt *t) {
+    char w0[2][32];
+    if (t->kind == STMT_LOCAL && sqlscan_keywords(t->sql, strlen(t->sql), w0, 1) == 1 && !strcmp(w0[0], "select")) {
+        /* SELECT set_config(...): one text column. */
+        pgw_wb_begin(&s->out, 'T');
+        pgw_wb_i16(&s->out, 1);
+        pgw_wb_cstr(&s->out, "set_config");
+        pgw_wb_i32(&s->out, 0);
+        pgw_wb_i16(&s->out, 0);
+        pgw_wb_i32(&s->out, 25);
+        pgw_wb_i16(&s->out, -1);
+        pgw_wb_i32(&s->out, -1);
+        pgw_wb_i16(&s->out, 0);
+        pgw_wb_end(&s->out);
+        return;
+    }
     if (t->kind == STMT_LOCAL) {
         if (pgw_settings_statement(s, t->sql, strlen(t->sql), true) == 1) {
             char w[1][32];
@@ -925,7 +951,16 @@ static int do_execute(pgw_session *s, pgw_rd *r) {
         simple_msg(s, 'I');
         return 0;
     }
-    if (t->kind == STMT_LOCAL) return local_statement(s, t->sql, strlen(t->sql), false) < 0 ? -1 : 0;
+    if (t->kind == STMT_LOCAL) {
+        s->in_execute = true;
+        int lr = local_statement(s, t->sql, strlen(t->sql), false);
+        s->in_execute = false;
+        if (lr == 0) {
+            pgw_error(s, "ERROR", "0A000", "this statement is not supported in the extended query protocol", 0);
+            return -1;
+        }
+        return lr < 0 ? -1 : 0;
+    }
     if (p->done) {
         complete(s, "SELECT 0");
         return 0;

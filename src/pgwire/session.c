@@ -78,7 +78,11 @@ static int startup(pgw_session *s, pgw_startup *st, uint8_t **buf) {
         case PGW_START_V3:
             return 1;
         default:
-            pgw_error(s, "FATAL", strncmp(st->error, "unsupported frontend protocol", 29) ? "08P01" : "0A000", st->error, 0);
+            pgw_error(s, "FATAL",
+                      !strncmp(st->error, "unsupported frontend protocol", 29) ? "0A000"
+                      : !strncmp(st->error, "no PostgreSQL user name", 23)     ? "28000"
+                                                                               : "08P01",
+                      st->error, 0);
             pgw_flush(s);
             return 0;
         }
@@ -117,6 +121,14 @@ void pgw_session_run(pgw_session *s) {
     uint8_t *sbuf = NULL;
     bool admitted = false;
     if (startup(s, &st, &sbuf) != 1) goto out;
+    if (st.minor > 0 || st.nunknown > 0) {
+        /* NegotiateProtocolVersion: we speak 3.0 and know no _pq_ options. */
+        pgw_wb_begin(&s->out, 'v');
+        pgw_wb_i32(&s->out, 3 << 16);
+        pgw_wb_i32(&s->out, st.nunknown);
+        for (int i = 0; i < st.nunknown; i++) pgw_wb_cstr(&s->out, st.unknown_opts[i]);
+        pgw_wb_end(&s->out);
+    }
     if (s->srv->cfg->require_ssl && !s->ssl) {
         fatal(s, "28000", "SSL is required: connect with sslmode=require");
         goto out;

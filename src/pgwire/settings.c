@@ -180,6 +180,7 @@ static void complete(pgw_session *s, const char *tag) {
 }
 
 static void show(pgw_session *s, const char *colname, const char *value, bool describe_only) {
+    if (s->in_execute) goto rows;
     pgw_wb_begin(&s->out, 'T');
     pgw_wb_i16(&s->out, 1);
     pgw_wb_cstr(&s->out, colname);
@@ -191,6 +192,7 @@ static void show(pgw_session *s, const char *colname, const char *value, bool de
     pgw_wb_i16(&s->out, 0);
     pgw_wb_end(&s->out);
     if (describe_only) return;
+rows:
     pgw_wb_begin(&s->out, 'D');
     pgw_wb_i16(&s->out, 1);
     pgw_wb_i32(&s->out, (int32_t)strlen(value));
@@ -259,6 +261,7 @@ int pgw_settings_statement(pgw_session *s, const char *sql, size_t len, bool des
         if (nw < 2) return 0;
         if (!strcmp(w[1], "all")) {
             /* SHOW ALL: name, setting, description like PostgreSQL. */
+            if (s->in_execute) goto all_rows;
             pgw_wb_begin(&s->out, 'T');
             pgw_wb_i16(&s->out, 3);
             const char *cols[] = {"name", "setting", "description"};
@@ -273,6 +276,7 @@ int pgw_settings_statement(pgw_session *s, const char *sql, size_t len, bool des
             }
             pgw_wb_end(&s->out);
             if (describe_only) return 1;
+        all_rows:
             for (int i = 0; i < s->nsettings; i++) {
                 pgw_wb_begin(&s->out, 'D');
                 pgw_wb_i16(&s->out, 3);
@@ -315,6 +319,7 @@ int pgw_settings_statement(pgw_session *s, const char *sql, size_t len, bool des
     }
     if (strcmp(w[0], "set") != 0) return 0;
     int k = 1;
+    bool local = k < nw && !strcmp(w[k], "local");
     if (k < nw && (!strcmp(w[k], "session") || !strcmp(w[k], "local"))) k++;
     if (k < nw && (!strcmp(w[k], "transaction") || !strcmp(w[k], "characteristics"))) {
         if (!describe_only) complete(s, "SET"); /* isolation levels: DuckDB has one, snapshot isolation */
@@ -357,6 +362,20 @@ int pgw_settings_statement(pgw_session *s, const char *sql, size_t len, bool des
             pgw_error(s, "ERROR", "42704", msg, 0);
         }
         return -1;
+    }
+    if (local && s->tx == 'I') {
+        pgw_notice(s, "WARNING", "25P01", "SET LOCAL can only be used in transaction blocks");
+        complete(s, "SET");
+        return 1;
+    }
+    if (s->tx != 'I') {
+        if (!st->has_saved) {
+            st->has_saved = true;
+            snprintf(st->saved, sizeof st->saved, "%s", st->value);
+            st->saved_local = local;
+        } else if (!local) {
+            st->saved_local = false; /* a SET SESSION after SET LOCAL survives COMMIT */
+        }
     }
     const char *why = !strcasecmp(value, "default") ? (reset_one(s, st), NULL) : apply(s, st, value);
     if (why) {
@@ -406,4 +425,110 @@ void pgw_settings_sync_macro(pgw_session *s) {
     }
     if (b.data) duckdb_destroy_result(&r);
     pgt_buf_free(&b);
+}
+
+void pgw_settings_end_transaction(pgw_session *s, bool commit) {
+    bool changed = false;
+    for (int i = 0; i < s->nsettings; i++) {
+        pgw_setting *st = &s->settings[i];
+        if (!st->has_saved) continue;
+        if (!commit || st->saved_local) {
+            char v[256];
+            snprintf(v, sizeof v, "%s", st->saved);
+            apply(s, st, v);
+            changed = true;
+        }
+        st->has_saved = false;
+    }
+    if (changed) pgw_settings_sync_macro(s);
+}
+
+/* Reads a '...' literal at p (doubling '' inside); returns the position after it. */
+static const char *read_literal(const char *p, const char *end, char *out, size_t outsz) {
+    while (p < end && isspace((unsigned char)*p)) p++;
+    if (p >= end || *p != '\'') return NULL;
+    size_t o = 0;
+    for (p++; p < end; p++) {
+        if (*p == '\'') {
+            if (p + 1 < end && p[1] == '\'') p++;
+            else {
+                out[o] = '\0';
+                return p + 1;
+            }
+        }
+        if (o + 1 < outsz) out[o++] = *p;
+    }
+    return NULL;
+}
+
+static const char *expect_char(const char *p, const char *end, char c) {
+    while (p < end && isspace((unsigned char)*p)) p++;
+    return p < end && *p == c ? p + 1 : NULL;
+}
+
+int pgw_settings_set_config(pgw_session *s, const char *sql, size_t len) {
+    /* SELECT [pg_catalog.]set_config('name', 'value', is_local) [AS alias] */
+    const char *end = sql + len, *p = strcasestr(sql, "set_config");
+    char w[3][32];
+    int nw = sqlscan_keywords(sql, len, w, 3);
+    if (!p || p >= end || nw < 2 || strcmp(w[0], "select") != 0 ||
+        (strcmp(w[1], "set_config") != 0 && strcmp(w[1], "pg_catalog") != 0))
+        return 0;
+    char name[64], value[256], local[16] = "";
+    p += 10;
+    if (!(p = expect_char(p, end, '(')) || !(p = read_literal(p, end, name, sizeof name)) ||
+        !(p = expect_char(p, end, ',')) || !(p = read_literal(p, end, value, sizeof value)) ||
+        !(p = expect_char(p, end, ',')))
+        return 0;
+    while (p < end && isspace((unsigned char)*p)) p++;
+    size_t k = 0;
+    while (p < end && isalpha((unsigned char)*p) && k < sizeof local - 1) local[k++] = (char)tolower((unsigned char)*p++);
+    local[k] = '\0';
+    if (!(p = expect_char(p, end, ')'))) return 0;
+    /* Only an optional alias may follow. */
+    char rest[2][32];
+    int nr = sqlscan_keywords(p, (size_t)(end - p), rest, 2);
+    while (p < end && isspace((unsigned char)*p)) p++;
+    if (p < end && !(nr >= 1 && (!strcmp(rest[0], "as") || nr == 1))) return 0;
+    bool is_local = !strcmp(local, "true") || !strcmp(local, "t");
+    pgw_setting *st = find(s, name);
+    char msg[400];
+    if (!st) {
+        snprintf(msg, sizeof msg, "unrecognized configuration parameter \"%s\"", name);
+        pgw_error(s, "ERROR", duckdb_has_setting(s, name) ? "42501" : "42704", msg, 0);
+        return -1;
+    }
+    if (s->tx != 'I' && !st->has_saved) {
+        st->has_saved = true;
+        snprintf(st->saved, sizeof st->saved, "%s", st->value);
+        st->saved_local = is_local;
+    }
+    if (!(is_local && s->tx == 'I')) {
+        const char *why = apply(s, st, value);
+        if (why) {
+            snprintf(msg, sizeof msg, "invalid value for parameter \"%s\": \"%s\": %s", st->name, value, why);
+            pgw_error(s, "ERROR", "22023", msg, 0);
+            return -1;
+        }
+        pgw_settings_sync_macro(s);
+    }
+    if (!s->in_execute) {
+        pgw_wb_begin(&s->out, 'T');
+        pgw_wb_i16(&s->out, 1);
+        pgw_wb_cstr(&s->out, "set_config");
+        pgw_wb_i32(&s->out, 0);
+        pgw_wb_i16(&s->out, 0);
+        pgw_wb_i32(&s->out, 25);
+        pgw_wb_i16(&s->out, -1);
+        pgw_wb_i32(&s->out, -1);
+        pgw_wb_i16(&s->out, 0);
+        pgw_wb_end(&s->out);
+    }
+    pgw_wb_begin(&s->out, 'D');
+    pgw_wb_i16(&s->out, 1);
+    pgw_wb_i32(&s->out, (int32_t)strlen(st->value));
+    pgw_wb_bytes(&s->out, st->value, strlen(st->value));
+    pgw_wb_end(&s->out);
+    complete(s, "SELECT 1");
+    return 1;
 }

@@ -394,8 +394,19 @@ int ws_prepare(ws_conn *c, const char *sql, void *out, ds_err *err) {
 }
 
 static int prepare_text(ws_conn *c, const char *sql, duckdb_prepared_statement *st, ds_err *err) {
-    int rc = conn_sync(c, err);
-    if (rc) return rc;
+    int rc;
+    char kw[1][32];
+    if (sqlscan_keywords(sql, strlen(sql), kw, 1) == 1 && (!strcmp(kw[0], "pragma") || !strcmp(kw[0], "import") ||
+                                                         !strcmp(kw[0], "export") || !strcmp(kw[0], "attach") ||
+                                                         !strcmp(kw[0], "detach") || !strcmp(kw[0], "install") ||
+                                                         !strcmp(kw[0], "load") || !strcmp(kw[0], "use"))) {
+        /* Refused before DuckDB parses them: IMPORT DATABASE reads files while parsing. */
+        rc = ds_fail(err, DS_E_FORBIDDEN, "%s is not allowed in a workspace", kw[0]);
+        for (char *p = err->message; *p && *p != ' '; p++) *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+        snprintf(err->sqlstate, sizeof err->sqlstate, "42501");
+        return rc;
+    }
+    if ((rc = conn_sync(c, err))) return rc;
     /* One statement at a time: callers split scripts first. */
     duckdb_extracted_statements ex = NULL;
     idx_t n = duckdb_extract_statements(c->con, sql, &ex);
@@ -421,7 +432,9 @@ static int prepare_text(ws_conn *c, const char *sql, duckdb_prepared_statement *
         "parquet_schema", "parquet_file_metadata", "parquet_kv_metadata", "parquet_bloom_probe", "read_json",
         "read_json_auto", "read_json_objects", "read_json_objects_auto", "read_ndjson", "read_ndjson_auto",
         "read_ndjson_objects", "read_text", "read_blob", "glob", "query", "query_table", "getenv",
-        "checkpoint", "force_checkpoint", "duckdb_secrets", "which_secret", "load_extension", NULL};
+        "checkpoint", "force_checkpoint", "duckdb_secrets", "which_secret", "load_extension",
+        /* These show server file paths. */
+        "duckdb_databases", "pragma_database_list", "duckdb_settings", "duckdb_temporary_files", NULL};
     const char *bad = sqlscan_calls(sql, strlen(sql), refused_calls);
     if (bad) {
         rc = ds_fail(err, DS_E_FORBIDDEN, "%s() is not allowed in a workspace: it reaches outside it", bad);

@@ -457,6 +457,76 @@ class PgQueries(PgTestCase):
                         break
                 self.assertEqual(b"".join(got), b"12TDCZ")
 
+    def raw_session(self):
+        c = self.ws["connection"]
+        outcome, info, sock = scram_login(self.server.pg_port, c["username"], c["database"], c["password"])
+        self.assertEqual(outcome, "ok", info)
+        self.addCleanup(sock.close)
+        return sock
+
+    @staticmethod
+    def msg(t, body):
+        return t + struct.pack("!I", len(body) + 4) + body
+
+    def read_to_ready(self, sock):
+        got = []
+        while True:
+            t, p = read_message(sock)
+            got.append((t, p))
+            if t == b"Z":
+                return got
+
+    def test_extended_error_discards_until_sync(self):
+        sock = self.raw_session()
+        m = self.msg
+        sock.sendall(m(b"P", b"bad\0SELECT FROM WHERE\0\0\0") + m(b"B", b"\0bad\0\0\0\0\0\0\0") +
+                     m(b"E", b"\0\0\0\0\0") + m(b"P", b"\0SELECT 1\0\0\0") + m(b"S", b""))
+        got = self.read_to_ready(sock)
+        self.assertEqual(b"".join(t for t, _ in got), b"EZ", got)
+        self.assertEqual(parse_error_fields(got[0][1]).get("C"), "42601")
+        self.assertEqual(got[-1][1], b"I")
+        # the session goes on
+        sock.sendall(m(b"P", b"\0SELECT 5\0\0\0") + m(b"B", b"\0\0\0\0\0\0\0\0") +
+                     m(b"E", b"\0\0\0\0\0") + m(b"S", b""))
+        got = self.read_to_ready(sock)
+        self.assertEqual(b"".join(t for t, _ in got), b"12DCZ", got)
+
+    def test_describe_statement_gives_parameter_types_without_executing(self):
+        sock = self.raw_session()
+        m = self.msg
+        self.q2(self.conn, "CREATE TABLE nx (a INTEGER)")
+        sql = b"INSERT INTO nx SELECT $1::INTEGER WHERE $2::VARCHAR IS NOT NULL"
+        sock.sendall(m(b"P", b"st\0" + sql + b"\0\0\0") + m(b"D", b"Sst\0") + m(b"S", b""))
+        got = self.read_to_ready(sock)
+        self.assertEqual(b"".join(t for t, _ in got), b"1tnZ", got)
+        n = struct.unpack("!H", got[1][1][:2])[0]
+        oids = struct.unpack("!%dI" % n, got[1][1][2:2 + 4 * n])
+        self.assertEqual(oids[0], 23, got)  # int4
+        self.assertIn(oids[1], (25, 1043), got)  # text or varchar
+        self.assertEqual(self.scalar(self.conn, "SELECT count(*) FROM nx"), 0)
+        # SELECT: RowDescription with the column types
+        sock.sendall(m(b"P", b"s2\0SELECT $1::BIGINT AS a, 'x'::VARCHAR AS b\0\0\0") + m(b"D", b"Ss2\0") +
+                     m(b"S", b""))
+        got = self.read_to_ready(sock)
+        self.assertEqual(b"".join(t for t, _ in got), b"1tTZ", got)
+        self.assertEqual(struct.unpack("!HI", got[1][1][:6]), (1, 20), got)
+        # Close the statement: a later Bind to it fails
+        sock.sendall(m(b"C", b"Ss2\0") + m(b"S", b""))
+        self.assertEqual(b"".join(t for t, _ in self.read_to_ready(sock)), b"3Z")
+        sock.sendall(m(b"B", b"\0s2\0\0\0\0\0\0\0") + m(b"S", b""))
+        got = self.read_to_ready(sock)
+        self.assertEqual(b"".join(t for t, _ in got), b"EZ", got)
+        self.assertEqual(parse_error_fields(got[0][1]).get("C"), "26000", got)
+
+    def test_psycopg3_pipeline_mode(self):
+        conn = self.pg3(self.ws)
+        conn.execute("CREATE TABLE pl (a INTEGER)")
+        with conn.pipeline():
+            for i in range(20):
+                conn.execute("INSERT INTO pl VALUES (%t)", (i,))
+            cur = conn.execute("SELECT count(*), sum(a) FROM pl")
+        self.assertEqual(cur.fetchone(), (20, sum(range(20))))
+
     # ---- streaming -------------------------------------------------------------------------
 
     def test_million_row_result_streams_with_flat_server_memory(self):

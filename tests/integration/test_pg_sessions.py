@@ -8,6 +8,7 @@ with the server's sessions and open files back to their baseline afterwards.
 Run: /usr/bin/python3 tests/integration/test_pg_sessions.py [-v] [Class.test_name]"""
 
 import random
+import socket
 import struct
 import threading
 import time
@@ -65,6 +66,13 @@ class PgSessionBase(PgTestCase):
         ws = self.make_ws(pid=pid, srv=srv)
         return srv, pid, ws
 
+    def wait_running(self, ws=None):
+        """Waits until a session of the workspace is listed as running a query."""
+        ws = ws or self.ws
+        ok = wait_until(lambda: any(s.get("state") == "active" for s in self.sessions(ws["id"])), 10)
+        self.assertTrue(ok, "no active session: %r" % self.sessions(ws["id"]))
+        time.sleep(0.3)
+
     def run_in_thread(self, fn):
         """Runs fn() in a thread; returns (thread, box) where box gets 'result' or 'error'."""
         box = {}
@@ -85,8 +93,7 @@ class PgCancelAndTimeouts(PgSessionBase):
         conn = self.pg2(self.ws)
         th, box = self.run_in_thread(lambda: self.q2(conn, LONG_QUERY))
         # wait until the server reports the query running, then cancel from this thread
-        wait_until(lambda: any(s.get("state") == "active" for s in self.sessions(self.ws["id"])), 10)
-        time.sleep(0.3)
+        self.wait_running()
         conn.cancel()
         th.join(60)
         self.assertFalse(th.is_alive(), "query still running 60 s after the cancel")
@@ -96,10 +103,44 @@ class PgCancelAndTimeouts(PgSessionBase):
         # the session is usable afterwards
         self.assertEqual(self.q2(conn, "SELECT count(*) FROM in_c_sales.orders"), [(10,)])
 
+    def test_cancel_request_needs_the_right_secret(self):
+        c = self.ws["connection"]
+        outcome, info, sock = scram_login(self.server.pg_port, c["username"], c["database"], c["password"])
+        self.assertEqual(outcome, "ok", info)
+        self.addCleanup(sock.close)
+        pid, secret = info["key"]
+        send_query(sock, LONG_QUERY)
+        self.assertTrue(wait_until(lambda: any(s["state"] == "active" for s in self.sessions(self.ws["id"])), 10))
+
+        def cancel(p, k):
+            cs = socket.create_connection(("127.0.0.1", self.server.pg_port), timeout=10)
+            try:
+                cs.sendall(struct.pack("!IIII", 16, 80877102, p, k))
+                try:
+                    cs.recv(1)
+                except OSError:
+                    pass
+            finally:
+                cs.close()
+        cancel(pid, (secret + 1) & 0xFFFFFFFF)
+        cancel((pid + 1) & 0xFFFFFFFF, secret)
+        time.sleep(1.0)
+        self.assertEqual([s["state"] for s in self.sessions(self.ws["id"])], ["active"],
+                         "a CancelRequest with a wrong key stopped the query")
+        cancel(pid, secret)
+        sock.settimeout(60)
+        fields = read_until_error_or_eof(sock)
+        self.assertIsNotNone(fields)
+        self.assertEqual((fields.get("S"), fields.get("C")), ("ERROR", "57014"), fields)
+        t, payload = read_message(sock)
+        self.assertEqual((t, payload), (b"Z", b"I"))
+        msgs = simple_query(sock, "SELECT 1")
+        self.assertEqual(b"".join(t for t, _ in msgs), b"TDCZ")
+
     def test_cancel_with_psycopg3(self):
         conn = self.pg3(self.ws)
         th, box = self.run_in_thread(lambda: conn.execute(LONG_QUERY).fetchall())
-        time.sleep(1.0)
+        self.wait_running()
         conn.cancel()
         th.join(60)
         self.assertFalse(th.is_alive(), "query still running 60 s after the cancel")
@@ -110,7 +151,7 @@ class PgCancelAndTimeouts(PgSessionBase):
         conn = self.pg2(self.ws, autocommit=False)
         self.q2(conn, "SELECT 1")
         th, box = self.run_in_thread(lambda: self.q2(conn, LONG_QUERY))
-        time.sleep(1.0)
+        self.wait_running()
         conn.cancel()
         th.join(60)
         self.assertIsInstance(box.get("error"), psycopg2.errors.QueryCanceled, box)
