@@ -255,8 +255,11 @@ void config_print_help(void *stream) {
             env[k] = (char)toupper((unsigned char)settings[i].name[k]);
         }
         flag[k] = env[k] = '\0';
-        fprintf(f, "  --%-28s DUCKSPACE_%s\n      %s (default: %s)\n", flag, env, settings[i].help,
-                *settings[i].def ? settings[i].def : "none");
+        if (strstr(settings[i].help, "(default:"))
+            fprintf(f, "  --%-28s DUCKSPACE_%s\n      %s\n", flag, env, settings[i].help);
+        else
+            fprintf(f, "  --%-28s DUCKSPACE_%s\n      %s (default: %s)\n", flag, env, settings[i].help,
+                    *settings[i].def ? settings[i].def : "none");
     }
     fprintf(f, "  --config FILE                  DUCKSPACE_CONFIG\n"
                "      config file of \"key = value\" lines (keys as above, # starts a comment)\n");

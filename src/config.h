@@ -18,7 +18,7 @@ typedef enum { CFG_STR, CFG_INT, CFG_SIZE, CFG_BOOL } cfg_type;
     X(listen_address, CFG_STR, "127.0.0.1", 0, 0, "address the HTTP and PostgreSQL listeners bind to")    \
     X(http_port, CFG_INT, "8080", 0, 65535, "HTTP (REST API) port; 0 picks a free port")                  \
     X(pg_port, CFG_INT, "5432", 0, 65535, "PostgreSQL wire protocol port")                                \
-    X(advertised_host, CFG_STR, "", 0, 0, "host name put in workspace connection info (default: hostname)") \
+    X(advertised_host, CFG_STR, "", 0, 0, "host name put in workspace connection info (default: the machine's host name)") \
     X(admin_key, CFG_STR, "", 0, 0, "admin API key (default: generated once, kept in DATA_DIR/admin.key)") \
     X(max_body_size, CFG_SIZE, "5GB", 1, INT64_MAX, "largest CSV/Parquet upload body accepted (413 past it)") \
     X(max_json_body_size, CFG_SIZE, "1MB", 64, 1073741824LL, "largest JSON request body accepted")        \

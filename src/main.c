@@ -62,7 +62,8 @@ static int mkdir_p(const char *path) {
 
 /* The admin key: configured, or kept in DATA_DIR/admin.key, or generated now (then
  * written 0600 and printed once on stdout, never to the log). */
-static int admin_key(const ds_config *cfg, char *out, size_t outsz, int bound_port_hint) {
+static int admin_key(const ds_config *cfg, char *out, size_t outsz, bool *generated) {
+    *generated = false;
     if (cfg->admin_key[0]) {
         snprintf(out, outsz, "%s", cfg->admin_key);
         return 0;
@@ -82,10 +83,7 @@ static int admin_key(const ds_config *cfg, char *out, size_t outsz, int bound_po
     dprintf(fd, "%s\n", out);
     fsync(fd);
     close(fd);
-    printf("\nGenerated the admin API key (stored in %s, mode 0600; shown only now):\n\n    %s\n\n"
-           "Try it:\n    curl -H \"Authorization: Bearer $(cat %s)\" http://%s:%d/projects\n\n",
-           path, out, path, cfg->listen_address, bound_port_hint);
-    fflush(stdout);
+    *generated = true;
     return 0;
 }
 
@@ -135,7 +133,8 @@ static int serve(int argc, char **argv) {
         die("%s", e.message);
         goto out;
     }
-    if (admin_key(&cfg, key, sizeof key, (int)cfg.http_port) != 0) {
+    bool generated;
+    if (admin_key(&cfg, key, sizeof key, &generated) != 0) {
         die("cannot create %s/admin.key: %s", cfg.data_dir, strerror(errno));
         goto out;
     }
@@ -152,6 +151,13 @@ static int serve(int argc, char **argv) {
     if (http_start(&cfg, c, s, reg, pg, key, &h, &port, &e) != 0) {
         die("%s", e.message);
         goto out;
+    }
+    if (generated) {
+        /* Printed once, on stdout, never to the log. */
+        printf("\nGenerated the admin API key (stored in %s/admin.key, mode 0600; shown only now):\n\n    %s\n\n"
+               "Try it:\n    curl -H \"Authorization: Bearer $(cat %s/admin.key)\" http://%s:%d/projects\n\n",
+               cfg.data_dir, key, cfg.data_dir, cfg.listen_address, port);
+        fflush(stdout);
     }
     log_info("duckspace %s listening on http://%s:%d and postgresql://%s:%d (data in %s)", DUCKSPACE_VERSION,
              cfg.listen_address, port, cfg.listen_address, pg_port, cfg.data_dir);

@@ -25,8 +25,8 @@ static json_t *connection_json(http_req *r, const cat_workspace *w, const char *
     char db[64], cs[512];
     snprintf(db, sizeof db, "workspace_%s", w->id);
     snprintf(cs, sizeof cs, "postgresql://%s%s%s@%s:%lld/%s?sslmode=%s", w->username, password ? ":" : "",
-             password ? password : "", r->app->host, (long long)cfg->pg_port, db, ssl_mode(cfg));
-    json_t *c = json_pack("{s:s, s:I, s:s, s:s}", "host", r->app->host, "port", (json_int_t)cfg->pg_port, "database", db,
+             password ? password : "", r->app->host, (long long)pgw_port(r->app->pg, (int)cfg->pg_port), db, ssl_mode(cfg));
+    json_t *c = json_pack("{s:s, s:I, s:s, s:s}", "host", r->app->host, "port", (json_int_t)pgw_port(r->app->pg, (int)cfg->pg_port), "database", db,
                           "username", w->username);
     if (password) json_object_set_new(c, "password", json_string(password));
     json_object_set_new(c, "ssl_mode", json_string(ssl_mode(cfg)));
@@ -178,15 +178,15 @@ void h_ws_create(http_req *r) {
     static const char *const allowed[] = {"name", "ttl_hours", "size_limit_gb", "preload_tables", NULL};
     bool created = false;
     cat_workspace w = {0};
-    if (!body || jx_only(body, allowed, &e) || jx_string(body, "name", true, 256, &name, &e) ||
-        jx_int(body, "ttl_hours", 1, cfg->workspace_max_ttl_hours, &ttl, NULL, &e) ||
-        jx_int(body, "size_limit_gb", 1, cfg->workspace_max_size_limit_gb, &size_gb, NULL, &e))
-        goto fail;
-    if (json_is_null(json_object_get(body, "ttl_hours"))) {
+    if (body && json_is_null(json_object_get(body, "ttl_hours"))) {
         ds_fail(&e, DS_E_INVALID_REQUEST, "\"ttl_hours\" must be from 1 to %lld (workspaces always expire)",
                 (long long)cfg->workspace_max_ttl_hours);
         goto fail;
     }
+    if (!body || jx_only(body, allowed, &e) || jx_string(body, "name", true, 256, &name, &e) ||
+        jx_int(body, "ttl_hours", 1, cfg->workspace_max_ttl_hours, &ttl, NULL, &e) ||
+        jx_int(body, "size_limit_gb", 1, cfg->workspace_max_size_limit_gb, &size_gb, NULL, &e))
+        goto fail;
     if (!*name) {
         ds_fail(&e, DS_E_INVALID_REQUEST, "\"name\" must not be empty");
         goto fail;

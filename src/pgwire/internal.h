@@ -93,6 +93,7 @@ struct pgw_session {
     pgw_setting settings[PGW_MAX_SETTINGS];
     int nsettings;
     int64_t statement_timeout_ms;
+    int64_t idle_timeout_ms; /* idle_session_timeout (0: none) */
     struct pgt_tz *tz; /* the TimeZone setting (NULL: UTC) */
     pgw_stmt *stmts;
     pgw_portal *portals;
@@ -113,6 +114,7 @@ struct pgw_server {
     ws_registry *reg;
     SSL_CTX *tls;
     int listen_fd;
+    int port; /* bound */
     int wake[2]; /* pipe that stops the listener */
     pthread_t listener, watchdog;
     pthread_mutex_t mu;

@@ -21,6 +21,9 @@ int pgw_start(const ds_config *cfg, cat *c, ws_registry *reg, pgw_server **out, 
 /* Stops accepting, ends every session with an error message, frees everything. */
 void pgw_stop(pgw_server *s);
 
+/* The port it listens on (fallback when s is NULL). */
+int pgw_port(pgw_server *s, int fallback);
+
 /* For the REST API. */
 int pgw_session_count(pgw_server *s, const char *ws_id);
 /* [{"id","client_addr","connected_at","last_activity_at","query_count","state"}] */

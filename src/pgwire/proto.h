@@ -71,6 +71,30 @@ typedef struct {
 /* Parses a startup packet body (after its 4-byte length). Strings point into buf. */
 void pgw_parse_startup(const uint8_t *buf, size_t len, pgw_startup *out);
 
+/* Bind: every count is checked against the bytes actually there before it is used;
+ * strings and values point into body. */
+typedef struct {
+    const char *portal, *stmt;
+    int nformats;
+    int16_t *formats; /* parameter formats */
+    int nparams;
+    const uint8_t **values;
+    int32_t *lengths; /* -1: NULL */
+    int nresults;
+    int16_t *results; /* result formats */
+} pgw_bind_msg;
+int pgw_parse_bind(const uint8_t *body, size_t len, pgw_bind_msg *out);
+void pgw_bind_msg_free(pgw_bind_msg *m);
+int16_t pgw_bind_param_format(const pgw_bind_msg *m, int i);
+
+/* Parse: name, query, parameter type OIDs (out->oids owned, NULL when none). */
+typedef struct {
+    const char *name, *query;
+    int noids;
+    uint32_t *oids;
+} pgw_parse_msg;
+int pgw_parse_parse(const uint8_t *body, size_t len, pgw_parse_msg *out);
+
 static inline uint32_t pgw_be32(const uint8_t *p) {
     return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }

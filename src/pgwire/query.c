@@ -615,19 +615,16 @@ static bool params_unresolved(duckdb_prepared_statement st) {
     return false;
 }
 
-static int do_parse(pgw_session *s, pgw_rd *r) {
-    const char *name, *query;
-    int16_t np;
-    if (!pgw_rd_cstr(r, &name) || !pgw_rd_cstr(r, &query) || !pgw_rd_i16(r, &np) || np < 0 ||
-        (size_t)np * 4 > pgw_rd_left(r))
+static int do_parse(pgw_session *s, const uint8_t *body, size_t len) {
+    pgw_parse_msg pm;
+    if (pgw_parse_parse(body, len, &pm) != 0) {
+        free(pm.oids);
         return protocol_error(s, "Parse");
-    uint32_t *oids = calloc((size_t)np + 1, sizeof *oids);
-    if (!oids) return protocol_error(s, "Parse");
-    for (int i = 0; i < np; i++) {
-        int32_t o;
-        pgw_rd_i32(r, &o);
-        oids[i] = (uint32_t)o;
     }
+    const char *name = pm.name, *query = pm.query;
+    int np = pm.noids;
+    uint32_t *oids = pm.oids ? pm.oids : calloc(1, sizeof *oids);
+    if (!oids) return protocol_error(s, "Parse");
     if (*name && find_stmt(s, name)) {
         free(oids);
         char m[200];
@@ -729,70 +726,62 @@ static int bind_param(pgw_session *s, pgw_stmt *t, int i, int16_t fmt, const uin
     }
 }
 
-static int do_bind(pgw_session *s, pgw_rd *r) {
-    const char *portal, *sname;
-    int16_t nf, np, nr;
-    if (!pgw_rd_cstr(r, &portal) || !pgw_rd_cstr(r, &sname) || !pgw_rd_i16(r, &nf) || nf < 0 ||
-        (size_t)nf * 2 > pgw_rd_left(r))
-        return protocol_error(s, "Bind");
-    int16_t fmts[512];
-    if (nf > 512) return protocol_error(s, "Bind");
-    for (int i = 0; i < nf; i++) pgw_rd_i16(r, &fmts[i]);
-    if (!pgw_rd_i16(r, &np) || np < 0) return protocol_error(s, "Bind");
-    pgw_stmt *t = find_stmt(s, sname);
+static int do_bind(pgw_session *s, const uint8_t *body, size_t len) {
+    pgw_bind_msg m;
+    if (pgw_parse_bind(body, len, &m) != 0) return protocol_error(s, "Bind");
+    int rc = -1;
+    pgw_stmt *t = find_stmt(s, m.stmt);
+    char msg[200];
     if (!t) {
-        char m[200];
-        snprintf(m, sizeof m, "prepared statement \"%.100s\" does not exist", sname);
-        pgw_error(s, "ERROR", "26000", m, 0);
-        return -1;
+        snprintf(msg, sizeof msg, "prepared statement \"%.100s\" does not exist", m.stmt);
+        pgw_error(s, "ERROR", "26000", msg, 0);
+        goto out;
     }
-    if (nf > 1 && nf != np) return protocol_error(s, "Bind");
-    if (t->kind == STMT_DUCK && np != (int16_t)duckdb_nparams(t->st)) {
-        char m[200];
-        snprintf(m, sizeof m, "bind message supplies %d parameters, but prepared statement \"%.100s\" requires %d", np,
-                 sname, (int)duckdb_nparams(t->st));
-        pgw_error(s, "ERROR", "08P01", m, 0);
-        return -1;
+    if (t->kind == STMT_DUCK && m.nparams != (int)duckdb_nparams(t->st)) {
+        snprintf(msg, sizeof msg, "bind message supplies %d parameters, but prepared statement \"%.100s\" requires %d",
+                 m.nparams, m.stmt, (int)duckdb_nparams(t->st));
+        pgw_error(s, "ERROR", "08P01", msg, 0);
+        goto out;
     }
-    if (t->kind == STMT_DUCK) duckdb_clear_bindings(t->st);
-    for (int i = 0; i < np; i++) {
-        int32_t len;
-        const uint8_t *v = NULL;
-        if (!pgw_rd_i32(r, &len) || (len >= 0 && !pgw_rd_bytes(r, (size_t)len, &v)) || len < -1)
-            return protocol_error(s, "Bind");
-        if (t->kind != STMT_DUCK) continue;
-        int16_t f = nf == 0 ? 0 : nf == 1 ? fmts[0] : fmts[i];
-        int rc = bind_param(s, t, i, f, v, len);
-        if (rc != 0) {
-            char m[200];
-            snprintf(m, sizeof m, rc == -2 ? "binary format is not supported for parameter $%d" :
-                     "invalid value for parameter $%d", i + 1);
-            pgw_error(s, "ERROR", rc == -2 ? "0A000" : "22P02", m, 0);
-            return -1;
+    if (t->kind == STMT_DUCK) {
+        duckdb_clear_bindings(t->st);
+        for (int i = 0; i < m.nparams; i++) {
+            int br = bind_param(s, t, i, pgw_bind_param_format(&m, i), m.values[i], m.lengths[i]);
+            if (br != 0) {
+                snprintf(msg, sizeof msg,
+                         br == -2 ? "binary format is not supported for parameter $%d" : "invalid value for parameter $%d",
+                         i + 1);
+                pgw_error(s, "ERROR", br == -2 ? "0A000" : "22P02", msg, 0);
+                goto out;
+            }
         }
     }
-    if (!pgw_rd_i16(r, &nr) || nr < 0 || (size_t)nr * 2 != pgw_rd_left(r)) return protocol_error(s, "Bind");
-    pgw_portal *old = find_portal(s, portal);
+    pgw_portal *old = find_portal(s, m.portal);
     if (old) {
-        if (*portal) {
-            char m[200];
-            snprintf(m, sizeof m, "portal \"%.100s\" already exists", portal);
-            pgw_error(s, "ERROR", "42P03", m, 0);
-            return -1;
+        if (*m.portal) {
+            snprintf(msg, sizeof msg, "portal \"%.100s\" already exists", m.portal);
+            pgw_error(s, "ERROR", "42P03", msg, 0);
+            goto out;
         }
         free_portal(s, old);
     }
     pgw_portal *p = calloc(1, sizeof *p);
-    if (!p) return protocol_error(s, "Bind");
-    p->name = strdup(portal);
+    if (!p || !(p->name = strdup(m.portal))) {
+        free(p);
+        pgw_error(s, "ERROR", "53200", "out of memory", 0);
+        goto out;
+    }
     p->stmt = t;
-    p->nformats = nr;
-    p->formats = calloc((size_t)nr + 1, sizeof *p->formats);
-    for (int i = 0; i < nr && p->formats; i++) pgw_rd_i16(r, &p->formats[i]);
+    p->nformats = m.nresults;
+    p->formats = m.results; /* taken */
+    m.results = NULL;
     p->next = s->portals;
     s->portals = p;
     simple_msg(s, '2'); /* BindComplete */
-    return 0;
+    rc = 0;
+out:
+    pgw_bind_msg_free(&m);
+    return rc;
 }
 
 static bool returns_rows(pgw_stmt *t) {
@@ -999,8 +988,8 @@ int pgw_extended(pgw_session *s, char type, const uint8_t *body, size_t len) {
     pgw_rd_init(&r, body, len);
     int rc;
     switch (type) {
-    case 'P': rc = do_parse(s, &r); break;
-    case 'B': rc = do_bind(s, &r); break;
+    case 'P': rc = do_parse(s, body, len); break;
+    case 'B': rc = do_bind(s, body, len); break;
     case 'D': rc = do_describe(s, &r); break;
     case 'E': rc = do_execute(s, &r); break;
     case 'C': rc = do_close(s, &r); break;

@@ -299,6 +299,8 @@ static void *listener_main(void *arg) {
 
 static int tls_setup(pgw_server *srv, ds_err *err) {
     const ds_config *cfg = srv->cfg;
+    if (cfg->require_ssl && (!cfg->tls_cert[0] || !cfg->tls_key[0]))
+        return ds_fail(err, DS_E_INVALID_REQUEST, "require_ssl is on but no tls_cert and tls_key are configured");
     if (!cfg->tls_cert[0] && !cfg->tls_key[0]) return 0;
     if (!cfg->tls_cert[0] || !cfg->tls_key[0]) return ds_fail(err, DS_E_INVALID_REQUEST, "tls_cert and tls_key go together");
     srv->tls = SSL_CTX_new(TLS_server_method());
@@ -387,6 +389,7 @@ int pgw_start(const ds_config *cfg, cat *c, ws_registry *reg, pgw_server **out, 
         goto fail;
     }
     ws_registry_on_gone(reg, on_workspace_gone, srv);
+    srv->port = *bound_port;
     *out = srv;
     return 0;
 fail:
@@ -429,3 +432,5 @@ void pgw_stop(pgw_server *srv) {
     pthread_mutex_destroy(&srv->mu);
     free(srv);
 }
+
+int pgw_port(pgw_server *s, int fallback) { return s ? s->port : fallback; }

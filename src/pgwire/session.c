@@ -161,9 +161,8 @@ void pgw_session_run(pgw_session *s) {
 
     for (;;) {
         int idle_ms = -1;
-        if (s->tx == 'I' && s->srv->cfg->idle_session_timeout > 0)
-            idle_ms = (int)(s->srv->cfg->idle_session_timeout * 1000 > 2000000000 ? 2000000000
-                                                                               : s->srv->cfg->idle_session_timeout * 1000);
+        if (s->tx == 'I' && s->idle_timeout_ms > 0)
+            idle_ms = (int)(s->idle_timeout_ms > 2000000000 ? 2000000000 : s->idle_timeout_ms);
         char type;
         const uint8_t *body;
         size_t len;

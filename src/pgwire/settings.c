@@ -99,6 +99,7 @@ static const char *apply(pgw_session *s, pgw_setting *st, const char *value) {
         int64_t ms;
         if (parse_ms(value, &ms) != 0) return "invalid value for a time setting (use e.g. 5000, 5s or 1min)";
         if (!strcasecmp(st->name, "statement_timeout")) s->statement_timeout_ms = ms;
+        else s->idle_timeout_ms = ms;
         format_ms(ms, buf, sizeof buf);
     } else if (!strcasecmp(st->name, "TimeZone")) {
         pgt_tz *tz = NULL;
@@ -166,7 +167,8 @@ static void reset_one(pgw_session *s, pgw_setting *st) {
         return;
     }
     if (!strcasecmp(st->name, "idle_session_timeout")) {
-        format_ms(cfg->idle_session_timeout * 1000, st->value, sizeof st->value);
+        s->idle_timeout_ms = cfg->idle_session_timeout * 1000;
+        format_ms(s->idle_timeout_ms, st->value, sizeof st->value);
         return;
     }
     for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)

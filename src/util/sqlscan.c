@@ -207,3 +207,29 @@ char *sqlscan_public_to_main(const char *sql, size_t len) {
     out[o] = '\0';
     return out;
 }
+
+bool sqlscan_balanced(const char *sql, size_t len) {
+    size_t i = 0;
+    long depth = 0;
+    while (i < len) {
+        size_t j = skip_special(sql, len, i);
+        if (j != i) {
+            /* An unterminated quote or comment would swallow the closing parenthesis. */
+            if (j >= len && !(sql[i] == '-' && i + 1 < len && sql[i + 1] == '-')) {
+                char c = sql[i];
+                if (c == '\'' || c == '"' || c == '$' || c == '/') {
+                    /* terminated exactly at the end is fine; check the last char closes it */
+                    if (c == '/' && !(len >= 2 && sql[len - 2] == '*' && sql[len - 1] == '/')) return false;
+                    if ((c == '\'' || c == '"') && !(len - i >= 2 && sql[len - 1] == c)) return false;
+                }
+            }
+            i = j;
+            continue;
+        }
+        if (sql[i] == '(') depth++;
+        else if (sql[i] == ')' && --depth < 0) return false;
+        else if (sql[i] == ';') return false;
+        i++;
+    }
+    return depth == 0;
+}

@@ -21,6 +21,11 @@ int sqlscan_keywords(const char *sql, size_t len, char words[][32], int n);
  * lower-case names, returns that name; else NULL. Qualified calls (x.name() count. */
 const char *sqlscan_calls(const char *sql, size_t len, const char *const *names);
 
+/* True when every parenthesis opened in sql[0..len) (outside strings and comments) is
+ * closed in order, none is closed that was not opened, and no ';' appears: a text that
+ * can be put between parentheses without escaping them. */
+bool sqlscan_balanced(const char *sql, size_t len);
+
 /* Copies sql to a new string with every qualifier public. / "public". (an identifier
  * followed by a dot, outside strings and comments) written as main. : PostgreSQL
  * clients call the workspace's own schema public. Returns NULL on allocation failure;

@@ -6,6 +6,7 @@
 
 #include "util/dberr.h"
 #include "util/log.h"
+#include "util/sqlscan.h"
 #include "util/str.h"
 #include "workspace/internal.h"
 
@@ -252,7 +253,15 @@ int ws_load(ws_instance *inst, const ws_load_item *items, int n, json_t **out, d
         sb_ident(&q, s->table);
         /* The filter is user SQL: it runs in the sandbox, inside parentheses, as part of
          * one statement that must stay a CREATE TABLE ... AS SELECT. */
-        if (items[i].where && *items[i].where) sb_printf(&q, " WHERE (%s\n)", items[i].where);
+        if (items[i].where && *items[i].where) {
+            if (!sqlscan_balanced(items[i].where, strlen(items[i].where))) {
+                rc = ds_fail(err, DS_E_INVALID_REQUEST,
+                             "\"where\" must be one filter expression (unbalanced parentheses, quotes or a ';')");
+                sb_free(&q);
+                break;
+            }
+            sb_printf(&q, " WHERE (%s\n)", items[i].where);
+        }
         cat_table_clear(&t);
         s->sql = sb_take(&q);
         if (!rc && !s->sql) rc = ds_fail(err, DS_E_INTERNAL, "out of memory");

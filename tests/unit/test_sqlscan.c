@@ -71,6 +71,18 @@ static void test_calls_finds_function_calls_outside_strings(void **st) {
     assert_null(sqlscan_calls(s, strlen(s), names));
 }
 
+static void test_balanced_refuses_escapes(void **st) {
+    (void)st;
+    const char *ok[] = {"amount > 10", "id IN (SELECT 1)", "name = ')'", "x = 1 -- comment ) here", "f(g(1), 2) = 3",
+                        "s = 'it''s'"};
+    const char *bad[] = {"1=1) UNION ALL SELECT * FROM t WHERE (1=1", "(1=1", "1=1; DROP TABLE x", "x = 'open",
+                         "x /* open", "a) OR (b"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+        if (!sqlscan_balanced(ok[i], strlen(ok[i]))) fail_msg("refused %s", ok[i]);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (sqlscan_balanced(bad[i], strlen(bad[i]))) fail_msg("accepted %s", bad[i]);
+}
+
 static void test_public_schema_becomes_main(void **st) {
     (void)st;
     const char *s = "CREATE TABLE public.t AS SELECT 'public.x', \"public\".\"y\" FROM Public . z, republic.q, public";
@@ -85,6 +97,7 @@ int main(void) {
         cmocka_unit_test(test_keywords_skip_comments_and_lowercase),
         cmocka_unit_test(test_calls_finds_function_calls_outside_strings),
         cmocka_unit_test(test_public_schema_becomes_main),
+        cmocka_unit_test(test_balanced_refuses_escapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
