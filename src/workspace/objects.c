@@ -258,6 +258,7 @@ int ws_load(ws_instance *inst, const ws_load_item *items, int n, json_t **out, d
                 rc = ds_fail(err, DS_E_INVALID_REQUEST,
                              "\"where\" must be one filter expression (unbalanced parentheses, quotes or a ';')");
                 sb_free(&q);
+                cat_table_clear(&t);
                 break;
             }
             sb_printf(&q, " WHERE (%s\n)", items[i].where);
