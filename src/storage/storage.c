@@ -484,6 +484,9 @@ static int imp_open(stor *s, const char *path, importer *im, ds_err *err) {
         duckdb_set_config(cfg, "threads", threads);
     }
     duckdb_set_config(cfg, "temp_directory", s->tmpdir);
+    /* Rows may land in any order (a table has none, as in PostgreSQL): this lets DuckDB
+     * load in parallel, about a third faster on a 10M-row CSV (bench/import.sh). */
+    duckdb_set_config(cfg, "preserve_insertion_order", "false");
     duckdb_set_config(cfg, "autoinstall_known_extensions", "false");
     duckdb_set_config(cfg, "autoload_known_extensions", "false");
     char *oerr = NULL;
