@@ -46,6 +46,7 @@ typedef struct pgw_stmt {
     int nparams;
     uint32_t *param_oids;
     bool unresolved; /* DuckDB could not infer a parameter's type at Parse */
+    duckdb_type *param_types; /* as inferred at Parse */
 } pgw_stmt;
 
 typedef struct pgw_portal {

@@ -1,5 +1,7 @@
 /* query.c - the simple and extended query protocols: statements run in the
  * workspace's sandbox (ws_prepare), results stream chunk by chunk to the socket. */
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -575,6 +577,7 @@ static void free_stmt(pgw_session *s, pgw_stmt *t) {
             break;
         }
     if (t->st) duckdb_destroy_prepare(&t->st);
+    free(t->param_types);
     free(t->param_oids);
     free(t->sql);
     free(t->name);
@@ -674,6 +677,10 @@ static int do_parse(pgw_session *s, const uint8_t *body, size_t len) {
             }
             t->kind = STMT_DUCK;
             t->unresolved = params_unresolved(t->st);
+            /* The parameter types DuckDB inferred, before any value is bound. */
+            idx_t npar = duckdb_nparams(t->st);
+            t->param_types = calloc(npar ? npar : 1, sizeof *t->param_types);
+            for (idx_t k = 0; t->param_types && k < npar; k++) t->param_types[k] = duckdb_param_type(t->st, k + 1);
             int n = (int)duckdb_nparams(t->st);
             if (n > t->nparams) {
                 uint32_t *g = realloc(t->param_oids, (size_t)n * sizeof *g);
@@ -692,9 +699,47 @@ static int do_parse(pgw_session *s, const uint8_t *body, size_t len) {
 }
 
 /* Binds one parameter value (text or, for a few types, binary). */
+/* A text parameter for an integer or floating-point slot, bound with its own type:
+ * binding VARCHAR to an INTEGER parameter makes DuckDB re-plan the statement at every
+ * execution (ClientContext::RebindPreparedStatement; measured with DuckDB 1.4.4).
+ * Returns 1 when bound, 0 when the text is not a plain number (DuckDB then casts it). */
+static int bind_text_typed(pgw_stmt *t, idx_t idx, const uint8_t *v, int32_t len) {
+    if (len <= 0 || len > 40) return 0;
+    char buf[48];
+    memcpy(buf, v, (size_t)len);
+    buf[len] = '\0';
+    char *end;
+    switch (t->param_types ? t->param_types[idx - 1] : DUCKDB_TYPE_INVALID) {
+    case DUCKDB_TYPE_TINYINT:
+    case DUCKDB_TYPE_SMALLINT:
+    case DUCKDB_TYPE_INTEGER:
+    case DUCKDB_TYPE_BIGINT: {
+        errno = 0;
+        long long n = strtoll(buf, &end, 10);
+        if (errno || end == buf || *end) return 0;
+        duckdb_type pt = t->param_types[idx - 1];
+        duckdb_state st = pt == DUCKDB_TYPE_BIGINT ? duckdb_bind_int64(t->st, idx, n)
+                          : pt == DUCKDB_TYPE_INTEGER && n >= INT32_MIN && n <= INT32_MAX ? duckdb_bind_int32(t->st, idx, (int32_t)n)
+                          : pt == DUCKDB_TYPE_SMALLINT && n >= INT16_MIN && n <= INT16_MAX ? duckdb_bind_int16(t->st, idx, (int16_t)n)
+                          : pt == DUCKDB_TYPE_TINYINT && n >= INT8_MIN && n <= INT8_MAX ? duckdb_bind_int8(t->st, idx, (int8_t)n)
+                                                                                         : DuckDBError;
+        return st == DuckDBSuccess;
+    }
+    case DUCKDB_TYPE_DOUBLE: {
+        errno = 0;
+        double d = strtod(buf, &end);
+        if (errno || end == buf || *end) return 0;
+        return duckdb_bind_double(t->st, idx, d) == DuckDBSuccess;
+    }
+    default:
+        return 0;
+    }
+}
+
 static int bind_param(pgw_session *s, pgw_stmt *t, int i, int16_t fmt, const uint8_t *v, int32_t len) {
     idx_t idx = (idx_t)i + 1;
     if (len < 0) return duckdb_bind_null(t->st, idx) == DuckDBSuccess ? 0 : -1;
+    if (fmt == 0 && bind_text_typed(t, idx, v, len)) return 0;
     if (fmt == 0) return duckdb_bind_varchar_length(t->st, idx, (const char *)v, (idx_t)len) == DuckDBSuccess ? 0 : -1;
     uint32_t oid = i < t->nparams ? t->param_oids[i] : 0;
     int64_t iv = 0;
