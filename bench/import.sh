@@ -79,7 +79,8 @@ trap 'exit 143' TERM
 free_port() { # a loopback TCP port nothing listens on
   local p
   for _ in $(seq 1 200); do
-    p=$((20000 + RANDOM % 40000))
+    # below the kernel's range for outgoing connections, so no client takes it meanwhile
+    p=$((20000 + RANDOM % ($(cut -f1 /proc/sys/net/ipv4/ip_local_port_range) - 20000)))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
   done
   die "no free port found"
