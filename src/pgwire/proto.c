@@ -285,7 +285,7 @@ int pgw_parse_parse(const uint8_t *body, size_t len, pgw_parse_msg *out) {
         out->oids = calloc((size_t)n, sizeof *out->oids);
         if (!out->oids) return -1;
         for (int i = 0; i < n; i++) {
-            int32_t o;
+            int32_t o = 0;
             pgw_rd_i32(&r, &o);
             out->oids[i] = (uint32_t)o;
         }
