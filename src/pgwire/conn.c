@@ -48,21 +48,31 @@ int pgw_read_exact(pgw_session *s, void *buf, size_t n, int timeout_ms) {
     uint8_t *p = buf;
     while (n > 0) {
         /* Serve from what is already buffered first. */
-        if (s->in_pos < s->in_len) {
-            size_t take = s->in_len - s->in_pos < n ? s->in_len - s->in_pos : n;
-            memcpy(p, s->in + s->in_pos, take);
-            s->in_pos += take;
+        if (s->r_pos < s->r_len) {
+            size_t take = s->r_len - s->r_pos < n ? s->r_len - s->r_pos : n;
+            memcpy(p, s->rbuf + s->r_pos, take);
+            s->r_pos += take;
             p += take;
             n -= take;
             continue;
         }
-        ssize_t r = read_some(s, p, n, timeout_ms);
+        ssize_t r;
+        if (n >= sizeof s->rbuf) { /* a big body: straight into place */
+            r = read_some(s, p, n, timeout_ms);
+            if (r <= 0) return r == 0 ? 0 : (int)r;
+            p += r;
+            n -= (size_t)r;
+            continue;
+        }
+        r = read_some(s, s->rbuf, sizeof s->rbuf, timeout_ms);
         if (r <= 0) return r == 0 ? 0 : (int)r;
-        p += r;
-        n -= (size_t)r;
+        s->r_pos = 0;
+        s->r_len = (size_t)r;
     }
     return 1;
 }
+
+bool pgw_has_buffered(const pgw_session *s) { return s->r_pos < s->r_len; }
 
 int pgw_read_msg(pgw_session *s, char *type, const uint8_t **body, size_t *len, size_t max, int timeout_ms) {
     uint8_t hdr[5];
@@ -87,7 +97,6 @@ int pgw_read_msg(pgw_session *s, char *type, const uint8_t **body, size_t *len, 
         s->in = nb;
         s->in_cap = cap;
     }
-    s->in_pos = s->in_len = 0;
     r = pgw_read_exact(s, s->in, body_len, timeout_ms < 0 ? 60000 : timeout_ms);
     if (r != 1) return r == -2 ? -1 : r;
     s->in[body_len] = 0; /* convenience terminator; parsers still use len */

@@ -75,9 +75,12 @@ struct pgw_session {
     char id[24];
     int32_t pid, secret;
     pthread_t thread;
-    /* Input buffer. */
+    /* Received bytes not yet consumed (one recv takes what the client pipelined). */
+    uint8_t rbuf[16384];
+    size_t r_len, r_pos;
+    /* The body of the current message. */
     uint8_t *in;
-    size_t in_len, in_pos, in_cap;
+    size_t in_cap;
     pgw_wb out;
     pgt_buf cell;  /* scratch for one formatted value */
     pgt_buf cell2; /* more scratch (binary numeric goes through text) */

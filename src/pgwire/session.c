@@ -20,6 +20,8 @@ void pgw_session_cancel(pgw_server *srv, int32_t pid, int32_t secret);
 bool pgw_session_admit(pgw_session *s, char *why, size_t whysz);
 void pgw_session_leave(pgw_session *s);
 
+bool pgw_has_buffered(const pgw_session *s);
+
 static int tls_accept(pgw_session *s) {
     s->ssl = SSL_new(s->srv->tls);
     if (!s->ssl || SSL_set_fd(s->ssl, s->fd) != 1) return -1;
@@ -57,7 +59,7 @@ static int startup(pgw_session *s, pgw_startup *st, uint8_t **buf) {
         case PGW_START_SSL: {
             /* Bytes the client sent after SSLRequest before our answer would be
              * readable without encryption: refuse them (CVE-2021-23214). */
-            if (s->in_pos < s->in_len) return 0;
+            if (pgw_has_buffered(s)) return 0;
             bool tls = s->srv->tls && !s->ssl;
             char c = tls ? 'S' : 'N';
             if (send(s->fd, &c, 1, MSG_NOSIGNAL) != 1) return 0;
