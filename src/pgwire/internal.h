@@ -94,6 +94,7 @@ struct pgw_session {
     char tx;             /* 'I', 'T' or 'E' */
     bool ext_error;      /* extended protocol: discard until Sync */
     bool in_execute;     /* extended Execute: the RowDescription went with Describe */
+    bool macros_ready;   /* version() and current_setting() made (on first use) */
     pgw_setting settings[PGW_MAX_SETTINGS];
     int nsettings;
     int64_t statement_timeout_ms;
@@ -162,6 +163,8 @@ const char *pgw_setting_get(pgw_session *s, const char *name);
 /* At transaction end: undo SET LOCAL (commit) or every SET of the transaction (rollback). */
 void pgw_settings_end_transaction(pgw_session *s, bool commit);
 void pgw_settings_sync_macro(pgw_session *s);
+/* Makes version()/current_setting() when sql calls one of them (once per session). */
+void pgw_session_macros(pgw_session *s, const char *sql, size_t len);
 /* SELECT set_config('name', 'value', is_local): applied here; 1 done, -1 error sent,
  * 0 when the statement is not exactly that. */
 int pgw_settings_set_config(pgw_session *s, const char *sql, size_t len);

@@ -511,6 +511,7 @@ static void simple_one(void *ud, size_t start, size_t n) {
     pgw_stmt st = {.sql = sql, .kind = STMT_DUCK};
     ds_err e;
     ds_err_clear(&e);
+    pgw_session_macros(s, sql, n);
     if (ws_prepare(s->wc, sql, &st.st, &e) != 0) {
         /* Positions are counted in the whole query string. */
         pgw_error_from(s, &e, (int)start);
@@ -667,6 +668,7 @@ static int do_parse(pgw_session *s, const uint8_t *body, size_t len) {
         } else {
             ds_err e;
             ds_err_clear(&e);
+            pgw_session_macros(s, t->sql, strlen(t->sql));
             if (ws_prepare(s->wc, t->sql, &t->st, &e) != 0) {
                 pgw_error_from(s, &e, 0);
                 free(t->name);

@@ -13,6 +13,7 @@
 
 #include "pgwire/internal.h"
 #include "util/log.h"
+#include "util/sqlscan.h"
 #include "util/timeutil.h"
 
 void pgw_session_run(pgw_session *s);
@@ -94,16 +95,22 @@ static int startup(pgw_session *s, pgw_startup *st, uint8_t **buf) {
     return 0;
 }
 
-/* Session-local helpers in DuckDB: version() answers like PostgreSQL. */
-static void session_macros(pgw_session *s) {
+/* Session-local helpers in DuckDB: version() answers like PostgreSQL, current_setting()
+ * answers the client settings. Made on first use (a statement that calls one of them):
+ * two DDL statements per connection would cost more than the rest of the login. */
+void pgw_session_macros(pgw_session *s, const char *sql, size_t len) {
+    static const char *const names[] = {"version", "current_setting", NULL};
+    if (s->macros_ready || !s->con || !sqlscan_calls(sql, len, names)) return;
+    s->macros_ready = true;
     duckdb_result r;
-    char sql[512];
-    snprintf(sql, sizeof sql,
+    char q[512];
+    snprintf(q, sizeof q,
              "CREATE OR REPLACE TEMP MACRO version() AS 'PostgreSQL 15.0 (duckspace %s, DuckDB 1.4.4) on "
              "x86_64-pc-linux-gnu, compiled by gcc, 64-bit'",
              DUCKSPACE_VERSION);
-    if (duckdb_query(s->con, sql, &r) == DuckDBError) log_warn("pgwire: version(): %s", duckdb_result_error(&r));
+    if (duckdb_query(s->con, q, &r) == DuckDBError) log_warn("pgwire: version(): %s", duckdb_result_error(&r));
     duckdb_destroy_result(&r);
+    pgw_settings_sync_macro(s);
 }
 
 static void fatal(pgw_session *s, const char *state, const char *msg) {
@@ -149,9 +156,7 @@ void pgw_session_run(pgw_session *s) {
         goto out;
     }
     s->con = ws_conn_duckdb(s->wc);
-    session_macros(s);
     pgw_settings_init(s, &st);
-    pgw_settings_sync_macro(s);
     pgw_settings_report_all(s);
     pgw_wb_begin(&s->out, 'K'); /* BackendKeyData */
     pgw_wb_i32(&s->out, s->pid);

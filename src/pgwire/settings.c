@@ -392,7 +392,7 @@ int pgw_settings_statement(pgw_session *s, const char *sql, size_t len, bool des
 /* current_setting(name [, missing_ok]) answers PostgreSQL's client settings from this
  * session: a temporary macro (per connection) rebuilt whenever a setting changes. */
 void pgw_settings_sync_macro(pgw_session *s) {
-    if (!s->con) return;
+    if (!s->con || !s->macros_ready) return;
     pgt_buf b = {0};
     static const char head[] = "CREATE OR REPLACE TEMP MACRO current_setting(n) AS CASE lower(n)";
     pgt_buf_append(&b, head, sizeof head - 1);
