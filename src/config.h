@@ -25,6 +25,7 @@ typedef enum { CFG_STR, CFG_INT, CFG_SIZE, CFG_BOOL } cfg_type;
     X(log_level, CFG_STR, "info", 0, 0, "debug, info, warn or error")                                     \
     X(metrics, CFG_BOOL, "on", 0, 1, "serve Prometheus metrics at GET /metrics")                          \
     X(import_threads, CFG_INT, "0", 0, 256, "DuckDB threads per import (0: number of cores)")              \
+    X(import_preserve_order, CFG_BOOL, "on", 0, 1, "keep the file's row order in imported tables (off: faster)") \
     X(workspace_ttl_hours, CFG_INT, "24", 1, 100000, "default workspace time to live")                    \
     X(workspace_max_ttl_hours, CFG_INT, "168", 1, 100000, "largest ttl_hours a workspace may ask for")    \
     X(workspace_size_limit_gb, CFG_INT, "10", 1, 1000000, "default workspace size limit")                 \

@@ -129,7 +129,7 @@ static int serve(int argc, char **argv) {
         die("%s", e.message);
         goto out;
     }
-    if (stor_open(cfg.data_dir, c, (int)cfg.import_threads, &s, &e) != 0) {
+    if (stor_open(cfg.data_dir, c, (int)cfg.import_threads, cfg.import_preserve_order, &s, &e) != 0) {
         die("%s", e.message);
         goto out;
     }

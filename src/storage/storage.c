@@ -36,6 +36,7 @@ struct stor {
     char tmpdir[PATH_MAX];
     cat *cat;
     int import_threads;
+    bool preserve_order;
     /* Imports of one table run one at a time (striped by name hash). */
     pthread_mutex_t table_locks[TABLE_LOCKS];
     /* Reader instance (in-memory) and pins, under mu. */
@@ -398,7 +399,7 @@ out:
 
 /* ---- open / close ---- */
 
-int stor_open(const char *data_dir, cat *c, int import_threads, stor **out, ds_err *err) {
+int stor_open(const char *data_dir, cat *c, int import_threads, bool preserve_order, stor **out, ds_err *err) {
     stor *s = calloc(1, sizeof *s);
     if (!s) return ds_fail(err, DS_E_INTERNAL, "out of memory");
     if (!realpath(data_dir, s->dir)) {
@@ -417,6 +418,7 @@ int stor_open(const char *data_dir, cat *c, int import_threads, stor **out, ds_e
     }
     s->cat = c;
     s->import_threads = import_threads;
+    s->preserve_order = preserve_order;
     for (int i = 0; i < TABLE_LOCKS; i++) pthread_mutex_init(&s->table_locks[i], NULL);
     pthread_mutex_init(&s->mu, NULL);
     duckdb_config cfg;
@@ -484,9 +486,10 @@ static int imp_open(stor *s, const char *path, importer *im, ds_err *err) {
         duckdb_set_config(cfg, "threads", threads);
     }
     duckdb_set_config(cfg, "temp_directory", s->tmpdir);
-    /* Rows may land in any order (a table has none, as in PostgreSQL): this lets DuckDB
-     * load in parallel, about a third faster on a 10M-row CSV (bench/import.sh). */
-    duckdb_set_config(cfg, "preserve_insertion_order", "false");
+    /* import_preserve_order off: rows may land in any order (a table has none, as in
+     * PostgreSQL), which lets DuckDB load in parallel, about a third faster on a 10M-row
+     * CSV (bench/import.sh). On by default: previews then show the file's first rows. */
+    if (!s->preserve_order) duckdb_set_config(cfg, "preserve_insertion_order", "false");
     duckdb_set_config(cfg, "autoinstall_known_extensions", "false");
     duckdb_set_config(cfg, "autoload_known_extensions", "false");
     char *oerr = NULL;

@@ -27,8 +27,9 @@ typedef enum { STOR_CREATE = 0, STOR_REPLACE, STOR_APPEND } stor_mode;
 
 /* Opens the data directory (created when missing), removes what a crash left behind
  * (temporary files, unpublished or superseded generations, directories of deleted
- * projects and branches). import_threads 0 means one per core. */
-int stor_open(const char *data_dir, cat *c, int import_threads, stor **out, ds_err *err);
+ * projects and branches). import_threads 0 means one per core; preserve_order keeps
+ * the uploaded file's row order (slower on big files). */
+int stor_open(const char *data_dir, cat *c, int import_threads, bool preserve_order, stor **out, ds_err *err);
 void stor_close(stor *s);
 
 typedef struct {

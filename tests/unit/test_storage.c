@@ -57,7 +57,7 @@ static void open_all(fixture *f) {
     char p[256];
     snprintf(p, sizeof p, "%s/metadata.duckdb", f->dir);
     assert_int_equal(cat_open(p, &f->c, &e), 0);
-    assert_int_equal(stor_open(f->dir, f->c, 1, &f->s, &e), 0);
+    assert_int_equal(stor_open(f->dir, f->c, 1, true, &f->s, &e), 0);
 }
 
 static void close_all(fixture *f) {
