@@ -178,3 +178,18 @@ void pgw_ready(pgw_session *s) {
     pgw_wb_u8(&s->out, (uint8_t)s->tx);
     pgw_wb_end(&s->out);
 }
+
+void pgw_text_row_description(pgw_session *s, int n, const char *const *names) {
+    pgw_wb_begin(&s->out, 'T');
+    pgw_wb_i16(&s->out, (int16_t)n);
+    for (int i = 0; i < n; i++) {
+        pgw_wb_cstr(&s->out, names[i]);
+        pgw_wb_i32(&s->out, 0);  /* table oid */
+        pgw_wb_i16(&s->out, 0);  /* column number */
+        pgw_wb_i32(&s->out, 25); /* text */
+        pgw_wb_i16(&s->out, -1);
+        pgw_wb_i32(&s->out, -1);
+        pgw_wb_i16(&s->out, 0); /* text format */
+    }
+    pgw_wb_end(&s->out);
+}

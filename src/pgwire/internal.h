@@ -149,6 +149,8 @@ void pgw_notice(pgw_session *s, const char *severity, const char *sqlstate, cons
 /* ErrorResponse from a ds_err (its sqlstate when set, else the code's). */
 void pgw_error_from(pgw_session *s, const ds_err *e, int position_offset);
 void pgw_ready(pgw_session *s);
+/* RowDescription of n text columns (SHOW, set_config()). */
+void pgw_text_row_description(pgw_session *s, int n, const char *const *names);
 
 /* auth.c: runs SCRAM; on success fills s->w and returns 0; on failure has sent 28P01. */
 int pgw_authenticate(pgw_session *s, const pgw_startup *st);

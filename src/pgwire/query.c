@@ -590,6 +590,14 @@ void pgw_free_statements(pgw_session *s) {
     while (s->stmts) free_stmt(s, s->stmts);
 }
 
+/* ERROR "<what> "<name>" does not exist" with sqlstate; returns -1. */
+static int missing(pgw_session *s, const char *what, const char *name, const char *sqlstate) {
+    char m[200];
+    snprintf(m, sizeof m, "%s \"%.100s\" does not exist", what, name);
+    pgw_error(s, "ERROR", sqlstate, m, 0);
+    return -1;
+}
+
 static int protocol_error(pgw_session *s, const char *what) {
     char m[128];
     snprintf(m, sizeof m, "invalid %s message", what);
@@ -876,17 +884,8 @@ static int describe_by_running(pgw_session *s, pgw_stmt *t) {
 static void describe_stmt_rows(pgw_session *s, pgw_stmt *t) {
     char w0[2][32];
     if (t->kind == STMT_LOCAL && sqlscan_keywords(t->sql, strlen(t->sql), w0, 1) == 1 && !strcmp(w0[0], "select")) {
-        /* SELECT set_config(...): one text column. */
-        pgw_wb_begin(&s->out, 'T');
-        pgw_wb_i16(&s->out, 1);
-        pgw_wb_cstr(&s->out, "set_config");
-        pgw_wb_i32(&s->out, 0);
-        pgw_wb_i16(&s->out, 0);
-        pgw_wb_i32(&s->out, 25);
-        pgw_wb_i16(&s->out, -1);
-        pgw_wb_i32(&s->out, -1);
-        pgw_wb_i16(&s->out, 0);
-        pgw_wb_end(&s->out);
+        static const char *const col[] = {"set_config"}; /* SELECT set_config(...): one text column */
+        pgw_text_row_description(s, 1, col);
         return;
     }
     if (t->kind == STMT_LOCAL) {
@@ -914,12 +913,7 @@ static int do_describe(pgw_session *s, pgw_rd *r) {
     if (!pgw_rd_u8(r, &kind) || !pgw_rd_cstr(r, &name) || (kind != 'S' && kind != 'P')) return protocol_error(s, "Describe");
     if (kind == 'S') {
         pgw_stmt *t = find_stmt(s, name);
-        if (!t) {
-            char m[200];
-            snprintf(m, sizeof m, "prepared statement \"%.100s\" does not exist", name);
-            pgw_error(s, "ERROR", "26000", m, 0);
-            return -1;
-        }
+        if (!t) return missing(s, "prepared statement", name, "26000");
         pgw_wb_begin(&s->out, 't'); /* ParameterDescription */
         pgw_wb_i16(&s->out, (int16_t)t->nparams);
         for (int i = 0; i < t->nparams; i++) {
@@ -937,12 +931,7 @@ static int do_describe(pgw_session *s, pgw_rd *r) {
         return 0;
     }
     pgw_portal *p = find_portal(s, name);
-    if (!p) {
-        char m[200];
-        snprintf(m, sizeof m, "portal \"%.100s\" does not exist", name);
-        pgw_error(s, "ERROR", "34000", m, 0);
-        return -1;
-    }
+    if (!p) return missing(s, "portal", name, "34000");
     pgw_stmt *t = p->stmt;
     if (t->kind == STMT_DUCK && unresolved(t) && returns_rows(t)) {
         /* The bound values decide the columns: start the portal, describe its result. */
@@ -968,12 +957,7 @@ static int do_execute(pgw_session *s, pgw_rd *r) {
     int32_t max;
     if (!pgw_rd_cstr(r, &name) || !pgw_rd_i32(r, &max)) return protocol_error(s, "Execute");
     pgw_portal *p = find_portal(s, name);
-    if (!p) {
-        char m[200];
-        snprintf(m, sizeof m, "portal \"%.100s\" does not exist", name);
-        pgw_error(s, "ERROR", "34000", m, 0);
-        return -1;
-    }
+    if (!p) return missing(s, "portal", name, "34000");
     pgw_stmt *t = p->stmt;
     if (s->tx == 'E') {
         kw_kind k = t->kind == STMT_LOCAL ? classify(t->sql, strlen(t->sql)) : K_OTHER;

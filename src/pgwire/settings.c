@@ -182,19 +182,10 @@ static void complete(pgw_session *s, const char *tag) {
 }
 
 static void show(pgw_session *s, const char *colname, const char *value, bool describe_only) {
-    if (s->in_execute) goto rows;
-    pgw_wb_begin(&s->out, 'T');
-    pgw_wb_i16(&s->out, 1);
-    pgw_wb_cstr(&s->out, colname);
-    pgw_wb_i32(&s->out, 0);
-    pgw_wb_i16(&s->out, 0);
-    pgw_wb_i32(&s->out, 25);
-    pgw_wb_i16(&s->out, -1);
-    pgw_wb_i32(&s->out, -1);
-    pgw_wb_i16(&s->out, 0);
-    pgw_wb_end(&s->out);
-    if (describe_only) return;
-rows:
+    if (!s->in_execute) {
+        pgw_text_row_description(s, 1, &colname);
+        if (describe_only) return;
+    }
     pgw_wb_begin(&s->out, 'D');
     pgw_wb_i16(&s->out, 1);
     pgw_wb_i32(&s->out, (int32_t)strlen(value));
@@ -263,22 +254,11 @@ int pgw_settings_statement(pgw_session *s, const char *sql, size_t len, bool des
         if (nw < 2) return 0;
         if (!strcmp(w[1], "all")) {
             /* SHOW ALL: name, setting, description like PostgreSQL. */
-            if (s->in_execute) goto all_rows;
-            pgw_wb_begin(&s->out, 'T');
-            pgw_wb_i16(&s->out, 3);
-            const char *cols[] = {"name", "setting", "description"};
-            for (int i = 0; i < 3; i++) {
-                pgw_wb_cstr(&s->out, cols[i]);
-                pgw_wb_i32(&s->out, 0);
-                pgw_wb_i16(&s->out, 0);
-                pgw_wb_i32(&s->out, 25);
-                pgw_wb_i16(&s->out, -1);
-                pgw_wb_i32(&s->out, -1);
-                pgw_wb_i16(&s->out, 0);
+            static const char *const cols[] = {"name", "setting", "description"};
+            if (!s->in_execute) {
+                pgw_text_row_description(s, 3, cols);
+                if (describe_only) return 1;
             }
-            pgw_wb_end(&s->out);
-            if (describe_only) return 1;
-        all_rows:
             for (int i = 0; i < s->nsettings; i++) {
                 pgw_wb_begin(&s->out, 'D');
                 pgw_wb_i16(&s->out, 3);
@@ -514,18 +494,8 @@ int pgw_settings_set_config(pgw_session *s, const char *sql, size_t len) {
         }
         pgw_settings_sync_macro(s);
     }
-    if (!s->in_execute) {
-        pgw_wb_begin(&s->out, 'T');
-        pgw_wb_i16(&s->out, 1);
-        pgw_wb_cstr(&s->out, "set_config");
-        pgw_wb_i32(&s->out, 0);
-        pgw_wb_i16(&s->out, 0);
-        pgw_wb_i32(&s->out, 25);
-        pgw_wb_i16(&s->out, -1);
-        pgw_wb_i32(&s->out, -1);
-        pgw_wb_i16(&s->out, 0);
-        pgw_wb_end(&s->out);
-    }
+    static const char *const col[] = {"set_config"};
+    if (!s->in_execute) pgw_text_row_description(s, 1, col);
     pgw_wb_begin(&s->out, 'D');
     pgw_wb_i16(&s->out, 1);
     pgw_wb_i32(&s->out, (int32_t)strlen(st->value));
