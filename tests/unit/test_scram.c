@@ -30,10 +30,11 @@ static void test_verifier_matches_postgresql_for_same_password_and_salt(void **s
 static void test_fresh_verifiers_are_salted(void **st) {
     (void)st;
     char a[SCRAM_VERIFIER_MAX], b[SCRAM_VERIFIER_MAX];
-    assert_int_equal(scram_make_verifier("pw", a), 0);
-    assert_int_equal(scram_make_verifier("pw", b), 0);
+    /* '-' is not in the base64 alphabet: the password cannot show up in a verifier by chance. */
+    assert_int_equal(scram_make_verifier("pass-word", a), 0);
+    assert_int_equal(scram_make_verifier("pass-word", b), 0);
     assert_string_not_equal(a, b); /* different salts */
-    assert_null(strstr(a, "pw"));
+    assert_null(strstr(a, "pass-word"));
     scram_verifier v;
     assert_int_equal(scram_parse_verifier(a, &v), 0);
     assert_int_equal(v.iterations, SCRAM_ITERATIONS);
