@@ -191,6 +191,10 @@ void pgw_parse_startup(const uint8_t *buf, size_t len, pgw_startup *out) {
             return;
         }
         if (strncmp(k, "_pq_.", 5) == 0) { /* protocol options: none are known */
+            if (out->nunknown == PGW_MAX_PARAMS) {
+                snprintf(out->error, sizeof out->error, "too many startup parameters");
+                return;
+            }
             out->unknown_opts[out->nunknown++] = k;
             continue;
         }

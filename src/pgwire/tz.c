@@ -40,13 +40,23 @@ static int posix_offset(const char *s, int32_t *secs) {
     if (*p == '+' || *p == '-') sign = *p++ == '-' ? -1 : 1;
     if (!isdigit((unsigned char)*p)) return 0;
     int h = 0, m = 0, sec = 0;
-    while (isdigit((unsigned char)*p)) h = h * 10 + (*p++ - '0');
+    /* At most 3 digits per field: anything longer is malformed (and would overflow). */
+    for (int d = 0; isdigit((unsigned char)*p); d++) {
+        if (d == 3) return 0;
+        h = h * 10 + (*p++ - '0');
+    }
     if (*p == ':') {
         p++;
-        while (isdigit((unsigned char)*p)) m = m * 10 + (*p++ - '0');
+        for (int d = 0; isdigit((unsigned char)*p); d++) {
+            if (d == 2) return 0;
+            m = m * 10 + (*p++ - '0');
+        }
         if (*p == ':') {
             p++;
-            while (isdigit((unsigned char)*p)) sec = sec * 10 + (*p++ - '0');
+            for (int d = 0; isdigit((unsigned char)*p); d++) {
+                if (d == 2) return 0;
+                sec = sec * 10 + (*p++ - '0');
+            }
         }
     }
     if (h > 167 || m > 59 || sec > 59) return 0;
@@ -68,11 +78,15 @@ static int posix_date(const char *s, int *m, int *w, int *d, int32_t *t) {
     const char *p = s;
     if (*p++ != 'M') return 0; /* only the Mm.w.d form (what tzdata uses) */
     char *e;
-    *m = (int)strtol(p, &e, 10);
-    if (*e != '.') return 0;
-    *w = (int)strtol(e + 1, &e, 10);
-    if (*e != '.') return 0;
-    *d = (int)strtol(e + 1, &e, 10);
+    long lm = strtol(p, &e, 10);
+    if (*e != '.' || e - p > 2) return 0;
+    const char *q = e + 1;
+    long lw = strtol(q, &e, 10);
+    if (*e != '.' || e - q > 1) return 0;
+    q = e + 1;
+    long ld = strtol(q, &e, 10);
+    if (e - q > 1) return 0;
+    *m = (int)lm, *w = (int)lw, *d = (int)ld;
     if (*m < 1 || *m > 12 || *w < 1 || *w > 5 || *d < 0 || *d > 6) return 0;
     *t = 7200;
     p = e;

@@ -96,6 +96,20 @@ static void test_startup_refuses_malformed_packets(void **st) {
     assert_int_equal(s.kind, PGW_START_V3);
     assert_int_equal(s.minor, 1);
     assert_int_equal(s.nunknown, 1);
+    /* More _pq_ options than slots: refused, not written past the array (found by fuzzing). */
+    uint8_t many[4 + 40 * 12 + 1];
+    size_t o = 0;
+    memcpy(many, "\x00\x03\x00\x01", 4);
+    o = 4;
+    for (int i = 0; i < 40; i++) {
+        memcpy(many + o, "_pq_.ab\0v\0", 10);
+        many[o + 6] = (uint8_t)('a' + i % 26);
+        o += 10;
+    }
+    many[o++] = 0;
+    pgw_parse_startup(many, o, &s);
+    assert_int_equal(s.kind, PGW_START_BAD);
+    assert_non_null(strstr(s.error, "too many"));
 }
 
 static void test_bind_counts_are_checked_against_bytes(void **st) {
