@@ -14,8 +14,8 @@ json_t *bucket_json(const cat_bucket *b) {
     return j;
 }
 
-/* Project, branch and a well-formed bucket id from the path. */
-static int bucket_route(http_req *r, const char **bucket_id) {
+/* Project, branch and a well-formed bucket id from the path (segment 3). */
+int bucket_route(http_req *r, const char **bucket_id) {
     if (require_project(r) || require_branch(r)) return -1;
     char stage[4], name[DS_NAME_MAX + 1];
     *bucket_id = r->nseg > 3 ? r->segs[3] : "";

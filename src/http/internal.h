@@ -129,6 +129,8 @@ int drop_workspaces(http_req *r, const char *pid, const char *bid, ds_err *e);
  * Return 0, or respond with the error and return -1. */
 int require_project(http_req *r);
 int require_branch(http_req *r);
+/* require_project + require_branch + the bucket id of .../buckets/{bucket_id}/... */
+int bucket_route(http_req *r, const char **bucket_id);
 
 /* JSON of catalog records (tables.c / buckets.c). */
 json_t *table_json(const cat_table *t, bool in_branch);

@@ -154,13 +154,8 @@ fail:
 }
 
 void h_table_create(http_req *r) {
-    if (require_project(r) || require_branch(r)) return;
-    const char *bucket_id = r->segs[3];
-    char stage[4], bname[DS_NAME_MAX + 1];
-    if (!bucket_id_parse(bucket_id, stage, bname)) {
-        http_fail(r, DS_E_INVALID_REQUEST, "invalid bucket id \"%.80s\"", bucket_id);
-        return;
-    }
+    const char *bucket_id;
+    if (bucket_route(r, &bucket_id)) return;
     ds_err e;
     cat_bucket b;
     json_t *body = NULL, *cols = NULL, *pk = NULL;
@@ -230,13 +225,8 @@ out:
 }
 
 void h_table_list(http_req *r) {
-    if (require_project(r) || require_branch(r)) return;
-    const char *bucket_id = r->segs[3];
-    char stage[4], bname[DS_NAME_MAX + 1];
-    if (!bucket_id_parse(bucket_id, stage, bname)) {
-        http_fail(r, DS_E_INVALID_REQUEST, "invalid bucket id \"%.80s\"", bucket_id);
-        return;
-    }
+    const char *bucket_id;
+    if (bucket_route(r, &bucket_id)) return;
     ds_err e;
     cat_bucket b;
     cat_tables l = {0};

@@ -286,6 +286,8 @@ static void tag_for(pgw_session *s, const char *sql, size_t len, duckdb_statemen
 /* Sends rows of the current chunk from portal->chunk_row on, fetching chunks until
  * max_rows (0: all) are sent or the result ends. Returns 1 when suspended (more rows),
  * 0 when done, -1 on an error (sent). */
+static void result_error(pgw_session *s, duckdb_result *res);
+
 static int stream_rows(pgw_session *s, pgw_portal *p, int64_t max_rows, uint64_t *sent) {
     *sent = 0;
     for (;;) {
@@ -293,15 +295,8 @@ static int stream_rows(pgw_session *s, pgw_portal *p, int64_t max_rows, uint64_t
             p->chunk = duckdb_fetch_chunk(p->res);
             p->chunk_row = 0;
             if (!p->chunk) {
-                const char *err = duckdb_result_error(&p->res);
-                if (err) {
-                    ds_err e;
-                    ds_err_clear(&e);
-                    dberr_fail(&e, DS_E_INVALID_REQUEST, duckdb_result_error_type(&p->res), err);
-                    int why = atomic_load(&s->cancel_reason);
-                    if (why == 2) pgw_error(s, "ERROR", "57014", "canceling statement due to statement timeout", 0);
-                    else if (why == 1) pgw_error(s, "ERROR", "57014", "canceling statement due to user request", 0);
-                    else pgw_error_from(s, &e, 0);
+                if (duckdb_result_error(&p->res)) {
+                    result_error(s, &p->res);
                     return -1;
                 }
                 return 0;
@@ -345,6 +340,22 @@ static int stream_rows(pgw_session *s, pgw_portal *p, int64_t max_rows, uint64_t
     }
 }
 
+/* ErrorResponse for a failed DuckDB result: 57014 when the watchdog or a cancel request
+ * interrupted it, else DuckDB's error with its SQLSTATE. */
+static void result_error(pgw_session *s, duckdb_result *res) {
+    int why = atomic_load(&s->cancel_reason);
+    if (why == 2) {
+        pgw_error(s, "ERROR", "57014", "canceling statement due to statement timeout", 0);
+    } else if (why == 1) {
+        pgw_error(s, "ERROR", "57014", "canceling statement due to user request", 0);
+    } else {
+        ds_err e;
+        ds_err_clear(&e);
+        dberr_fail(&e, DS_E_INVALID_REQUEST, duckdb_result_error_type(res), duckdb_result_error(res));
+        pgw_error_from(s, &e, 0);
+    }
+}
+
 static void portal_clear_result(pgw_portal *p) {
     if (p->chunk) duckdb_destroy_data_chunk(&p->chunk);
     p->chunk = NULL;
@@ -384,15 +395,7 @@ static int start_portal(pgw_session *s, pgw_portal *p) {
     p->has_res = true;
     p->started = true;
     if (st == DuckDBError) {
-        int why = atomic_load(&s->cancel_reason);
-        if (why == 2) pgw_error(s, "ERROR", "57014", "canceling statement due to statement timeout", 0);
-        else if (why == 1) pgw_error(s, "ERROR", "57014", "canceling statement due to user request", 0);
-        else {
-            ds_err e;
-            ds_err_clear(&e);
-            dberr_fail(&e, DS_E_INVALID_REQUEST, duckdb_result_error_type(&p->res), duckdb_result_error(&p->res));
-            pgw_error_from(s, &e, 0);
-        }
+        result_error(s, &p->res);
         end_running(s);
         return -1;
     }
@@ -459,10 +462,7 @@ static int run_portal(pgw_session *s, pgw_portal *p, int64_t max_rows, bool send
                 }
                 duckdb_destroy_data_chunk(&c);
             } else if (duckdb_result_error(&p->res)) {
-                ds_err e;
-                ds_err_clear(&e);
-                dberr_fail(&e, DS_E_INVALID_REQUEST, duckdb_result_error_type(&p->res), duckdb_result_error(&p->res));
-                pgw_error_from(s, &e, 0);
+                result_error(s, &p->res);
                 end_running(s);
                 return -1;
             }
