@@ -200,6 +200,23 @@ void cat_close(cat *c) {
     free(c);
 }
 
+/* Reads every row of r into a new array of elements of `size` bytes (caller frees),
+ * with read() filling one element per row; destroys r. */
+static int read_list(duckdb_result *r, size_t size, void (*read)(duckdb_result *, idx_t, void *), void **out,
+                     int *count, ds_err *err) {
+    idx_t n = duckdb_row_count(r);
+    char *items = calloc(n ? n : 1, size);
+    if (!items) {
+        duckdb_destroy_result(r);
+        return ds_fail(err, DS_E_INTERNAL, "out of memory");
+    }
+    for (idx_t i = 0; i < n; i++) read(r, i, items + i * size);
+    duckdb_destroy_result(r);
+    *out = items;
+    *count = (int)n;
+    return 0;
+}
+
 /* ---- projects ---- */
 
 static const char *project_select =
@@ -209,7 +226,8 @@ static const char *project_select =
     " (SELECT coalesce(sum(size_bytes), 0) FROM tables t WHERE t.project_id = p.id AND t.branch_id = '')"
     " FROM projects p";
 
-static void read_project(duckdb_result *r, idx_t row, cat_project *p) {
+static void read_project(duckdb_result *r, idx_t row, void *dst) {
+    cat_project *p = dst;
     copy_str(r, 0, row, p->id, sizeof p->id);
     copy_str(r, 1, row, p->name, sizeof p->name);
     p->created_at = duckdb_value_int64(r, 2, row);
@@ -270,16 +288,7 @@ int cat_project_list(cat *c, cat_project **out, int *count, ds_err *err) {
     int rc = run(c, &r, DS_OK, err, sql, "");
     UNLOCK(c);
     if (rc) return rc;
-    idx_t n = duckdb_row_count(&r);
-    *out = calloc(n ? n : 1, sizeof **out);
-    if (!*out) {
-        duckdb_destroy_result(&r);
-        return ds_fail(err, DS_E_INTERNAL, "out of memory");
-    }
-    for (idx_t i = 0; i < n; i++) read_project(&r, i, &(*out)[i]);
-    *count = (int)n;
-    duckdb_destroy_result(&r);
-    return 0;
+    return read_list(&r, sizeof **out, read_project, (void **)out, count, err);
 }
 
 int cat_project_by_key(cat *c, const char *key_hash, char id[DS_NAME_MAX + 1], ds_err *err) {
@@ -316,7 +325,8 @@ int cat_project_delete(cat *c, const char *id, ds_err *err) {
 
 /* ---- branches ---- */
 
-static void read_branch(duckdb_result *r, idx_t row, cat_branch *b) {
+static void read_branch(duckdb_result *r, idx_t row, void *dst) {
+    cat_branch *b = dst;
     copy_str(r, 0, row, b->project_id, sizeof b->project_id);
     copy_str(r, 1, row, b->id, sizeof b->id);
     copy_str(r, 2, row, b->name, sizeof b->name);
@@ -368,16 +378,7 @@ int cat_branch_list(cat *c, const char *pid, cat_branch **out, int *count, ds_er
                  "SELECT " BRANCH_COLS " FROM branches WHERE project_id = ? ORDER BY TRY_CAST(id AS BIGINT)", "s", pid);
     UNLOCK(c);
     if (rc) return rc;
-    idx_t n = duckdb_row_count(&r);
-    *out = calloc(n ? n : 1, sizeof **out);
-    if (!*out) {
-        duckdb_destroy_result(&r);
-        return ds_fail(err, DS_E_INTERNAL, "out of memory");
-    }
-    for (idx_t i = 0; i < n; i++) read_branch(&r, i, &(*out)[i]);
-    *count = (int)n;
-    duckdb_destroy_result(&r);
-    return 0;
+    return read_list(&r, sizeof **out, read_branch, (void **)out, count, err);
 }
 
 int cat_branch_delete(cat *c, const char *pid, const char *bid, ds_err *err) {
@@ -405,7 +406,8 @@ int cat_branch_delete(cat *c, const char *pid, const char *bid, ds_err *err) {
 
 #define BUCKET_COLS "project_id, branch_id, id, stage, name, description, created_at"
 
-static void read_bucket(duckdb_result *r, idx_t row, cat_bucket *b) {
+static void read_bucket(duckdb_result *r, idx_t row, void *dst) {
+    cat_bucket *b = dst;
     copy_str(r, 0, row, b->project_id, sizeof b->project_id);
     copy_str(r, 1, row, b->branch_id, sizeof b->branch_id);
     copy_str(r, 2, row, b->id, sizeof b->id);
@@ -463,16 +465,7 @@ int cat_bucket_list(cat *c, const char *pid, const char *bid, cat_bucket **out, 
                  "ss", pid, bid);
     UNLOCK(c);
     if (rc) return rc;
-    idx_t n = duckdb_row_count(&r);
-    *out = calloc(n ? n : 1, sizeof **out);
-    if (!*out) {
-        duckdb_destroy_result(&r);
-        return ds_fail(err, DS_E_INTERNAL, "out of memory");
-    }
-    for (idx_t i = 0; i < n; i++) read_bucket(&r, i, &(*out)[i]);
-    *count = (int)n;
-    duckdb_destroy_result(&r);
-    return 0;
+    return read_list(&r, sizeof **out, read_bucket, (void **)out, count, err);
 }
 
 int cat_bucket_delete(cat *c, const char *pid, const char *bid, const char *bucket_id, ds_err *err) {
@@ -673,7 +666,8 @@ int cat_table_delete(cat *c, const char *pid, const char *bid, const char *bucke
     " w.status, coalesce(c.username, '')"
 #define WS_FROM " FROM workspaces w LEFT JOIN workspace_credentials c ON c.workspace_id = w.id"
 
-static void read_ws(duckdb_result *r, idx_t row, cat_workspace *w) {
+static void read_ws(duckdb_result *r, idx_t row, void *dst) {
+    cat_workspace *w = dst;
     memset(w, 0, sizeof *w);
     copy_str(r, 0, row, w->id, sizeof w->id);
     copy_str(r, 1, row, w->project_id, sizeof w->project_id);
@@ -686,14 +680,6 @@ static void read_ws(duckdb_result *r, idx_t row, cat_workspace *w) {
     copy_str(r, 8, row, w->username, sizeof w->username);
 }
 
-static int read_ws_list(duckdb_result *r, cat_workspace **out, int *count, ds_err *err) {
-    idx_t n = duckdb_row_count(r);
-    *out = calloc(n ? n : 1, sizeof **out);
-    if (!*out) return ds_fail(err, DS_E_INTERNAL, "out of memory");
-    for (idx_t i = 0; i < n; i++) read_ws(r, i, &(*out)[i]);
-    *count = (int)n;
-    return 0;
-}
 
 int cat_workspace_create(cat *c, const cat_workspace *w, const char *verifier, int64_t max_per_project,
                          ds_err *err) {
@@ -753,8 +739,7 @@ int cat_workspace_list(cat *c, const char *pid, const char *bid, int64_t limit, 
              " ORDER BY w.created_at, w.id LIMIT ?3 OFFSET ?4",
              "ssll", pid, bid, limit > 0 ? limit : INT64_MAX, offset);
     if (rc) goto out;
-    rc = read_ws_list(&r, out, count, err);
-    duckdb_destroy_result(&r);
+    rc = read_list(&r, sizeof **out, read_ws, (void **)out, count, err);
 out:
     UNLOCK(c);
     return rc;
@@ -807,8 +792,7 @@ int cat_workspace_expired(cat *c, int64_t now, cat_workspace **out, int *count, 
                  "l", now);
     UNLOCK(c);
     if (rc) return rc;
-    rc = read_ws_list(&r, out, count, err);
-    duckdb_destroy_result(&r);
+    rc = read_list(&r, sizeof **out, read_ws, (void **)out, count, err);
     return rc;
 }
 
@@ -818,7 +802,6 @@ int cat_workspace_all(cat *c, cat_workspace **out, int *count, ds_err *err) {
     int rc = run(c, &r, DS_OK, err, "SELECT " WS_COLS WS_FROM, "");
     UNLOCK(c);
     if (rc) return rc;
-    rc = read_ws_list(&r, out, count, err);
-    duckdb_destroy_result(&r);
+    rc = read_list(&r, sizeof **out, read_ws, (void **)out, count, err);
     return rc;
 }
