@@ -16,6 +16,7 @@ import http.client
 import json
 import os
 import re
+import random
 import secrets
 import shutil
 import signal
@@ -42,14 +43,31 @@ KEY_RE = re.compile(r"^dsk_[0-9a-f]{48}$")
 _DEFAULT = object()
 
 
+_handed_out_ports = set()
+
+
 def free_port():
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-    finally:
-        s.close()
+    """A TCP port on 127.0.0.1 that nothing listens on right now.
+
+    Never the same port twice in one test process (two calls in a row used to be able to
+    return the same port, and a server given it for both HTTP and PostgreSQL could not
+    start), and chosen below the kernel's ephemeral range (32768-60999) so that outgoing
+    connections of other processes do not take it between this check and the bind."""
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randrange(20000, 32000)
+        if port in _handed_out_ports:
+            continue
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            s.close()
+        _handed_out_ports.add(port)
+        return port
+    raise RuntimeError("no free TCP port found on 127.0.0.1")
 
 
 def port_answers(port, timeout=1.0):
@@ -122,6 +140,7 @@ class Server:
         self.extra_args = list(extra_args)
         self.env = dict(env or {})
         self.pass_ports = pass_ports
+        self.auto_ports = http_port is None and pg_port is None
         self.http_port = http_port or free_port()
         self.pg_port = pg_port or free_port()
         self.stdout_path = os.path.join(self.root, "stdout.log")
@@ -140,6 +159,19 @@ class Server:
         return cmd + self.extra_args
 
     def start(self):
+        """Start the server and wait until /health answers. When the test let the harness
+        choose the ports and another process took one of them between the choice and the
+        bind, choose again (at most twice): that is the harness's race, not the server's."""
+        for attempt in range(3):
+            try:
+                return self._start_once()
+            except ServerError as e:
+                if not (self.auto_ports and self.pass_ports and attempt < 2
+                        and "Address already in use" in str(e)):
+                    raise
+                self.http_port, self.pg_port = free_port(), free_port()
+
+    def _start_once(self):
         if self.proc is not None and self.proc.poll() is None:
             raise ServerError("server already running")
         self.runs += 1
