@@ -47,6 +47,11 @@ typedef struct pgw_stmt {
     uint32_t *param_oids;
     bool unresolved; /* DuckDB could not infer a parameter's type at Parse */
     duckdb_type *param_types; /* as inferred at Parse */
+    /* Portals bound to it. A Parse that replaces the unnamed statement leaves its
+     * portals running (as PostgreSQL does): the statement is unlinked from the session's
+     * list and freed with its last portal. */
+    int nportals;
+    bool unlinked;
 } pgw_stmt;
 
 typedef struct pgw_portal {
@@ -64,6 +69,13 @@ typedef struct pgw_portal {
     idx_t chunk_row;
     uint64_t rows;
     bool owns_stmt; /* a SQL cursor (DECLARE): its statement goes with it */
+    bool hold;         /* DECLARE ... WITH HOLD: survives COMMIT */
+    bool hold_pending; /* ... declared in a transaction not yet committed */
+    /* The rest of a suspended result, fetched before another statement ran on the
+     * connection (see pgw_park_portals); parked[parked_pos..nparked) are still to send. */
+    bool parked_all;
+    duckdb_data_chunk *parked;
+    size_t nparked, parked_pos;
 } pgw_portal;
 
 struct pgw_session {
@@ -172,6 +184,11 @@ void pgw_session_macros(pgw_session *s, const char *sql, size_t len);
 int pgw_settings_set_config(pgw_session *s, const char *sql, size_t len);
 
 /* query.c */
+/* DuckDB keeps one running result per connection: preparing or running anything else on
+ * it ends a suspended streaming result without an error (measured with DuckDB 1.4.4, a
+ * later duckdb_fetch_chunk just returns NULL). So before anything else runs on s->con,
+ * every suspended portal but `keep` fetches the rest of its rows into memory. */
+void pgw_park_portals(pgw_session *s, const pgw_portal *keep);
 void pgw_simple_query(pgw_session *s, const char *sql, size_t len);
 int pgw_extended(pgw_session *s, char type, const uint8_t *body, size_t len);
 void pgw_free_statements(pgw_session *s);

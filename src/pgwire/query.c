@@ -109,6 +109,7 @@ static kw_kind classify(const char *sql, size_t len) {
 
 static int duck_exec_plain(pgw_session *s, const char *sql) {
     duckdb_result r;
+    pgw_park_portals(s, NULL);
     int rc = duckdb_query(s->con, sql, &r) == DuckDBError ? -1 : 0;
     if (rc) {
         ds_err e;
@@ -122,6 +123,7 @@ static int duck_exec_plain(pgw_session *s, const char *sql) {
 
 static pgw_stmt *find_stmt(pgw_session *s, const char *name);
 static void free_stmt(pgw_session *s, pgw_stmt *t);
+static void destroy_stmt(pgw_stmt *t);
 static int cursor_statement(pgw_session *s, kw_kind k, const char *sql, size_t len);
 
 /* DEALLOCATE [PREPARE] name | ALL: drops protocol-level prepared statements. */
@@ -150,6 +152,8 @@ static int deallocate(pgw_session *s, const char *sql, size_t len) {
     complete(s, "DEALLOCATE");
     return 1;
 }
+
+static void end_transaction_cursors(pgw_session *s, bool committed);
 
 /* Transaction control and other statements handled here. Returns 1 done, -1 error
  * sent, 0 not ours. */
@@ -183,11 +187,13 @@ static int local_statement(pgw_session *s, const char *sql, size_t len, bool des
             duck_exec_plain(s, "ROLLBACK");
             s->tx = 'I';
             pgw_settings_end_transaction(s, false);
+            end_transaction_cursors(s, false);
             complete(s, "ROLLBACK");
         } else {
             s->tx = 'I';
             int crc = duck_exec_plain(s, "COMMIT");
             pgw_settings_end_transaction(s, crc == 0);
+            end_transaction_cursors(s, crc == 0);
             if (crc != 0) return -1;
             complete(s, "COMMIT");
         }
@@ -197,11 +203,13 @@ static int local_statement(pgw_session *s, const char *sql, size_t len, bool des
         if (s->tx == 'I') pgw_notice(s, "WARNING", "25P01", "there is no transaction in progress");
         else {
             duckdb_result r;
+            pgw_park_portals(s, NULL);
             duckdb_query(s->con, "ROLLBACK", &r);
             duckdb_destroy_result(&r);
         }
         s->tx = 'I';
         pgw_settings_end_transaction(s, false);
+        end_transaction_cursors(s, false);
         complete(s, "ROLLBACK");
         return 1;
     case K_SAVEPOINT:
@@ -288,19 +296,30 @@ static void tag_for(pgw_session *s, const char *sql, size_t len, duckdb_statemen
  * 0 when done, -1 on an error (sent). */
 static void result_error(pgw_session *s, duckdb_result *res);
 
+/* Makes p->chunk the portal's next chunk: from the parked rest, else from DuckDB.
+ * Returns 1, 0 at the end of the result, -1 on an error (sent). */
+static int next_chunk(pgw_session *s, pgw_portal *p) {
+    if (p->parked_all) {
+        p->chunk = p->parked_pos < p->nparked ? p->parked[p->parked_pos] : NULL;
+        if (p->chunk) p->parked[p->parked_pos++] = NULL;
+    } else {
+        p->chunk = duckdb_fetch_chunk(p->res);
+    }
+    p->chunk_row = 0;
+    if (p->chunk) return 1;
+    if (duckdb_result_error(&p->res)) {
+        result_error(s, &p->res);
+        return -1;
+    }
+    return 0;
+}
+
 static int stream_rows(pgw_session *s, pgw_portal *p, int64_t max_rows, uint64_t *sent) {
     *sent = 0;
     for (;;) {
         if (!p->chunk) {
-            p->chunk = duckdb_fetch_chunk(p->res);
-            p->chunk_row = 0;
-            if (!p->chunk) {
-                if (duckdb_result_error(&p->res)) {
-                    result_error(s, &p->res);
-                    return -1;
-                }
-                return 0;
-            }
+            int nc = next_chunk(s, p);
+            if (nc <= 0) return nc;
         }
         idx_t n = duckdb_data_chunk_get_size(p->chunk);
         duckdb_vector vecs[256];
@@ -340,6 +359,27 @@ static int stream_rows(pgw_session *s, pgw_portal *p, int64_t max_rows, uint64_t
     }
 }
 
+/* MOVE: like stream_rows, but the rows are passed over, not sent. */
+static int skip_rows(pgw_session *s, pgw_portal *p, int64_t max_rows, uint64_t *skipped) {
+    *skipped = 0;
+    for (;;) {
+        if (!p->chunk) {
+            int nc = next_chunk(s, p);
+            if (nc <= 0) return nc;
+        }
+        idx_t n = duckdb_data_chunk_get_size(p->chunk);
+        idx_t take = n - p->chunk_row;
+        if (max_rows > 0 && (int64_t)take > max_rows - (int64_t)*skipped) take = (idx_t)(max_rows - (int64_t)*skipped);
+        p->chunk_row += take;
+        *skipped += take;
+        p->rows += take;
+        if (p->chunk_row < n) return 1;
+        duckdb_destroy_data_chunk(&p->chunk);
+        p->chunk = NULL;
+        if (max_rows > 0 && (int64_t)*skipped >= max_rows) return 1;
+    }
+}
+
 /* ErrorResponse for a failed DuckDB result: 57014 when the watchdog or a cancel request
  * interrupted it, else DuckDB's error with its SQLSTATE. */
 static void result_error(pgw_session *s, duckdb_result *res) {
@@ -359,12 +399,45 @@ static void result_error(pgw_session *s, duckdb_result *res) {
 static void portal_clear_result(pgw_portal *p) {
     if (p->chunk) duckdb_destroy_data_chunk(&p->chunk);
     p->chunk = NULL;
+    for (size_t i = p->parked_pos; i < p->nparked; i++)
+        if (p->parked[i]) duckdb_destroy_data_chunk(&p->parked[i]);
+    free(p->parked);
+    p->parked = NULL;
+    p->nparked = p->parked_pos = 0;
+    p->parked_all = false;
     if (p->has_res) duckdb_destroy_result(&p->res);
     p->has_res = false;
     for (int i = 0; i < p->ncols; i++) pgt_col_destroy(&p->cols[i]);
     free(p->cols);
     p->cols = NULL;
     p->ncols = 0;
+}
+
+void pgw_park_portals(pgw_session *s, const pgw_portal *keep) {
+    for (pgw_portal *p = s->portals; p; p = p->next) {
+        if (p == keep || !p->has_res || p->done || p->parked_all ||
+            duckdb_result_return_type(p->res) != DUCKDB_RESULT_TYPE_QUERY_RESULT)
+            continue;
+        /* Memory is the price: PostgreSQL would keep the portal's executor instead. An
+         * error in the rest of the result stays in p->res and is sent when reached. */
+        p->parked_all = true;
+        size_t cap = 0;
+        duckdb_data_chunk c;
+        while ((c = duckdb_fetch_chunk(p->res)) != NULL) {
+            if (p->nparked == cap) {
+                size_t ncap = cap ? cap * 2 : 16;
+                duckdb_data_chunk *np = realloc(p->parked, ncap * sizeof *np);
+                if (!np) {
+                    duckdb_destroy_data_chunk(&c);
+                    log_warn("pgwire: out of memory keeping the rest of portal \"%s\"", p->name ? p->name : "");
+                    break;
+                }
+                p->parked = np;
+                cap = ncap;
+            }
+            p->parked[p->nparked++] = c;
+        }
+    }
 }
 
 static void begin_running(pgw_session *s) {
@@ -390,6 +463,7 @@ static int start_portal(pgw_session *s, pgw_portal *p) {
         pgw_error(s, "ERROR", "53100", m, 0);
         return -1;
     }
+    pgw_park_portals(s, p);
     begin_running(s);
     duckdb_state st = duckdb_execute_prepared_streaming(p->stmt->st, &p->res);
     p->has_res = true;
@@ -511,6 +585,7 @@ static void simple_one(void *ud, size_t start, size_t n) {
     pgw_stmt st = {.sql = sql, .kind = STMT_DUCK};
     ds_err e;
     ds_err_clear(&e);
+    pgw_park_portals(s, NULL);
     pgw_session_macros(s, sql, n);
     if (ws_prepare(s->wc, sql, &st.st, &e) != 0) {
         /* Positions are counted in the whole query string. */
@@ -560,29 +635,50 @@ static void free_portal(pgw_session *s, pgw_portal *p) {
         free(p->stmt->sql);
         free(p->stmt->name);
         free(p->stmt);
+    } else if (p->stmt && --p->stmt->nportals == 0 && p->stmt->unlinked) {
+        destroy_stmt(p->stmt);
     }
     free(p->formats);
     free(p->name);
     free(p);
 }
 
-static void free_stmt(pgw_session *s, pgw_stmt *t) {
-    /* Portals of this statement go with it. */
-    for (pgw_portal *p = s->portals, *next; p; p = next) {
-        next = p->next;
-        if (p->stmt == t) free_portal(s, p);
-    }
-    for (pgw_stmt **pp = &s->stmts; *pp; pp = &(*pp)->next)
-        if (*pp == t) {
-            *pp = t->next;
-            break;
-        }
+static void destroy_stmt(pgw_stmt *t) {
     if (t->st) duckdb_destroy_prepare(&t->st);
     free(t->param_types);
     free(t->param_oids);
     free(t->sql);
     free(t->name);
     free(t);
+}
+
+static void unlink_stmt(pgw_session *s, pgw_stmt *t) {
+    for (pgw_stmt **pp = &s->stmts; *pp; pp = &(*pp)->next)
+        if (*pp == t) {
+            *pp = t->next;
+            break;
+        }
+}
+
+/* Close, DEALLOCATE: the statement and the portals made from it. */
+static void free_stmt(pgw_session *s, pgw_stmt *t) {
+    for (pgw_portal *p = s->portals, *next; p; p = next) {
+        next = p->next;
+        if (p->stmt == t && !p->owns_stmt) {
+            p->stmt->nportals--;
+            p->stmt = NULL;
+            free_portal(s, p);
+        }
+    }
+    unlink_stmt(s, t);
+    destroy_stmt(t);
+}
+
+/* A Parse into the unnamed statement: the old one's portals keep running. */
+static void replace_unnamed_stmt(pgw_session *s, pgw_stmt *t) {
+    unlink_stmt(s, t);
+    if (t->nportals > 0) t->unlinked = true;
+    else destroy_stmt(t);
 }
 
 void pgw_free_statements(pgw_session *s) {
@@ -644,7 +740,7 @@ static int do_parse(pgw_session *s, const uint8_t *body, size_t len) {
         pgw_error(s, "ERROR", "42P05", m, 0);
         return -1;
     }
-    if (!*name && find_stmt(s, "")) free_stmt(s, find_stmt(s, ""));
+    if (!*name && find_stmt(s, "")) replace_unnamed_stmt(s, find_stmt(s, ""));
     count_ctx cc = {0};
     sqlscan_split(query, strlen(query), count_one, &cc);
     if (cc.count > 1) {
@@ -676,6 +772,7 @@ static int do_parse(pgw_session *s, const uint8_t *body, size_t len) {
         } else {
             ds_err e;
             ds_err_clear(&e);
+            pgw_park_portals(s, NULL);
             pgw_session_macros(s, t->sql, strlen(t->sql));
             if (ws_prepare(s->wc, t->sql, &t->st, &e) != 0) {
                 pgw_error_from(s, &e, 0);
@@ -827,6 +924,7 @@ static int do_bind(pgw_session *s, const uint8_t *body, size_t len) {
         goto out;
     }
     p->stmt = t;
+    t->nportals++;
     p->nformats = m.nresults;
     p->formats = m.results; /* taken */
     m.results = NULL;
@@ -865,6 +963,7 @@ static int describe_by_running(pgw_session *s, pgw_stmt *t) {
     duckdb_prepared_statement st = NULL;
     ds_err e;
     ds_err_clear(&e);
+    pgw_park_portals(s, NULL);
     int rc = sb_failed(&q) ? -1 : ws_prepare(s->wc, q.data, &st, &e);
     sb_free(&q);
     if (rc) return -1;
@@ -1069,14 +1168,21 @@ static int cursor_statement(pgw_session *s, kw_kind k, const char *sql, size_t l
     p = next_token(p, end, tok, sizeof tok, &q); /* the verb */
     if (k == K_DECLARE) {
         p = next_token(p, end, name, sizeof name, &q);
-        /* ... CURSOR [WITH|WITHOUT HOLD] FOR <query> */
+        /* ... [BINARY] [[NO] SCROLL] CURSOR [WITH|WITHOUT HOLD] FOR <query> */
+        bool hold = false, with = false;
         while (p < end) {
             p = next_token(p, end, tok, sizeof tok, &q);
             if (!q && !strcmp(tok, "for")) break;
             if (!*tok) break;
+            if (!q && !strcmp(tok, "hold")) hold = with;
+            with = !q && !strcmp(tok, "with");
         }
         if (!*name || p >= end) {
             pgw_error(s, "ERROR", "42601", "syntax error in DECLARE: expected DECLARE name CURSOR FOR query", 0);
+            return -1;
+        }
+        if (!hold && s->tx == 'I') {
+            pgw_error(s, "ERROR", "25P01", "DECLARE CURSOR can only be used in transaction blocks", 0);
             return -1;
         }
         if (find_portal(s, name)) {
@@ -1098,6 +1204,7 @@ static int cursor_statement(pgw_session *s, kw_kind k, const char *sql, size_t l
         }
         ds_err e;
         ds_err_clear(&e);
+        pgw_park_portals(s, NULL);
         if (ws_prepare(s->wc, t->sql, &t->st, &e) != 0) {
             pgw_error_from(s, &e, (int)(p - sql));
             free(t->sql);
@@ -1110,6 +1217,8 @@ static int cursor_statement(pgw_session *s, kw_kind k, const char *sql, size_t l
         t->kind = STMT_DUCK;
         pt->stmt = t;
         pt->owns_stmt = true;
+        pt->hold = hold;
+        pt->hold_pending = hold && s->tx != 'I'; /* kept only if its transaction commits */
         pt->next = s->portals;
         s->portals = pt;
         complete(s, "DECLARE CURSOR");
@@ -1135,11 +1244,7 @@ static int cursor_statement(pgw_session *s, kw_kind k, const char *sql, size_t l
         complete(s, "CLOSE CURSOR");
         return 1;
     }
-    if (k == K_MOVE) {
-        pgw_error(s, "ERROR", "0A000", "MOVE is not supported: use FETCH", 0);
-        return -1;
-    }
-    /* FETCH [FORWARD|NEXT] [count|ALL] [FROM|IN] name */
+    /* FETCH|MOVE [FORWARD|NEXT] [count|ALL] [FROM|IN] name */
     int64_t count = 1;
     bool all = false;
     for (;;) {
@@ -1181,15 +1286,32 @@ static int cursor_statement(pgw_session *s, kw_kind k, const char *sql, size_t l
     atomic_store(&s->running, true);
     uint64_t sent = 0;
     int r = 0;
-    if (duckdb_result_return_type(pt->res) == DUCKDB_RESULT_TYPE_QUERY_RESULT && !pt->done) {
-        row_description(s, pt->ncols, res_name, res_type, &pt->res);
-        r = stream_rows(s, pt, all ? 0 : count, &sent);
+    if (duckdb_result_return_type(pt->res) == DUCKDB_RESULT_TYPE_QUERY_RESULT && !pt->done && (all || count > 0)) {
+        if (k == K_MOVE) {
+            r = skip_rows(s, pt, all ? 0 : count, &sent);
+        } else {
+            row_description(s, pt->ncols, res_name, res_type, &pt->res);
+            r = stream_rows(s, pt, all ? 0 : count, &sent);
+        }
         if (r == 0) pt->done = true;
+    } else if (k == K_FETCH && duckdb_result_return_type(pt->res) == DUCKDB_RESULT_TYPE_QUERY_RESULT) {
+        row_description(s, pt->ncols, res_name, res_type, &pt->res); /* FETCH 0, or past the end */
     }
     end_running(s);
     if (r < 0) return -1;
     char tag[48];
-    snprintf(tag, sizeof tag, "FETCH %llu", (unsigned long long)sent);
+    snprintf(tag, sizeof tag, "%s %llu", k == K_MOVE ? "MOVE" : "FETCH", (unsigned long long)sent);
     complete(s, tag);
     return 1;
+}
+
+/* At the end of a transaction: its cursors close, but for WITH HOLD cursors once their
+ * transaction committed (PostgreSQL keeps those until CLOSE or the session's end). */
+static void end_transaction_cursors(pgw_session *s, bool committed) {
+    for (pgw_portal *pt = s->portals, *nx; pt; pt = nx) {
+        nx = pt->next;
+        if (!pt->owns_stmt) continue;
+        if (pt->hold && (committed || !pt->hold_pending)) pt->hold_pending = false;
+        else free_portal(s, pt);
+    }
 }

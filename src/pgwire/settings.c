@@ -235,6 +235,7 @@ static bool duckdb_has_setting(pgw_session *s, const char *name) {
     if (!s->con) return false;
     duckdb_prepared_statement st;
     bool found = false;
+    pgw_park_portals(s, NULL);
     if (duckdb_prepare(s->con, "SELECT 1 FROM duckdb_settings() WHERE lower(name) = lower($1)", &st) == DuckDBSuccess) {
         duckdb_bind_varchar(st, 1, name);
         duckdb_result r;
@@ -402,6 +403,7 @@ void pgw_settings_sync_macro(pgw_session *s) {
     pgt_buf_append(&b, "", 1);
     sb_free(&cases);
     duckdb_result r;
+    pgw_park_portals(s, NULL);
     if (b.data && duckdb_query(s->con, b.data, &r) == DuckDBError) {
         /* Not fatal: current_setting() then answers DuckDB's own settings. */
     }

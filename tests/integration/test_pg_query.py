@@ -36,6 +36,7 @@ public class PgQuery {
         try (Connection c = DriverManager.getConnection(a[0], p)) {
             if (mode.equals("prepared")) prepared(c);
             else if (mode.equals("fetchsize")) fetchsize(c);
+            else if (mode.equals("interleaved")) interleaved(c);
             else throw new RuntimeException("mode " + mode);
         } catch (SQLException e) {
             System.out.println("sqlstate=" + e.getSQLState());
@@ -120,6 +121,43 @@ public class PgQuery {
                 rs.next();
                 System.out.println("after=" + rs.getInt(1));
             }
+        }
+        c.commit();
+    }
+
+    // Other statements run while a result with a fetch size is only partly read: the
+    // portal is suspended and must still deliver every row afterwards.
+    static void interleaved(Connection c) throws SQLException {
+        c.setAutoCommit(false);
+        try (Statement s = c.createStatement(); Statement other = c.createStatement();
+             PreparedStatement ps = c.prepareStatement("SELECT ? * 2")) {
+            s.setFetchSize(100);
+            long n = 0, sum = 0, last = -1, checks = 0;
+            boolean ordered = true;
+            try (ResultSet rs = s.executeQuery("SELECT i FROM range(20000) t(i) ORDER BY i")) {
+                while (rs.next()) {
+                    long v = rs.getLong(1);
+                    if (v != last + 1) ordered = false;
+                    last = v;
+                    n++;
+                    sum += v;
+                    if (n % 2500 == 0) {
+                        try (ResultSet r2 = other.executeQuery("SELECT count(*) FROM range(5000)")) {
+                            r2.next();
+                            if (r2.getLong(1) == 5000) checks++;
+                        }
+                        ps.setInt(1, (int) n);
+                        try (ResultSet r3 = ps.executeQuery()) {
+                            r3.next();
+                            if (r3.getLong(1) == 2 * n) checks++;
+                        }
+                    }
+                }
+            }
+            System.out.println("rows=" + n);
+            System.out.println("sum=" + sum);
+            System.out.println("ordered=" + ordered);
+            System.out.println("checks=" + checks);
         }
         c.commit();
     }
@@ -393,6 +431,87 @@ class PgQueries(PgTestCase):
         self.assertEqual((out.get("rows"), out.get("sum"), out.get("ordered"), out.get("after")),
                          ("10000", str(sum(range(10000))), "true", "42"), out)
 
+    def test_jdbc_fetch_size_with_other_statements_in_between(self):
+        """DuckDB ends a streaming result when anything else runs on its connection; the
+        suspended portal keeps the rest of its rows instead of ending early."""
+        out = self.run_jdbc("interleaved")
+        self.assertEqual((out.get("rows"), out.get("sum"), out.get("ordered"), out.get("checks")),
+                         ("20000", str(sum(range(20000))), "true", "16"), out)
+
+    def test_psycopg2_named_cursors_interleaved_with_queries(self):
+        conn = self.pg2(self.ws, autocommit=False)
+        a = conn.cursor(name=uniq("a"))
+        b = conn.cursor(name=uniq("b"))
+        plain = conn.cursor()
+        a.itersize = 1000
+        b.itersize = 700
+        a.execute("SELECT i FROM range(30000) t(i) ORDER BY i")
+        b.execute("SELECT i * 3 FROM range(20000) t(i) ORDER BY i")
+        got_a, got_b = [], []
+        while True:
+            ra = a.fetchmany(1500)
+            rb = b.fetchmany(900)
+            plain.execute("SELECT count(*) FROM range(%s)", (len(ra) + 1,))
+            self.assertEqual(plain.fetchone(), (len(ra) + 1,))
+            got_a += [r[0] for r in ra]
+            got_b += [r[0] for r in rb]
+            if not ra and not rb:
+                break
+        self.assertEqual(got_a, list(range(30000)))
+        self.assertEqual(got_b, [3 * i for i in range(20000)])
+        conn.commit()
+
+    def test_sql_cursors_declare_fetch_move_close(self):
+        conn = self.pg2(self.ws, autocommit=False)
+        cur = conn.cursor()
+        cur.execute("DECLARE c CURSOR FOR SELECT i FROM range(10000) t(i) ORDER BY i")
+        cur.execute("FETCH 3 FROM c")
+        self.assertEqual((tag(cur), cur.fetchall()), ("FETCH 3", [(0,), (1,), (2,)]))
+        cur.execute("SELECT 42")  # another statement on the connection in between
+        self.assertEqual(cur.fetchall(), [(42,)])
+        cur.execute("MOVE 5000 IN c")
+        self.assertEqual((tag(cur), cur.description), ("MOVE 5000", None))
+        cur.execute("FETCH NEXT FROM c")
+        self.assertEqual(cur.fetchall(), [(5003,)])
+        cur.execute("FETCH FORWARD ALL FROM c")
+        rows = cur.fetchall()
+        self.assertEqual((tag(cur), rows[0], rows[-1]), ("FETCH %d" % (10000 - 5004), (5004,), (9999,)))
+        cur.execute("FETCH c")
+        self.assertEqual((tag(cur), cur.fetchall()), ("FETCH 0", []))
+        cur.execute("MOVE c")
+        self.assertEqual(tag(cur), "MOVE 0")
+        cur.execute("CLOSE c")
+        self.assertEqual(tag(cur), "CLOSE CURSOR")
+        self.assertPgError("34000", cur.execute, "FETCH c")
+        conn.rollback()
+        cur.execute("DECLARE d CURSOR FOR SELECT 1")
+        self.assertPgError("0A000", cur.execute, "FETCH BACKWARD 1 FROM d")  # forward only
+        conn.rollback()
+
+    def test_sql_cursors_end_with_their_transaction_unless_with_hold(self):
+        conn = self.pg2(self.ws, autocommit=True)
+        cur = conn.cursor()
+        self.assertPgError("25P01", cur.execute, "DECLARE c CURSOR FOR SELECT 1")
+        cur.execute("BEGIN")
+        cur.execute("DECLARE c CURSOR FOR SELECT i FROM range(10) t(i) ORDER BY i")
+        cur.execute("DECLARE h CURSOR WITH HOLD FOR SELECT i FROM range(10) t(i) ORDER BY i")
+        cur.execute("FETCH 2 FROM h")
+        self.assertEqual(cur.fetchall(), [(0,), (1,)])
+        cur.execute("COMMIT")
+        self.assertPgError("34000", cur.execute, "FETCH c")
+        cur.execute("FETCH ALL FROM h")  # a held cursor outlives its transaction
+        self.assertEqual(cur.fetchall(), [(i,) for i in range(2, 10)])
+        cur.execute("CLOSE h")
+        cur.execute("DECLARE h2 CURSOR WITH HOLD FOR SELECT 7")  # outside a block: allowed
+        cur.execute("FETCH h2")
+        self.assertEqual(cur.fetchall(), [(7,)])
+        cur.execute("BEGIN")
+        cur.execute("DECLARE h3 CURSOR WITH HOLD FOR SELECT 8")
+        cur.execute("ROLLBACK")  # its transaction did not commit: gone
+        self.assertPgError("34000", cur.execute, "FETCH h3")
+        cur.execute("CLOSE ALL")
+        self.assertPgError("34000", cur.execute, "FETCH h2")
+
     def test_psycopg2_named_cursor_with_itersize(self):
         conn = self.pg2(self.ws, autocommit=False)
         cur = conn.cursor(name=uniq("cur"))
@@ -435,6 +554,42 @@ class PgQueries(PgTestCase):
         values = [int(p[6:]) for t, p in got if t == b"D"]
         self.assertEqual(values, list(range(10)))
         self.assertEqual([p for t, p in got if t == b"C"], [b"SELECT 2\0"])
+
+    def test_portal_outlives_a_new_unnamed_statement_but_not_a_close(self):
+        """Parse into the unnamed statement leaves portals made from the old one running;
+        Close of a statement closes its portals (PostgreSQL's rules)."""
+        c = self.ws["connection"]
+        outcome, info, sock = scram_login(self.server.pg_port, c["username"], c["database"], c["password"])
+        self.assertEqual(outcome, "ok", info)
+        self.addCleanup(sock.close)
+
+        def msg(t, body):
+            return t + struct.pack("!I", len(body) + 4) + body
+
+        def until_ready():
+            got = []
+            while True:
+                t, p = read_message(sock)
+                got.append((t, p))
+                if t == b"Z":
+                    return got
+        sock.sendall(msg(b"P", b"\0SELECT i FROM range(5000) t(i) ORDER BY i\0\0\0") +
+                     msg(b"B", b"p1\0\0" + b"\0\0" + b"\0\0" + b"\0\0") +
+                     msg(b"E", b"p1\0" + struct.pack("!I", 3)) +
+                     msg(b"P", b"\0SELECT 'other'\0\0\0") +
+                     msg(b"B", b"\0\0\0\0\0\0\0\0") + msg(b"E", b"\0" + struct.pack("!I", 0)) +
+                     msg(b"E", b"p1\0" + struct.pack("!I", 0)) + msg(b"S", b""))
+        got = until_ready()
+        values = [p[6:].decode() for t, p in got if t == b"D"]
+        self.assertEqual(values, ["0", "1", "2", "other"] + [str(i) for i in range(3, 5000)])
+        self.assertEqual([p for t, p in got if t == b"C"], [b"SELECT 1\0", b"SELECT 4997\0"])
+        sock.sendall(msg(b"P", b"named\0SELECT i FROM range(10) t(i)\0\0\0") +
+                     msg(b"B", b"p2\0named\0" + b"\0\0" + b"\0\0" + b"\0\0") +
+                     msg(b"E", b"p2\0" + struct.pack("!I", 2)) + msg(b"C", b"Snamed\0") +
+                     msg(b"E", b"p2\0" + struct.pack("!I", 2)) + msg(b"S", b""))
+        got = until_ready()
+        self.assertEqual(b"".join(t for t, _ in got), b"12DDs3EZ", got)
+        self.assertEqual(parse_error_fields([p for t, p in got if t == b"E"][0]).get("C"), "34000")
 
     def test_describe_show_in_extended_protocol_sends_one_row_description(self):
         """Execute must not repeat the RowDescription that Describe sent (pgJDBC breaks)."""
