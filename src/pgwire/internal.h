@@ -52,6 +52,7 @@ typedef struct pgw_stmt {
      * list and freed with its last portal. */
     int nportals;
     bool unlinked;
+    struct pgw_portal *bound_by; /* whose parameter values are bound in st */
 } pgw_stmt;
 
 typedef struct pgw_portal {
@@ -76,6 +77,9 @@ typedef struct pgw_portal {
     bool parked_all;
     duckdb_data_chunk *parked;
     size_t nparked, parked_pos;
+    /* The Bind message, when it had parameters (see bound_by in pgw_stmt). */
+    uint8_t *bind_body;
+    size_t bind_len;
 } pgw_portal;
 
 struct pgw_session {

@@ -124,6 +124,7 @@ static int duck_exec_plain(pgw_session *s, const char *sql) {
 static pgw_stmt *find_stmt(pgw_session *s, const char *name);
 static void free_stmt(pgw_session *s, pgw_stmt *t);
 static void destroy_stmt(pgw_stmt *t);
+static int bind_values(pgw_session *s, pgw_stmt *t, const pgw_bind_msg *m);
 static int cursor_statement(pgw_session *s, kw_kind k, const char *sql, size_t len);
 
 /* DEALLOCATE [PREPARE] name | ALL: drops protocol-level prepared statements. */
@@ -463,6 +464,17 @@ static int start_portal(pgw_session *s, pgw_portal *p) {
         pgw_error(s, "ERROR", "53100", m, 0);
         return -1;
     }
+    if (p->stmt->bound_by != p && p->bind_body) {
+        pgw_bind_msg m;
+        if (pgw_parse_bind(p->bind_body, p->bind_len, &m) != 0) {
+            pgw_error(s, "ERROR", "XX000", "the portal's parameters could not be bound again", 0);
+            return -1;
+        }
+        int brc = bind_values(s, p->stmt, &m);
+        pgw_bind_msg_free(&m);
+        if (brc != 0) return -1;
+        p->stmt->bound_by = p;
+    }
     pgw_park_portals(s, p);
     begin_running(s);
     duckdb_state st = duckdb_execute_prepared_streaming(p->stmt->st, &p->res);
@@ -630,6 +642,8 @@ static void free_portal(pgw_session *s, pgw_portal *p) {
             break;
         }
     portal_clear_result(p);
+    free(p->bind_body);
+    if (p->stmt && p->stmt->bound_by == p) p->stmt->bound_by = NULL;
     if (p->owns_stmt && p->stmt) {
         if (p->stmt->st) duckdb_destroy_prepare(&p->stmt->st);
         free(p->stmt->sql);
@@ -878,6 +892,23 @@ static int bind_param(pgw_session *s, pgw_stmt *t, int i, int16_t fmt, const uin
     }
 }
 
+/* Binds Bind's parameter values into t's DuckDB statement; -1 with an error sent. */
+static int bind_values(pgw_session *s, pgw_stmt *t, const pgw_bind_msg *m) {
+    duckdb_clear_bindings(t->st);
+    for (int i = 0; i < m->nparams; i++) {
+        int br = bind_param(s, t, i, pgw_bind_param_format(m, i), m->values[i], m->lengths[i]);
+        if (br != 0) {
+            char msg[120];
+            snprintf(msg, sizeof msg,
+                     br == -2 ? "binary format is not supported for parameter $%d" : "invalid value for parameter $%d",
+                     i + 1);
+            pgw_error(s, "ERROR", br == -2 ? "0A000" : "22P02", msg, 0);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int do_bind(pgw_session *s, const uint8_t *body, size_t len) {
     pgw_bind_msg m;
     if (pgw_parse_bind(body, len, &m) != 0) return protocol_error(s, "Bind");
@@ -895,19 +926,7 @@ static int do_bind(pgw_session *s, const uint8_t *body, size_t len) {
         pgw_error(s, "ERROR", "08P01", msg, 0);
         goto out;
     }
-    if (t->kind == STMT_DUCK) {
-        duckdb_clear_bindings(t->st);
-        for (int i = 0; i < m.nparams; i++) {
-            int br = bind_param(s, t, i, pgw_bind_param_format(&m, i), m.values[i], m.lengths[i]);
-            if (br != 0) {
-                snprintf(msg, sizeof msg,
-                         br == -2 ? "binary format is not supported for parameter $%d" : "invalid value for parameter $%d",
-                         i + 1);
-                pgw_error(s, "ERROR", br == -2 ? "0A000" : "22P02", msg, 0);
-                goto out;
-            }
-        }
-    }
+    if (t->kind == STMT_DUCK && bind_values(s, t, &m) != 0) goto out;
     pgw_portal *old = find_portal(s, m.portal);
     if (old) {
         if (*m.portal) {
@@ -928,6 +947,19 @@ static int do_bind(pgw_session *s, const uint8_t *body, size_t len) {
     p->nformats = m.nresults;
     p->formats = m.results; /* taken */
     m.results = NULL;
+    if (t->kind == STMT_DUCK && m.nparams > 0) {
+        /* The values live in the DuckDB statement, which other portals of it may bind
+         * again before this one runs: keep the message to bind them again then. */
+        p->bind_body = malloc(len ? len : 1);
+        if (!p->bind_body) {
+            free_portal(s, p);
+            pgw_error(s, "ERROR", "53200", "out of memory", 0);
+            goto out;
+        }
+        memcpy(p->bind_body, body, len);
+        p->bind_len = len;
+    }
+    t->bound_by = p;
     p->next = s->portals;
     s->portals = p;
     simple_msg(s, '2'); /* BindComplete */

@@ -583,6 +583,15 @@ class PgQueries(PgTestCase):
         values = [p[6:].decode() for t, p in got if t == b"D"]
         self.assertEqual(values, ["0", "1", "2", "other"] + [str(i) for i in range(3, 5000)])
         self.assertEqual([p for t, p in got if t == b"C"], [b"SELECT 1\0", b"SELECT 4997\0"])
+        # two portals of one statement keep their own parameter values
+        def bind(portal, value):
+            v = str(value).encode()
+            return msg(b"B", portal + b"\0two\0" + b"\0\0" + b"\0\1" + struct.pack("!I", len(v)) + v + b"\0\0")
+        sock.sendall(msg(b"P", b"two\0SELECT $1::INTEGER * 10\0\0\0") + bind(b"a", 1) + bind(b"b", 2) +
+                     msg(b"E", b"b\0" + struct.pack("!I", 0)) + msg(b"E", b"a\0" + struct.pack("!I", 0)) +
+                     msg(b"S", b""))
+        got = until_ready()
+        self.assertEqual([p[6:] for t, p in got if t == b"D"], [b"20", b"10"], got)
         sock.sendall(msg(b"P", b"named\0SELECT i FROM range(10) t(i)\0\0\0") +
                      msg(b"B", b"p2\0named\0" + b"\0\0" + b"\0\0" + b"\0\0") +
                      msg(b"E", b"p2\0" + struct.pack("!I", 2)) + msg(b"C", b"Snamed\0") +
