@@ -165,7 +165,33 @@ const char *sqlscan_calls(const char *sql, size_t len, const char *const *names)
     return NULL;
 }
 
-char *sqlscan_public_to_main(const char *sql, size_t len) {
+/* At i: a bare or double-quoted identifier; returns the index after it, or i. */
+static size_t skip_identifier(const char *s, size_t len, size_t i) {
+    if (i < len && s[i] == '"') return skip_special(s, len, i);
+    size_t j = i;
+    while (j < len && (isalnum((unsigned char)s[j]) || s[j] == '_')) j++;
+    return j > i && !isdigit((unsigned char)s[i]) ? j : i;
+}
+
+/* The length of a qualifier `word .` (spaces allowed around the dot) at i, where word
+ * is the bare word w (any case) or "w" quoted; 0 when there is none. */
+static size_t qualifier_at(const char *s, size_t len, size_t i, const char *w) {
+    size_t wl = strlen(w), tl = 0;
+    if (i + wl <= len && strncasecmp(s + i, w, wl) == 0 &&
+        !(i + wl < len && (isalnum((unsigned char)s[i + wl]) || s[i + wl] == '_')))
+        tl = wl;
+    else if (i + wl + 2 <= len && s[i] == '"' && strncmp(s + i + 1, w, wl) == 0 && s[i + wl + 1] == '"')
+        tl = wl + 2;
+    if (!tl) return 0;
+    size_t k = i + tl;
+    while (k < len && isspace((unsigned char)s[k])) k++;
+    if (k >= len || s[k] != '.') return 0;
+    k++;
+    while (k < len && isspace((unsigned char)s[k])) k++;
+    return k - i;
+}
+
+char *sqlscan_rewrite_pg_names(const char *sql, size_t len) {
     char *out = malloc(len + 1);
     if (!out) return NULL;
     size_t i = 0, o = 0;
@@ -179,19 +205,21 @@ char *sqlscan_public_to_main(const char *sql, size_t len) {
         }
         bool word_start = i == 0 || !(isalnum((unsigned char)sql[i - 1]) || sql[i - 1] == '_' || sql[i - 1] == '.' ||
                                       sql[i - 1] == '"');
-        size_t tl = 0;
-        if (word_start && i + 6 <= len && strncasecmp(sql + i, "public", 6) == 0 &&
-            !(i + 6 < len && (isalnum((unsigned char)sql[i + 6]) || sql[i + 6] == '_')))
-            tl = 6;
-        else if (word_start && i + 8 <= len && strncmp(sql + i, "\"public\"", 8) == 0)
-            tl = 8;
-        if (tl) {
-            size_t k = i + tl;
+        size_t ql = word_start ? qualifier_at(sql, len, i, "public") : 0;
+        if (ql) {
+            memcpy(out + o, "main.", 5);
+            o += 5;
+            i += ql;
+            continue;
+        }
+        ql = word_start ? qualifier_at(sql, len, i, "pg_catalog") : 0;
+        if (ql) {
+            /* pg_catalog.fn( -> fn( ; pg_catalog.pg_type stays (DuckDB has those views). */
+            size_t e = skip_identifier(sql, len, i + ql);
+            size_t k = e;
             while (k < len && isspace((unsigned char)sql[k])) k++;
-            if (k < len && sql[k] == '.') {
-                memcpy(out + o, "main", 4);
-                o += 4;
-                i += tl;
+            if (e > i + ql && k < len && sql[k] == '(') {
+                i += ql;
                 continue;
             }
         }

@@ -26,10 +26,11 @@ const char *sqlscan_calls(const char *sql, size_t len, const char *const *names)
  * can be put between parentheses without escaping them. */
 bool sqlscan_balanced(const char *sql, size_t len);
 
-/* Copies sql to a new string with every qualifier public. / "public". (an identifier
- * followed by a dot, outside strings and comments) written as main. : PostgreSQL
- * clients call the workspace's own schema public. Returns NULL on allocation failure;
- * the caller frees. */
-char *sqlscan_public_to_main(const char *sql, size_t len);
+/* Copies sql to a new string with PostgreSQL's names made DuckDB's, outside strings
+ * and comments: the qualifier public. / "public". becomes main. (PostgreSQL clients call
+ * the workspace's own schema public), and pg_catalog. before a function call is dropped
+ * (pg_catalog.version() -> version(): DuckDB reads it as a column's method call).
+ * Never longer than sql. Returns NULL on allocation failure; the caller frees. */
+char *sqlscan_rewrite_pg_names(const char *sql, size_t len);
 
 #endif

@@ -385,8 +385,8 @@ static bool is_create_secret(const char *sql) {
 static int prepare_text(ws_conn *c, const char *sql, duckdb_prepared_statement *st, ds_err *err);
 
 int ws_prepare(ws_conn *c, const char *sql, void *out, ds_err *err) {
-    /* PostgreSQL clients name the workspace's schema public; in DuckDB it is main. */
-    char *text = sqlscan_public_to_main(sql, strlen(sql));
+    /* public. -> main., pg_catalog.fn( -> fn( */
+    char *text = sqlscan_rewrite_pg_names(sql, strlen(sql));
     if (!text) return ds_fail(err, DS_E_INTERNAL, "out of memory");
     int rc = prepare_text(c, text, out, err);
     free(text);

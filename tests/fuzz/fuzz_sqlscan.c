@@ -2,6 +2,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "util/sqlscan.h"
 
@@ -23,5 +24,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static const char *const names[] = {"read_csv", "glob", "read_blob", NULL};
     sqlscan_calls(s, size, names);
     sqlscan_is_empty(s, size);
+    sqlscan_balanced(s, size);
+    char *r = sqlscan_rewrite_pg_names(s, size);
+    if (r && strlen(r) > size) abort(); /* the rewrite never grows the text */
+    free(r);
     return 0;
 }

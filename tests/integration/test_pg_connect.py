@@ -102,6 +102,33 @@ class PgLogin(PgTestCase):
         self.assertEqual(conn.info.server_version // 10000, 15, conn.info.server_version)
         self.assertNotEqual(conn.info.backend_pid, 0)
 
+    def test_sqlalchemy_and_pandas_connect_write_and_read(self):
+        """SQLAlchemy's first connect runs select pg_catalog.version(), current_schema()
+        and SHOWs; pandas writes a DataFrame through it and reads a query back."""
+        import pandas
+        import sqlalchemy
+        c = self.ws["connection"]
+        url = sqlalchemy.engine.URL.create("postgresql+psycopg2", username=c["username"], password=c["password"],
+                                           host="127.0.0.1", port=self.server.pg_port, database=c["database"],
+                                           query={"sslmode": "disable"})
+        engine = sqlalchemy.create_engine(url)
+        self.addCleanup(engine.dispose)
+        with engine.connect() as conn:
+            self.assertEqual(engine.dialect.server_version_info[0], 15)
+            self.assertEqual(conn.execute(sqlalchemy.text("SELECT sum(amount) FROM in_c_sales.orders")).scalar(), 550)
+        frame = pandas.DataFrame({"id": [1, 2, 3], "name": ["a", "b", "c'd"], "score": [1.5, None, 3.25]})
+        self.assertEqual(frame.to_sql("from_pandas", engine, index=False), 3)
+        back = pandas.read_sql("SELECT id, name, score FROM from_pandas ORDER BY id", engine)
+        self.assertEqual(back["id"].tolist(), [1, 2, 3])
+        self.assertEqual(back["name"].tolist(), ["a", "b", "c'd"])
+        self.assertEqual(back["score"].tolist()[0::2], [1.5, 3.25])
+        self.assertTrue(pandas.isna(back["score"].tolist()[1]))
+        self.assertIn("from_pandas", sqlalchemy.inspect(engine).get_table_names())
+        with engine.connect() as conn:  # pg_catalog.<function>() as clients write it
+            self.assertEqual(conn.execute(sqlalchemy.text(
+                "SELECT pg_catalog.lower('AB'), \"pg_catalog\".upper('cd'), 'pg_catalog.version()'")).fetchone(),
+                ("ab", "CD", "pg_catalog.version()"))
+
     def test_jdbc_logs_in(self):
         c = self.ws["connection"]
         rc, out, err = self.jdbc.run(jdbc_url(self.ws, self.server, sslmode="disable"),

@@ -86,9 +86,29 @@ static void test_balanced_refuses_escapes(void **st) {
 static void test_public_schema_becomes_main(void **st) {
     (void)st;
     const char *s = "CREATE TABLE public.t AS SELECT 'public.x', \"public\".\"y\" FROM Public . z, republic.q, public";
-    char *o = sqlscan_public_to_main(s, strlen(s));
-    assert_string_equal(o, "CREATE TABLE main.t AS SELECT 'public.x', main.\"y\" FROM main . z, republic.q, public");
+    char *o = sqlscan_rewrite_pg_names(s, strlen(s));
+    assert_string_equal(o, "CREATE TABLE main.t AS SELECT 'public.x', main.\"y\" FROM main.z, republic.q, public");
     free(o);
+}
+
+static void test_pg_catalog_qualifier_dropped_before_calls_only(void **st) {
+    (void)st;
+    const char *s = "select pg_catalog.version(), PG_CATALOG . current_setting ('x'), \"pg_catalog\".\"lower\"('A'), "
+                    "'pg_catalog.version()', t.oid FROM pg_catalog.pg_type t, my_pg_catalog.f(), pg_catalog.x.y(1) "
+                    "-- pg_catalog.version()\n";
+    char *o = sqlscan_rewrite_pg_names(s, strlen(s));
+    assert_string_equal(o, "select version(), current_setting ('x'), \"lower\"('A'), "
+                           "'pg_catalog.version()', t.oid FROM pg_catalog.pg_type t, my_pg_catalog.f(), pg_catalog.x.y(1) "
+                           "-- pg_catalog.version()\n");
+    free(o);
+    /* a truncated text never reads past its end */
+    const char *cut[] = {"pg_catalog", "pg_catalog.", "pg_catalog . ver", "\"pg_catalog\"", "\"pg_catalog", "public ."};
+    for (size_t i = 0; i < sizeof cut / sizeof cut[0]; i++) {
+        o = sqlscan_rewrite_pg_names(cut[i], strlen(cut[i]));
+        assert_non_null(o);
+        assert_true(strlen(o) <= strlen(cut[i]));
+        free(o);
+    }
 }
 
 int main(void) {
@@ -97,6 +117,7 @@ int main(void) {
         cmocka_unit_test(test_keywords_skip_comments_and_lowercase),
         cmocka_unit_test(test_calls_finds_function_calls_outside_strings),
         cmocka_unit_test(test_public_schema_becomes_main),
+        cmocka_unit_test(test_pg_catalog_qualifier_dropped_before_calls_only),
         cmocka_unit_test(test_balanced_refuses_escapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
