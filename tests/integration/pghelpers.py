@@ -195,6 +195,11 @@ def simple_query(sock, sql):
     """Sends one Query message; returns the messages up to ReadyForQuery."""
     data = sql.encode() + b"\0"
     sock.sendall(b"Q" + struct.pack("!I", len(data) + 4) + data)
+    return read_to_ready(sock)
+
+
+def read_to_ready(sock):
+    """The messages up to and including ReadyForQuery, as (type, payload)."""
     out = []
     while True:
         t, payload = read_message(sock)

@@ -20,8 +20,8 @@ import psycopg2.extensions
 
 import harness
 from harness import uniq
-from pghelpers import (Jdbc, PgTestCase, jdbc_url, parse_error_fields, proc_rss_kb, read_message,
-                       scram_login, simple_query)
+from pghelpers import (Jdbc, PgTestCase, jdbc_url, parse_error_fields, proc_rss_kb,
+                       read_to_ready, scram_login, simple_query)
 
 JAVA_QUERY = r"""
 import java.sql.*;
@@ -193,6 +193,22 @@ class PgQueries(PgTestCase):
                                      c["username"], c["password"], mode)
         self.assertEqual(rc, 0, out + err[-3000:])
         return dict(l.split("=", 1) for l in out.splitlines() if "=" in l)
+
+    def raw_session(self):
+        """A logged-in socket for raw protocol messages."""
+        c = self.ws["connection"]
+        outcome, info, sock = scram_login(self.server.pg_port, c["username"], c["database"], c["password"])
+        self.assertEqual(outcome, "ok", info)
+        self.addCleanup(sock.close)
+        return sock
+
+    @staticmethod
+    def msg(t, body):
+        return t + struct.pack("!I", len(body) + 4) + body
+
+    @staticmethod
+    def read_to_ready(sock):
+        return read_to_ready(sock)
 
     # ---- reading ---------------------------------------------------------------------------
 
@@ -528,13 +544,8 @@ class PgQueries(PgTestCase):
         conn.commit()
 
     def test_execute_with_row_limit_suspends_and_resumes(self):
-        c = self.ws["connection"]
-        outcome, info, sock = scram_login(self.server.pg_port, c["username"], c["database"], c["password"])
-        self.assertEqual(outcome, "ok", info)
-        self.addCleanup(sock.close)
-
-        def msg(t, body):
-            return t + struct.pack("!I", len(body) + 4) + body
+        sock = self.raw_session()
+        msg = self.msg
         sql = b"SELECT i FROM range(10) t(i) ORDER BY i"
         sock.sendall(msg(b"P", b"s1\0" + sql + b"\0" + b"\0\0") +
                      msg(b"B", b"p1\0s1\0" + b"\0\0" + b"\0\0" + b"\0\0") +
@@ -543,12 +554,7 @@ class PgQueries(PgTestCase):
                      msg(b"E", b"p1\0" + struct.pack("!I", 4)) +
                      msg(b"E", b"p1\0" + struct.pack("!I", 4)) +
                      msg(b"C", b"Pp1\0") + msg(b"C", b"Ss1\0") + msg(b"S", b""))
-        got = []
-        while True:
-            t, p = read_message(sock)
-            got.append((t, p))
-            if t == b"Z":
-                break
+        got = self.read_to_ready(sock)
         types = b"".join(t for t, _ in got)
         self.assertEqual(types, b"12T" + b"DDDDs" + b"DDDDs" + b"DDC" + b"33Z", got)
         values = [int(p[6:]) for t, p in got if t == b"D"]
@@ -558,28 +564,15 @@ class PgQueries(PgTestCase):
     def test_portal_outlives_a_new_unnamed_statement_but_not_a_close(self):
         """Parse into the unnamed statement leaves portals made from the old one running;
         Close of a statement closes its portals (PostgreSQL's rules)."""
-        c = self.ws["connection"]
-        outcome, info, sock = scram_login(self.server.pg_port, c["username"], c["database"], c["password"])
-        self.assertEqual(outcome, "ok", info)
-        self.addCleanup(sock.close)
-
-        def msg(t, body):
-            return t + struct.pack("!I", len(body) + 4) + body
-
-        def until_ready():
-            got = []
-            while True:
-                t, p = read_message(sock)
-                got.append((t, p))
-                if t == b"Z":
-                    return got
+        sock = self.raw_session()
+        msg = self.msg
         sock.sendall(msg(b"P", b"\0SELECT i FROM range(5000) t(i) ORDER BY i\0\0\0") +
                      msg(b"B", b"p1\0\0" + b"\0\0" + b"\0\0" + b"\0\0") +
                      msg(b"E", b"p1\0" + struct.pack("!I", 3)) +
                      msg(b"P", b"\0SELECT 'other'\0\0\0") +
                      msg(b"B", b"\0\0\0\0\0\0\0\0") + msg(b"E", b"\0" + struct.pack("!I", 0)) +
                      msg(b"E", b"p1\0" + struct.pack("!I", 0)) + msg(b"S", b""))
-        got = until_ready()
+        got = self.read_to_ready(sock)
         values = [p[6:].decode() for t, p in got if t == b"D"]
         self.assertEqual(values, ["0", "1", "2", "other"] + [str(i) for i in range(3, 5000)])
         self.assertEqual([p for t, p in got if t == b"C"], [b"SELECT 1\0", b"SELECT 4997\0"])
@@ -590,55 +583,26 @@ class PgQueries(PgTestCase):
         sock.sendall(msg(b"P", b"two\0SELECT $1::INTEGER * 10\0\0\0") + bind(b"a", 1) + bind(b"b", 2) +
                      msg(b"E", b"b\0" + struct.pack("!I", 0)) + msg(b"E", b"a\0" + struct.pack("!I", 0)) +
                      msg(b"S", b""))
-        got = until_ready()
+        got = self.read_to_ready(sock)
         self.assertEqual([p[6:] for t, p in got if t == b"D"], [b"20", b"10"], got)
         sock.sendall(msg(b"P", b"named\0SELECT i FROM range(10) t(i)\0\0\0") +
                      msg(b"B", b"p2\0named\0" + b"\0\0" + b"\0\0" + b"\0\0") +
                      msg(b"E", b"p2\0" + struct.pack("!I", 2)) + msg(b"C", b"Snamed\0") +
                      msg(b"E", b"p2\0" + struct.pack("!I", 2)) + msg(b"S", b""))
-        got = until_ready()
+        got = self.read_to_ready(sock)
         self.assertEqual(b"".join(t for t, _ in got), b"12DDs3EZ", got)
         self.assertEqual(parse_error_fields([p for t, p in got if t == b"E"][0]).get("C"), "34000")
 
     def test_describe_show_in_extended_protocol_sends_one_row_description(self):
         """Execute must not repeat the RowDescription that Describe sent (pgJDBC breaks)."""
-        c = self.ws["connection"]
-        outcome, info, sock = scram_login(self.server.pg_port, c["username"], c["database"], c["password"])
-        self.assertEqual(outcome, "ok", info)
-        self.addCleanup(sock.close)
-
-        def msg(t, body):
-            return t + struct.pack("!I", len(body) + 4) + body
+        sock = self.raw_session()
+        msg = self.msg
         for sql in (b"SHOW application_name", b"SHOW TimeZone", b"SELECT 1 AS x"):
             with self.subTest(sql=sql):
                 sock.sendall(msg(b"P", b"\0" + sql + b"\0\0\0") + msg(b"B", b"\0\0\0\0\0\0\0\0") +
                              msg(b"D", b"P\0") + msg(b"E", b"\0\0\0\0\0") + msg(b"S", b""))
-                got = []
-                while True:
-                    t, p = read_message(sock)
-                    got.append(t)
-                    if t == b"Z":
-                        break
-                self.assertEqual(b"".join(got), b"12TDCZ")
-
-    def raw_session(self):
-        c = self.ws["connection"]
-        outcome, info, sock = scram_login(self.server.pg_port, c["username"], c["database"], c["password"])
-        self.assertEqual(outcome, "ok", info)
-        self.addCleanup(sock.close)
-        return sock
-
-    @staticmethod
-    def msg(t, body):
-        return t + struct.pack("!I", len(body) + 4) + body
-
-    def read_to_ready(self, sock):
-        got = []
-        while True:
-            t, p = read_message(sock)
-            got.append((t, p))
-            if t == b"Z":
-                return got
+                got = self.read_to_ready(sock)
+                self.assertEqual(b"".join(t for t, _ in got), b"12TDCZ")
 
     def test_extended_error_discards_until_sync(self):
         sock = self.raw_session()
