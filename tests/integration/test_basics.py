@@ -1,6 +1,5 @@
 """Basics: health, OpenAPI, metrics, routing errors, command line, configuration, admin key."""
 
-import json
 import os
 import re
 import socket

@@ -2,7 +2,6 @@
 or exactly the new generation, and only one table file is left."""
 
 import os
-import re
 import shutil
 import tempfile
 import threading

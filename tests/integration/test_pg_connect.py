@@ -13,16 +13,13 @@ import shutil
 import socket
 import struct
 import tempfile
-import time
-import unittest
 
-import psycopg
 import psycopg2
 
 import harness
 from harness import uniq
 from pghelpers import (Jdbc, PgTestCase, jdbc_url, make_test_ca, parse_error_fields, read_message,
-                       recv_exact, scram_login, simple_query, startup_packet, wait_until)
+                       recv_exact, scram_login, simple_query, startup_packet)
 
 SSL_REQUEST = struct.pack("!II", 8, 80877103)
 GSSENC_REQUEST = struct.pack("!II", 8, 80877104)

@@ -8,7 +8,7 @@ import time
 
 import harness
 from harness import uniq, write_parquet
-from wshelpers import WsTestCase, LOADED_FIELDS, is_int, ws_dir, grep_tree
+from wshelpers import WsTestCase, LOADED_FIELDS, is_int, ws_dir
 
 ORDERS = "in.c-sales.orders"
 
