@@ -18,11 +18,24 @@
 
 #define CAT_SCHEMA_VERSION 1
 
+#define CAT_VERIFIER_MAX 256 /* a SCRAM verifier as text (scram.h: at most 160) */
+
 struct cat {
     atomic_uint_fast64_t version; /* bumped by every change to buckets and tables */
     duckdb_database db;
     duckdb_connection con;
     pthread_mutex_t mu;
+    /* Logins read their workspace and verifier from here rather than from DuckDB: the
+     * lookup (a join) costs ~1 ms of CPU, a third of a login's server time (measured
+     * with pgbench -C). An entry is good while writes_seen equals writes; every write
+     * statement (run() of anything but a SELECT) counts one, all under mu. */
+    uint64_t writes;
+    struct login_entry {
+        uint64_t writes_seen;
+        bool used;
+        cat_workspace w;
+        char verifier[CAT_VERIFIER_MAX];
+    } logins[64];
 };
 
 static const char *schema_sql[] = {
@@ -85,6 +98,7 @@ static int prep(cat *c, duckdb_prepared_statement *st, const char *sql, const ch
  * (DS_OK: treat as internal error). */
 static int run(cat *c, duckdb_result *res, ds_code on_conflict, ds_err *err, const char *sql, const char *fmt,
                ...) {
+    if (strncmp(sql, "SELECT ", 7) != 0) c->writes++; /* cached logins may be stale now */
     duckdb_prepared_statement st;
     va_list ap;
     va_start(ap, fmt);
@@ -193,6 +207,7 @@ static void bump(cat *c) { atomic_fetch_add(&c->version, 1); }
 
 void cat_close(cat *c) {
     if (!c) return;
+    explicit_bzero(c->logins, sizeof c->logins);
     exec_plain(c, "CHECKPOINT");
     duckdb_disconnect(&c->con);
     duckdb_close(&c->db);
@@ -768,19 +783,35 @@ int cat_workspace_set_verifier(cat *c, const char *id, const char *verifier, ds_
 
 int cat_workspace_by_username(cat *c, const char *username, cat_workspace *out, char *verifier, size_t verifier_sz,
                               ds_err *err) {
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (const char *p = username; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
     LOCK(c);
+    struct login_entry *le = &c->logins[h % (sizeof c->logins / sizeof c->logins[0])];
+    if (le->used && le->writes_seen == c->writes && strcmp(le->w.username, username) == 0) {
+        *out = le->w;
+        snprintf(verifier, verifier_sz, "%s", le->verifier);
+        UNLOCK(c);
+        return 0;
+    }
     duckdb_result r;
     int rc = run(c, &r, DS_OK, err, "SELECT " WS_COLS ", c.scram_verifier" WS_FROM " WHERE c.username = ?", "s",
                  username);
-    UNLOCK(c);
-    if (rc) return rc;
+    if (rc) {
+        UNLOCK(c);
+        return rc;
+    }
     if (duckdb_row_count(&r) == 0) {
         rc = ds_fail(err, DS_E_UNAUTHORIZED, "unknown user");
     } else {
         read_ws(&r, 0, out);
         copy_str(&r, 9, 0, verifier, verifier_sz);
+        le->used = true;
+        le->writes_seen = c->writes;
+        le->w = *out;
+        copy_str(&r, 9, 0, le->verifier, sizeof le->verifier);
     }
     duckdb_destroy_result(&r);
+    UNLOCK(c);
     return rc;
 }
 

@@ -248,11 +248,17 @@ class PgAuthFailures(PgTestCase):
     def test_deleted_workspace(self):
         ws = self.make_ws()
         c = ws["connection"]
+        outcome, info, sock = self.login(c["username"], c["database"], c["password"])  # known to the server now
+        self.assertEqual(outcome, "ok", info)
+        sock.close()
         st, body, _ = self.req("DELETE", self.ws_url(ws["id"]))
         self.assertEqual(st, 204, body)
         self.assertAuthFailed(c["username"], c["database"], c["password"])
 
     def test_old_password_after_credentials_reset(self):
+        outcome, info, sock = self.login(self.c["username"], self.c["database"], self.c["password"])
+        self.assertEqual(outcome, "ok", info)  # the old password worked, and its login is remembered
+        sock.close()
         body = self.assertOk(self.req("POST", self.ws_url(self.ws["id"], "/credentials/reset")))
         new = body["connection"]["password"]
         self.assertNotEqual(new, self.c["password"])
