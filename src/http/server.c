@@ -83,6 +83,14 @@ static enum MHD_Result send_response(http_req *r) {
         char *body = json_dumps(r->resp, JSON_COMPACT | JSON_REAL_PRECISION(15));
         if (!body) return MHD_NO;
         size_t len = strlen(body);
+        char *nl = realloc(body, len + 2); /* a final newline: curl output ends its line */
+        if (!nl) {
+            free(body);
+            return MHD_NO;
+        }
+        body = nl;
+        body[len++] = '\n';
+        body[len] = '\0';
         resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
         if (resp) MHD_add_response_header(resp, "Content-Type", "application/json");
     } else if (r->owned_text) {

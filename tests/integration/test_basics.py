@@ -1,5 +1,6 @@
 """Basics: health, OpenAPI, metrics, routing errors, command line, configuration, admin key."""
 
+import json
 import os
 import re
 import socket
@@ -90,6 +91,19 @@ class HttpBasics(ServerTestCase):
                 r = conn.getresponse()
                 r.read()
                 self.assertEqual(r.status, 404 if path == "/nope" else 200)
+        finally:
+            conn.close()
+
+    def test_json_bodies_are_one_line_ending_in_a_newline(self):
+        import http.client
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.http_port, timeout=30)
+        try:
+            for path in ("/health", "/projects", "/nope"):
+                conn.request("GET", path, headers={"Authorization": "Bearer " + self.server.admin_key})
+                r = conn.getresponse()
+                body = r.read()
+                self.assertTrue(body.endswith(b"\n") and body.count(b"\n") == 1, body)
+                self.assertIsInstance(json.loads(body), dict)
         finally:
             conn.close()
 
