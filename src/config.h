@@ -38,6 +38,7 @@ typedef enum { CFG_STR, CFG_INT, CFG_SIZE, CFG_BOOL } cfg_type;
     X(max_sessions, CFG_INT, "500", 1, 1000000, "SQL sessions in total")                                  \
     X(idle_session_timeout, CFG_INT, "3600", 0, 31536000, "seconds before an idle SQL session is closed") \
     X(statement_timeout, CFG_INT, "300", 0, 31536000, "default statement timeout in seconds (0: none)")  \
+    X(suspended_result_memory, CFG_SIZE, "256MB", 0, INT64_MAX, "memory per SQL session for the unread rest of cursors and portals while other statements run") \
     X(tls_cert, CFG_STR, "", 0, 0, "PEM certificate file; TLS is on when this and tls_key are set")       \
     X(tls_key, CFG_STR, "", 0, 0, "PEM private key file")                                                 \
     X(require_ssl, CFG_BOOL, "off", 0, 1, "refuse PostgreSQL connections without TLS")                    \

@@ -74,9 +74,12 @@ typedef struct pgw_portal {
     bool hold_pending; /* ... declared in a transaction not yet committed */
     /* The rest of a suspended result, fetched before another statement ran on the
      * connection (see pgw_park_portals); parked[parked_pos..nparked) are still to send. */
-    bool parked_all;
-    duckdb_data_chunk *parked;
-    size_t nparked, parked_pos;
+    bool parked_all; /* ... up to its end (else the rest is still in res) */
+    struct pgw_parked {
+        duckdb_data_chunk chunk;
+        size_t bytes; /* estimated, counted in the session's parked_bytes */
+    } *parked;
+    size_t nparked, parked_cap, parked_pos;
     /* The Bind message, when it had parameters (see bound_by in pgw_stmt). */
     uint8_t *bind_body;
     size_t bind_len;
@@ -118,6 +121,7 @@ struct pgw_session {
     struct pgt_tz *tz; /* the TimeZone setting (NULL: UTC) */
     pgw_stmt *stmts;
     pgw_portal *portals;
+    size_t parked_bytes; /* of all portals, at most cfg->suspended_result_memory (+ a chunk) */
     /* Shared with the watchdog, cancel requests and REST (atomics or srv->mu). */
     atomic_bool running;      /* a statement is executing */
     atomic_llong deadline_ms; /* monotonic ms; 0 = none */
@@ -191,8 +195,11 @@ int pgw_settings_set_config(pgw_session *s, const char *sql, size_t len);
 /* DuckDB keeps one running result per connection: preparing or running anything else on
  * it ends a suspended streaming result without an error (measured with DuckDB 1.4.4, a
  * later duckdb_fetch_chunk just returns NULL). So before anything else runs on s->con,
- * every suspended portal but `keep` fetches the rest of its rows into memory. */
-void pgw_park_portals(pgw_session *s, const pgw_portal *keep);
+ * every suspended portal but `keep` fetches the rest of its rows into memory, up to the
+ * setting suspended_result_memory. Returns 0, or -1 when a portal has more rows than
+ * that (the portal keeps them; the caller must not use s->con), with a 54000 error sent
+ * when report is set. */
+int pgw_park_portals(pgw_session *s, const pgw_portal *keep, bool report);
 void pgw_simple_query(pgw_session *s, const char *sql, size_t len);
 int pgw_extended(pgw_session *s, char type, const uint8_t *body, size_t len);
 void pgw_free_statements(pgw_session *s);

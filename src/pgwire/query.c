@@ -109,7 +109,7 @@ static kw_kind classify(const char *sql, size_t len) {
 
 static int duck_exec_plain(pgw_session *s, const char *sql) {
     duckdb_result r;
-    pgw_park_portals(s, NULL);
+    if (pgw_park_portals(s, NULL, true) != 0) return -1;
     int rc = duckdb_query(s->con, sql, &r) == DuckDBError ? -1 : 0;
     if (rc) {
         ds_err e;
@@ -154,7 +154,9 @@ static int deallocate(pgw_session *s, const char *sql, size_t len) {
     return 1;
 }
 
+static void close_transaction_portals(pgw_session *s, bool rollback);
 static void end_transaction_cursors(pgw_session *s, bool committed);
+static void rollback_transaction(pgw_session *s);
 
 /* Transaction control and other statements handled here. Returns 1 done, -1 error
  * sent, 0 not ours. */
@@ -185,12 +187,13 @@ static int local_statement(pgw_session *s, const char *sql, size_t len, bool des
             pgw_notice(s, "WARNING", "25P01", "there is no transaction in progress");
             complete(s, "COMMIT");
         } else if (s->tx == 'E') {
-            duck_exec_plain(s, "ROLLBACK");
-            s->tx = 'I';
-            pgw_settings_end_transaction(s, false);
-            end_transaction_cursors(s, false);
+            rollback_transaction(s);
             complete(s, "ROLLBACK");
         } else {
+            close_transaction_portals(s, false);
+            /* WITH HOLD cursors outlive the transaction: their rows are kept now, and a
+             * cursor with too many unread rows fails the COMMIT (54000). */
+            if (pgw_park_portals(s, NULL, true) != 0) return -1;
             s->tx = 'I';
             int crc = duck_exec_plain(s, "COMMIT");
             pgw_settings_end_transaction(s, crc == 0);
@@ -202,15 +205,7 @@ static int local_statement(pgw_session *s, const char *sql, size_t len, bool des
     case K_ROLLBACK:
         if (describe_only) return 1;
         if (s->tx == 'I') pgw_notice(s, "WARNING", "25P01", "there is no transaction in progress");
-        else {
-            duckdb_result r;
-            pgw_park_portals(s, NULL);
-            duckdb_query(s->con, "ROLLBACK", &r);
-            duckdb_destroy_result(&r);
-        }
-        s->tx = 'I';
-        pgw_settings_end_transaction(s, false);
-        end_transaction_cursors(s, false);
+        else rollback_transaction(s);
         complete(s, "ROLLBACK");
         return 1;
     case K_SAVEPOINT:
@@ -300,9 +295,13 @@ static void result_error(pgw_session *s, duckdb_result *res);
 /* Makes p->chunk the portal's next chunk: from the parked rest, else from DuckDB.
  * Returns 1, 0 at the end of the result, -1 on an error (sent). */
 static int next_chunk(pgw_session *s, pgw_portal *p) {
-    if (p->parked_all) {
-        p->chunk = p->parked_pos < p->nparked ? p->parked[p->parked_pos] : NULL;
-        if (p->chunk) p->parked[p->parked_pos++] = NULL;
+    if (p->parked_pos < p->nparked) {
+        struct pgw_parked *k = &p->parked[p->parked_pos++];
+        p->chunk = k->chunk;
+        k->chunk = NULL;
+        s->parked_bytes -= k->bytes;
+    } else if (p->parked_all) {
+        p->chunk = NULL;
     } else {
         p->chunk = duckdb_fetch_chunk(p->res);
     }
@@ -397,14 +396,16 @@ static void result_error(pgw_session *s, duckdb_result *res) {
     }
 }
 
-static void portal_clear_result(pgw_portal *p) {
+static void portal_clear_result(pgw_session *s, pgw_portal *p) {
     if (p->chunk) duckdb_destroy_data_chunk(&p->chunk);
     p->chunk = NULL;
-    for (size_t i = p->parked_pos; i < p->nparked; i++)
-        if (p->parked[i]) duckdb_destroy_data_chunk(&p->parked[i]);
+    for (size_t i = p->parked_pos; i < p->nparked; i++) {
+        duckdb_destroy_data_chunk(&p->parked[i].chunk);
+        s->parked_bytes -= p->parked[i].bytes;
+    }
     free(p->parked);
     p->parked = NULL;
-    p->nparked = p->parked_pos = 0;
+    p->nparked = p->parked_cap = p->parked_pos = 0;
     p->parked_all = false;
     if (p->has_res) duckdb_destroy_result(&p->res);
     p->has_res = false;
@@ -414,31 +415,71 @@ static void portal_clear_result(pgw_portal *p) {
     p->ncols = 0;
 }
 
-void pgw_park_portals(pgw_session *s, const pgw_portal *keep) {
+/* What a fetched chunk holds, roughly: 16 bytes a value, the bytes of strings too long
+ * to be inlined, 48 more a value of a nested type. */
+static size_t chunk_bytes(duckdb_data_chunk c) {
+    idx_t rows = duckdb_data_chunk_get_size(c), ncols = duckdb_data_chunk_get_column_count(c);
+    size_t b = (size_t)rows * (size_t)ncols * 16 + 64;
+    for (idx_t i = 0; i < ncols; i++) {
+        duckdb_vector v = duckdb_data_chunk_get_vector(c, i);
+        duckdb_logical_type t = duckdb_vector_get_column_type(v);
+        duckdb_type id = duckdb_get_type_id(t);
+        duckdb_destroy_logical_type(&t);
+        if (id == DUCKDB_TYPE_LIST || id == DUCKDB_TYPE_STRUCT || id == DUCKDB_TYPE_MAP || id == DUCKDB_TYPE_ARRAY ||
+            id == DUCKDB_TYPE_UNION) {
+            b += (size_t)rows * 48;
+        } else if (id == DUCKDB_TYPE_VARCHAR || id == DUCKDB_TYPE_BLOB) {
+            duckdb_string_t *d = duckdb_vector_get_data(v);
+            uint64_t *valid = duckdb_vector_get_validity(v);
+            for (idx_t r = 0; d && r < rows; r++)
+                if ((!valid || duckdb_validity_row_is_valid(valid, r)) && d[r].value.inlined.length > 12)
+                    b += d[r].value.inlined.length;
+        }
+    }
+    return b;
+}
+
+int pgw_park_portals(pgw_session *s, const pgw_portal *keep, bool report) {
+    size_t limit = (size_t)s->srv->cfg->suspended_result_memory;
     for (pgw_portal *p = s->portals; p; p = p->next) {
         if (p == keep || !p->has_res || p->done || p->parked_all ||
             duckdb_result_return_type(p->res) != DUCKDB_RESULT_TYPE_QUERY_RESULT)
             continue;
         /* Memory is the price: PostgreSQL would keep the portal's executor instead. An
          * error in the rest of the result stays in p->res and is sent when reached. */
-        p->parked_all = true;
-        size_t cap = 0;
-        duckdb_data_chunk c;
-        while ((c = duckdb_fetch_chunk(p->res)) != NULL) {
-            if (p->nparked == cap) {
-                size_t ncap = cap ? cap * 2 : 16;
-                duckdb_data_chunk *np = realloc(p->parked, ncap * sizeof *np);
+        while (s->parked_bytes <= limit) {
+            if (p->nparked == p->parked_cap) { /* room first: a fetched chunk is never dropped */
+                size_t ncap = p->parked_cap ? p->parked_cap * 2 : 16;
+                struct pgw_parked *np = realloc(p->parked, ncap * sizeof *np);
                 if (!np) {
-                    duckdb_destroy_data_chunk(&c);
-                    log_warn("pgwire: out of memory keeping the rest of portal \"%s\"", p->name ? p->name : "");
-                    break;
+                    if (report) pgw_error(s, "ERROR", "53200", "out of memory keeping the rest of a cursor", 0);
+                    return -1;
                 }
                 p->parked = np;
-                cap = ncap;
+                p->parked_cap = ncap;
             }
-            p->parked[p->nparked++] = c;
+            duckdb_data_chunk c = duckdb_fetch_chunk(p->res);
+            if (!c) {
+                p->parked_all = true;
+                break;
+            }
+            size_t b = chunk_bytes(c);
+            p->parked[p->nparked++] = (struct pgw_parked){c, b};
+            s->parked_bytes += b;
+        }
+        if (!p->parked_all) {
+            if (report) {
+                char m[400];
+                snprintf(m, sizeof m,
+                         "cannot run another statement while %s \"%.100s\" has more than %lld MB of rows unread "
+                         "(setting suspended_result_memory): fetch the rest or close it first",
+                         p->owns_stmt ? "cursor" : "portal", p->name ? p->name : "", (long long)(limit >> 20));
+                pgw_error(s, "ERROR", "54000", m, 0);
+            }
+            return -1;
         }
     }
+    return 0;
 }
 
 static void begin_running(pgw_session *s) {
@@ -475,7 +516,7 @@ static int start_portal(pgw_session *s, pgw_portal *p) {
         if (brc != 0) return -1;
         p->stmt->bound_by = p;
     }
-    pgw_park_portals(s, p);
+    if (pgw_park_portals(s, p, true) != 0) return -1;
     begin_running(s);
     duckdb_state st = duckdb_execute_prepared_streaming(p->stmt->st, &p->res);
     p->has_res = true;
@@ -597,7 +638,11 @@ static void simple_one(void *ud, size_t start, size_t n) {
     pgw_stmt st = {.sql = sql, .kind = STMT_DUCK};
     ds_err e;
     ds_err_clear(&e);
-    pgw_park_portals(s, NULL);
+    if (pgw_park_portals(s, NULL, true) != 0) {
+        c->failed = true;
+        free(sql);
+        return;
+    }
     pgw_session_macros(s, sql, n);
     if (ws_prepare(s->wc, sql, &st.st, &e) != 0) {
         /* Positions are counted in the whole query string. */
@@ -608,7 +653,7 @@ static void simple_one(void *ud, size_t start, size_t n) {
     }
     pgw_portal p = {.stmt = &st};
     if (run_portal(s, &p, 0, true) != 0) c->failed = true;
-    portal_clear_result(&p);
+    portal_clear_result(s, &p);
     duckdb_destroy_prepare(&st.st);
     free(sql);
 }
@@ -641,7 +686,7 @@ static void free_portal(pgw_session *s, pgw_portal *p) {
             *pp = p->next;
             break;
         }
-    portal_clear_result(p);
+    portal_clear_result(s, p);
     free(p->bind_body);
     if (p->stmt && p->stmt->bound_by == p) p->stmt->bound_by = NULL;
     if (p->owns_stmt && p->stmt) {
@@ -786,10 +831,10 @@ static int do_parse(pgw_session *s, const uint8_t *body, size_t len) {
         } else {
             ds_err e;
             ds_err_clear(&e);
-            pgw_park_portals(s, NULL);
-            pgw_session_macros(s, t->sql, strlen(t->sql));
-            if (ws_prepare(s->wc, t->sql, &t->st, &e) != 0) {
-                pgw_error_from(s, &e, 0);
+            int prc = pgw_park_portals(s, NULL, true);
+            if (prc == 0) pgw_session_macros(s, t->sql, strlen(t->sql));
+            if (prc != 0 || ws_prepare(s->wc, t->sql, &t->st, &e) != 0) {
+                if (prc == 0) pgw_error_from(s, &e, 0);
                 free(t->name);
                 free(t->sql);
                 free(oids);
@@ -995,8 +1040,7 @@ static int describe_by_running(pgw_session *s, pgw_stmt *t) {
     duckdb_prepared_statement st = NULL;
     ds_err e;
     ds_err_clear(&e);
-    pgw_park_portals(s, NULL);
-    int rc = sb_failed(&q) ? -1 : ws_prepare(s->wc, q.data, &st, &e);
+    int rc = sb_failed(&q) || pgw_park_portals(s, NULL, false) != 0 ? -1 : ws_prepare(s->wc, q.data, &st, &e);
     sb_free(&q);
     if (rc) return -1;
     for (idx_t i = 1; i <= duckdb_nparams(st); i++) duckdb_bind_null(st, i);
@@ -1236,9 +1280,9 @@ static int cursor_statement(pgw_session *s, kw_kind k, const char *sql, size_t l
         }
         ds_err e;
         ds_err_clear(&e);
-        pgw_park_portals(s, NULL);
-        if (ws_prepare(s->wc, t->sql, &t->st, &e) != 0) {
-            pgw_error_from(s, &e, (int)(p - sql));
+        int prc = pgw_park_portals(s, NULL, true);
+        if (prc != 0 || ws_prepare(s->wc, t->sql, &t->st, &e) != 0) {
+            if (prc == 0) pgw_error_from(s, &e, (int)(p - sql));
             free(t->sql);
             free(t->name);
             free(t);
@@ -1346,4 +1390,35 @@ static void end_transaction_cursors(pgw_session *s, bool committed) {
         if (pt->hold && (committed || !pt->hold_pending)) pt->hold_pending = false;
         else free_portal(s, pt);
     }
+}
+
+/* Before COMMIT or ROLLBACK runs: what ends with the transaction goes first, so that it
+ * is not kept in memory for nothing: cursors without HOLD, and protocol portals that
+ * started executing (PostgreSQL drops every portal at transaction end). The portal
+ * running the COMMIT itself has no DuckDB result and stays. On ROLLBACK, WITH HOLD
+ * cursors of this transaction go too. */
+static void close_transaction_portals(pgw_session *s, bool rollback) {
+    for (pgw_portal *pt = s->portals, *nx; pt; pt = nx) {
+        nx = pt->next;
+        if (pt->owns_stmt ? !pt->hold || (rollback && pt->hold_pending) : pt->has_res) free_portal(s, pt);
+    }
+}
+
+static void rollback_transaction(pgw_session *s) {
+    close_transaction_portals(s, true);
+    if (pgw_park_portals(s, NULL, false) != 0) {
+        /* Held cursors from earlier transactions were kept at their COMMIT; one that was
+         * declared outside a block and is still streaming, with too much unread, is
+         * closed rather than cut short silently by the ROLLBACK. */
+        for (pgw_portal *pt = s->portals, *nx; pt; pt = nx) {
+            nx = pt->next;
+            if (pt->has_res && !pt->done && !pt->parked_all) free_portal(s, pt);
+        }
+    }
+    duckdb_result r;
+    duckdb_query(s->con, "ROLLBACK", &r);
+    duckdb_destroy_result(&r);
+    s->tx = 'I';
+    pgw_settings_end_transaction(s, false);
+    end_transaction_cursors(s, false);
 }

@@ -101,6 +101,7 @@ static int startup(pgw_session *s, pgw_startup *st, uint8_t **buf) {
 void pgw_session_macros(pgw_session *s, const char *sql, size_t len) {
     static const char *const names[] = {"version", "current_setting", NULL};
     if (s->macros_ready || !s->con || !sqlscan_calls(sql, len, names)) return;
+    if (pgw_park_portals(s, NULL, false) != 0) return; /* made at a later statement */
     s->macros_ready = true;
     duckdb_result r;
     char q[512];
@@ -108,7 +109,6 @@ void pgw_session_macros(pgw_session *s, const char *sql, size_t len) {
              "CREATE OR REPLACE TEMP MACRO version() AS 'PostgreSQL 15.0 (duckspace %s, DuckDB 1.4.4) on "
              "x86_64-pc-linux-gnu, compiled by gcc, 64-bit'",
              DUCKSPACE_VERSION);
-    pgw_park_portals(s, NULL);
     if (duckdb_query(s->con, q, &r) == DuckDBError) log_warn("pgwire: version(): %s", duckdb_result_error(&r));
     duckdb_destroy_result(&r);
     pgw_settings_sync_macro(s);

@@ -235,7 +235,7 @@ static bool duckdb_has_setting(pgw_session *s, const char *name) {
     if (!s->con) return false;
     duckdb_prepared_statement st;
     bool found = false;
-    pgw_park_portals(s, NULL);
+    if (pgw_park_portals(s, NULL, false) != 0) return false; /* only picks 42501 over 42704 */
     if (duckdb_prepare(s->con, "SELECT 1 FROM duckdb_settings() WHERE lower(name) = lower($1)", &st) == DuckDBSuccess) {
         duckdb_bind_varchar(st, 1, name);
         duckdb_result r;
@@ -374,6 +374,10 @@ int pgw_settings_statement(pgw_session *s, const char *sql, size_t len, bool des
  * session: a temporary macro (per connection) rebuilt whenever a setting changes. */
 void pgw_settings_sync_macro(pgw_session *s) {
     if (!s->con || !s->macros_ready) return;
+    if (pgw_park_portals(s, NULL, false) != 0) {
+        s->macros_ready = false; /* made again, up to date, when next used */
+        return;
+    }
     pgt_buf b = {0};
     static const char head[] = "CREATE OR REPLACE TEMP MACRO current_setting(n) AS CASE lower(n)";
     pgt_buf_append(&b, head, sizeof head - 1);
@@ -403,7 +407,6 @@ void pgw_settings_sync_macro(pgw_session *s) {
     pgt_buf_append(&b, "", 1);
     sb_free(&cases);
     duckdb_result r;
-    pgw_park_portals(s, NULL);
     if (b.data && duckdb_query(s->con, b.data, &r) == DuckDBError) {
         /* Not fatal: current_setting() then answers DuckDB's own settings. */
     }

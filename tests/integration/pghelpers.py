@@ -198,6 +198,11 @@ def simple_query(sock, sql):
     return read_to_ready(sock)
 
 
+def pg_msg(t, body):
+    """A frontend message: type byte, length, body."""
+    return t + struct.pack("!I", len(body) + 4) + body
+
+
 def read_to_ready(sock):
     """The messages up to and including ReadyForQuery, as (type, payload)."""
     out = []

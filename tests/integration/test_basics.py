@@ -164,6 +164,20 @@ class CommandLine(unittest.TestCase):
                      "--config", "--max-body-size", "--log-level"):
             self.assertIn(flag, out, "--help does not list %s:\n%s" % (flag, out))
 
+    def test_every_flag_in_help_is_in_the_configuration_reference(self):
+        rc, out, err = run_cli(["--help"])
+        self.assertEqual(rc, 0, err)
+        flags = set(re.findall(r"^\s+(--[a-z0-9-]+)\s+(DUCKSPACE_[A-Z0-9_]+)", out, re.M))
+        self.assertGreater(len(flags), 20, out)
+        doc_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "configuration.md")
+        with open(doc_path) as f:
+            doc = f.read()
+        for flag, env in sorted(flags):
+            with self.subTest(flag=flag):
+                self.assertIn("`%s`" % flag, doc)
+                self.assertIn("`%s`" % env, doc)
+                self.assertIn("`%s`" % flag[2:].replace("-", "_"), doc)
+
     def test_version_prints_a_version(self):
         rc, out, err = run_cli(["--version"])
         self.assertEqual(rc, 0, err)

@@ -20,7 +20,7 @@ import psycopg2.extensions
 
 import harness
 from harness import uniq
-from pghelpers import (Jdbc, PgTestCase, jdbc_url, parse_error_fields, proc_rss_kb,
+from pghelpers import (Jdbc, PgTestCase, jdbc_url, parse_error_fields, pg_msg, proc_rss_kb,
                        read_to_ready, scram_login, simple_query)
 
 JAVA_QUERY = r"""
@@ -202,9 +202,7 @@ class PgQueries(PgTestCase):
         self.addCleanup(sock.close)
         return sock
 
-    @staticmethod
-    def msg(t, body):
-        return t + struct.pack("!I", len(body) + 4) + body
+    msg = staticmethod(pg_msg)
 
     @staticmethod
     def read_to_ready(sock):
@@ -896,6 +894,87 @@ class PgQueries(PgTestCase):
         conn.execute("SELECT 1")
         self.sales_table(name="late", rows=[(1, 2, "a"), (2, 3, "b")])
         self.assertEqual(conn.execute("SELECT sum(amount) FROM in_c_sales.late").fetchone(), (5,))
+
+
+
+class PgSuspendedResultLimit(PgTestCase):
+    """The unread rest of a cursor is kept in memory when another statement runs, up to
+    suspended_result_memory per session; past it the other statement is refused (54000)
+    and the cursor stays whole. Transaction-scoped portals are dropped at COMMIT, so
+    leaving a big cursor unread never makes a COMMIT fail."""
+
+    server_args = ["--suspended-result-memory", "1MB"]
+
+    def setUp(self):
+        super().setUp()
+        self.ws = self.make_ws()
+
+    def test_over_the_limit_the_other_statement_is_refused_and_the_cursor_is_whole(self):
+        conn = self.pg2(self.ws, autocommit=True)
+        cur = conn.cursor()
+        cur.execute("DECLARE h CURSOR WITH HOLD FOR SELECT i, 'label-' || i AS l FROM range(300000) t(i) ORDER BY i")
+        cur.execute("FETCH 5 FROM h")
+        self.assertEqual([r[0] for r in cur.fetchall()], [0, 1, 2, 3, 4])
+        e = self.assertPgError("54000", cur.execute, "SELECT 42")
+        self.assertIn('cursor "h"', str(e))
+        self.assertIn("suspended_result_memory", str(e))
+        cur.execute("FETCH ALL FROM h")  # nothing was lost: part kept in memory, the rest still streaming
+        rows = cur.fetchall()
+        self.assertEqual((len(rows), rows[0], rows[-1]), (299995, (5, "label-5"), (299999, "label-299999")))
+        self.assertEqual(sum(r[0] for r in rows), sum(range(5, 300000)))
+        cur.execute("SELECT 42")  # read to the end: nothing to keep any more
+        self.assertEqual(cur.fetchall(), [(42,)])
+        cur.execute("CLOSE h")
+
+    def test_under_the_limit_other_statements_run_between_fetches(self):
+        conn = self.pg2(self.ws, autocommit=False)
+        cur = conn.cursor()
+        cur.execute("DECLARE c CURSOR FOR SELECT i FROM range(20000) t(i) ORDER BY i")
+        got = []
+        for _ in range(5):
+            cur.execute("FETCH 1000 FROM c")
+            got += [r[0] for r in cur.fetchall()]
+            cur.execute("SELECT count(*) FROM range(10)")
+            self.assertEqual(cur.fetchone(), (10,))
+        cur.execute("FETCH ALL FROM c")
+        got += [r[0] for r in cur.fetchall()]
+        self.assertEqual(got, list(range(20000)))
+        conn.commit()
+
+    def test_commit_with_a_big_unread_cursor_or_portal_succeeds(self):
+        conn = self.pg2(self.ws, autocommit=False)
+        named = conn.cursor(name=uniq("big"))
+        named.itersize = 100
+        named.execute("SELECT i, repeat('x', 100) FROM range(500000) t(i)")
+        self.assertEqual(len(named.fetchmany(10)), 10)
+        conn.commit()  # the cursor ends with the transaction; its rest is not kept
+        cur = conn.cursor()
+        cur.execute("SELECT 7")
+        self.assertEqual(cur.fetchone(), (7,))
+        conn.commit()
+
+    def test_commit_drops_a_suspended_protocol_portal(self):
+        """As pgJDBC with a fetch size and autocommit off: read 50 rows of a big result,
+        COMMIT through the extended protocol, run another query."""
+        c = self.ws["connection"]
+        outcome, info, sock = scram_login(self.server.pg_port, c["username"], c["database"], c["password"])
+        self.assertEqual(outcome, "ok", info)
+        self.addCleanup(sock.close)
+        m = pg_msg
+        simple_query(sock, "BEGIN")
+        sock.sendall(m(b"P", b"\0SELECT i, repeat('y', 100) FROM range(500000) t(i)\0\0\0") +
+                     m(b"B", b"C_1\0\0\0\0\0\0\0\0") + m(b"E", b"C_1\0" + struct.pack("!I", 50)) + m(b"S", b""))
+        got = read_to_ready(sock)
+        self.assertEqual(b"".join(t for t, _ in got), b"12" + b"D" * 50 + b"sZ", got[:3])
+        sock.sendall(m(b"P", b"\0COMMIT\0\0\0") + m(b"B", b"\0\0\0\0\0\0\0\0") + m(b"E", b"\0\0\0\0\0") +
+                     m(b"S", b""))
+        got = read_to_ready(sock)
+        self.assertEqual(b"".join(t for t, _ in got), b"12CZ", got)
+        got = simple_query(sock, "SELECT 8")
+        self.assertEqual([p[6:] for t, p in got if t == b"D"], [b"8"], got)
+        sock.sendall(m(b"E", b"C_1\0\0\0\0\0") + m(b"S", b""))  # gone with its transaction
+        got = read_to_ready(sock)
+        self.assertEqual(parse_error_fields([p for t, p in got if t == b"E"][0]).get("C"), "34000", got)
 
 
 if __name__ == "__main__":
