@@ -105,32 +105,24 @@ int pgw_authenticate(pgw_session *s, const pgw_startup *st) {
     const uint8_t *data;
     size_t n;
     if (read_sasl(s, true, &data, &n) != 0) return -1;
-    char first[SASL_MAX + 1];
+    char first[SASL_MAX + 1]; /* kept: the next read reuses the buffer data points into */
     memcpy(first, data, n);
     first[n] = '\0';
-    const char *bare;
-    if (strncmp(first, "n,,", 3) == 0 || strncmp(first, "y,,", 3) == 0) {
-        bare = first + 3;
-    } else {
-        pgw_error(s, "FATAL", "08P01", "unsupported SCRAM channel binding (use sslnegotiation without channel binding)",
+    scram_client_first cf;
+    if (scram_parse_client_first(first, n, &cf) != 0) {
+        pgw_error(s, "FATAL", "08P01",
+                  n > 0 && first[0] == 'p' ? "unsupported SCRAM channel binding (connect with channel_binding=disable)"
+                                           : "malformed SCRAM message",
                   0);
         return -1;
     }
-    char gs2[4];
-    memcpy(gs2, first, 3);
-    gs2[3] = '\0';
-    const char *rn = strstr(bare, "r=");
-    if (strncmp(bare, "n=", 2) != 0 || !rn || rn[2] == '\0' || strchr(rn, ',')) {
-        pgw_error(s, "FATAL", "08P01", "malformed SCRAM message", 0);
-        return -1;
-    }
-    const char *cnonce = rn + 2;
     unsigned char sn_raw[18];
     char snonce[32], salt64[100], server_first[400];
     RAND_bytes(sn_raw, sizeof sn_raw);
     scram_b64_encode(sn_raw, sizeof sn_raw, snonce, sizeof snonce);
     scram_b64_encode(v.salt, v.salt_len, salt64, sizeof salt64);
-    int sf = snprintf(server_first, sizeof server_first, "r=%s%s,s=%s,i=%d", cnonce, snonce, salt64, v.iterations);
+    int sf = snprintf(server_first, sizeof server_first, "r=%.*s%s,s=%s,i=%d", (int)cf.nonce_len, cf.nonce, snonce,
+                      salt64, v.iterations);
     if (sf <= 0 || (size_t)sf >= sizeof server_first) {
         pgw_error(s, "FATAL", "08P01", "SCRAM nonce too long", 0);
         return -1;
@@ -143,30 +135,33 @@ int pgw_authenticate(pgw_session *s, const pgw_startup *st) {
     char fin[SASL_MAX + 1];
     memcpy(fin, data, n);
     fin[n] = '\0';
-    char *pp = strstr(fin, ",p=");
-    char cb_expect[16];
-    scram_b64_encode((const unsigned char *)gs2, 3, cb_expect, sizeof cb_expect);
-    char nonce_expect[300];
-    snprintf(nonce_expect, sizeof nonce_expect, "r=%s%s", cnonce, snonce);
-    if (!pp || strncmp(fin, "c=", 2) != 0) {
+    scram_client_final cl;
+    if (scram_parse_client_final(fin, n, &cl) != 0) {
         pgw_error(s, "FATAL", "08P01", "malformed SCRAM message", 0);
         return -1;
     }
-    *pp = '\0';
-    const char *proof64 = pp + 3;
-    char *comma = strchr(fin, ',');
-    bool shape_ok = comma && (size_t)(comma - fin - 2) == strlen(cb_expect) &&
-                    strncmp(fin + 2, cb_expect, strlen(cb_expect)) == 0 && strcmp(comma + 1, nonce_expect) == 0;
-    unsigned char proof[48];
-    bool proof_ok = scram_b64_decode(proof64, strlen(proof64), proof, sizeof proof) == 32;
-    if (!shape_ok || !proof_ok) {
-        log_debug("pgwire: SCRAM final message malformed (channel binding or nonce mismatch): %.40s", fin);
+    /* The channel binding must repeat the gs2 header and the nonce be ours, whole. */
+    char cb_expect[16];
+    int cbl = scram_b64_encode((const unsigned char *)cf.gs2, 3, cb_expect, sizeof cb_expect);
+    size_t snl = strlen(snonce);
+    bool shape_ok = cbl > 0 && cl.channel_binding_len == (size_t)cbl &&
+                    memcmp(cl.channel_binding, cb_expect, (size_t)cbl) == 0 &&
+                    cl.nonce_len == cf.nonce_len + snl && memcmp(cl.nonce, cf.nonce, cf.nonce_len) == 0 &&
+                    memcmp(cl.nonce + cf.nonce_len, snonce, snl) == 0;
+    if (!shape_ok) {
+        log_debug("pgwire: SCRAM final message does not match (channel binding or nonce)");
         fail_auth(s, st->user);
         return -1;
     }
+    const unsigned char *proof = cl.proof;
     /* AuthMessage = client-first-bare "," server-first "," client-final-without-proof */
     char authmsg[SASL_MAX * 2 + 512];
-    int am = snprintf(authmsg, sizeof authmsg, "%s,%s,%s", bare, server_first, fin);
+    int am = snprintf(authmsg, sizeof authmsg, "%.*s,%s,%.*s", (int)cf.bare_len, cf.bare, server_first,
+                      (int)cl.without_proof_len, fin);
+    if (am <= 0 || (size_t)am >= sizeof authmsg) { /* cannot happen: both parts are under SASL_MAX */
+        fail_auth(s, st->user);
+        return -1;
+    }
     unsigned char sig[32], client_key[32], stored[32];
     hmac(v.stored_key, 32, authmsg, (size_t)am, sig);
     for (int i = 0; i < 32; i++) client_key[i] = proof[i] ^ sig[i];

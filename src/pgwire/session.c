@@ -143,7 +143,10 @@ void pgw_session_run(pgw_session *s) {
         fatal(s, "28000", "SSL is required: connect with sslmode=require");
         goto out;
     }
-    if (pgw_authenticate(s, &st) != 0) goto out;
+    if (pgw_authenticate(s, &st) != 0) {
+        pgw_flush(s); /* the FATAL error, when one is pending */
+        goto out;
+    }
     char why[160];
     if (!pgw_session_admit(s, why, sizeof why)) {
         fatal(s, "53300", why);

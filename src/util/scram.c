@@ -111,3 +111,77 @@ int scram_random_password(char out[44]) {
     OPENSSL_cleanse(raw, sizeof raw);
     return 0;
 }
+
+/* ---- the client's messages ---- */
+
+/* One attribute "x=value" at msg[*pos..len): its letter and value span; *pos moves past
+ * the ',' that ends it (or to len). -1 when there is no "x=". */
+static int next_attr(const char *msg, size_t len, size_t *pos, char *name, const char **val, size_t *vlen) {
+    size_t i = *pos;
+    if (i + 2 > len || msg[i + 1] != '=' || !((msg[i] >= 'a' && msg[i] <= 'z') || (msg[i] >= 'A' && msg[i] <= 'Z')))
+        return -1;
+    *name = msg[i];
+    size_t start = i + 2, end = start;
+    while (end < len && msg[end] != ',') end++;
+    *val = msg + start;
+    *vlen = end - start;
+    *pos = end < len ? end + 1 : len;
+    return 0;
+}
+
+/* A nonce: printable ASCII but ',' (RFC 5802), at least one character. */
+static bool nonce_ok(const char *v, size_t n) {
+    if (n == 0) return false;
+    for (size_t i = 0; i < n; i++)
+        if (v[i] < 0x21 || v[i] > 0x7e || v[i] == ',') return false;
+    return true;
+}
+
+int scram_parse_client_first(const char *msg, size_t len, scram_client_first *out) {
+    memset(out, 0, sizeof *out);
+    if (len < 3 || memchr(msg, '\0', len)) return -1;
+    /* gs2-header: "n" or "y" (client without channel binding), then an empty authzid. */
+    if ((msg[0] != 'n' && msg[0] != 'y') || msg[1] != ',' || msg[2] != ',') return -1;
+    memcpy(out->gs2, msg, 3);
+    out->bare = msg + 3;
+    out->bare_len = len - 3;
+    size_t pos = 3;
+    char name;
+    const char *v;
+    size_t vn;
+    if (next_attr(msg, len, &pos, &name, &v, &vn) || name != 'n') return -1; /* user: PostgreSQL ignores it */
+    if (next_attr(msg, len, &pos, &name, &v, &vn) || name != 'r' || !nonce_ok(v, vn)) return -1;
+    out->nonce = v;
+    out->nonce_len = vn;
+    while (pos < len) { /* extensions: ignored, but a mandatory one (m=) cannot be honoured */
+        if (next_attr(msg, len, &pos, &name, &v, &vn) || name == 'm') return -1;
+    }
+    return msg[len - 1] == ',' ? -1 : 0;
+}
+
+int scram_parse_client_final(const char *msg, size_t len, scram_client_final *out) {
+    memset(out, 0, sizeof *out);
+    if (len == 0 || memchr(msg, '\0', len)) return -1;
+    size_t pos = 0;
+    char name;
+    const char *v;
+    size_t vn;
+    if (next_attr(msg, len, &pos, &name, &v, &vn) || name != 'c' || vn == 0) return -1;
+    out->channel_binding = v;
+    out->channel_binding_len = vn;
+    if (next_attr(msg, len, &pos, &name, &v, &vn) || name != 'r' || !nonce_ok(v, vn)) return -1;
+    out->nonce = v;
+    out->nonce_len = vn;
+    for (;;) { /* extensions, then the proof, which comes last */
+        size_t at = pos;
+        if (next_attr(msg, len, &pos, &name, &v, &vn)) return -1;
+        if (name == 'm') return -1;
+        if (name != 'p') continue;
+        if (pos != len || msg[len - 1] == ',' || at == 0) return -1;
+        out->without_proof_len = at - 1; /* without the ',' before p= */
+        unsigned char proof[SCRAM_KEY_LEN + 3]; /* base64 decodes in blocks of 3 */
+        if (scram_b64_decode(v, vn, proof, sizeof proof) != SCRAM_KEY_LEN) return -1;
+        memcpy(out->proof, proof, SCRAM_KEY_LEN);
+        return 0;
+    }
+}

@@ -34,6 +34,29 @@ int scram_parse_verifier(const char *text, scram_verifier *out);
 int scram_b64_encode(const unsigned char *in, size_t n, char *out, size_t outsz);
 int scram_b64_decode(const char *in, size_t n, unsigned char *out, size_t outsz);
 
+/* The client's messages of the exchange (RFC 5802 section 7), as PostgreSQL takes them:
+ * no channel binding, no authzid, extensions other than m= ignored. These read bytes
+ * from the network before authentication; they never read past len, and the spans
+ * they give point into msg. Both return 0, or -1 when the message is malformed. */
+typedef struct {
+    char gs2[4];                /* the gs2 header: "n,," or "y,," */
+    const char *bare;           /* client-first-message-bare ("n=...,r=...") */
+    size_t bare_len;
+    const char *nonce;          /* the client nonce (r=) */
+    size_t nonce_len;
+} scram_client_first;
+int scram_parse_client_first(const char *msg, size_t len, scram_client_first *out);
+
+typedef struct {
+    size_t without_proof_len;   /* msg[0..this) is client-final-message-without-proof */
+    const char *channel_binding; /* c= (base64 of the gs2 header) */
+    size_t channel_binding_len;
+    const char *nonce;          /* r= (client nonce + server nonce) */
+    size_t nonce_len;
+    unsigned char proof[SCRAM_KEY_LEN]; /* p=, decoded */
+} scram_client_final;
+int scram_parse_client_final(const char *msg, size_t len, scram_client_final *out);
+
 /* A random password: 32 bytes (256 bits) from the CSPRNG, base64url without padding
  * (43 characters, safe in a URL). out must hold 44 bytes. Returns 0 or -1. */
 int scram_random_password(char out[44]);

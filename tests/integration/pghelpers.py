@@ -118,8 +118,13 @@ def parse_error_fields(payload):
     return out
 
 
-def scram_login(port, user, database, password, extra_params=None, timeout=15.0, sock=None):
+def scram_login(port, user, database, password, extra_params=None, timeout=15.0, sock=None, client_first=None,
+                final_bare=None, final=None):
     """Logs in with a hand-written SCRAM-SHA-256 client over a raw socket.
+
+    To send malformed exchanges: client_first (bytes) replaces the client-first-message;
+    final_bare(text) changes client-final-message-without-proof before the proof is
+    computed; final(bytes) changes the whole client-final-message as sent.
 
     Returns (outcome, info, sock): outcome "ok" (info: {"params": ParameterStatus dict,
     "key": (pid, secret)}, sock open and ready for queries) or "error" (info: the
@@ -156,7 +161,7 @@ def scram_login(port, user, database, password, extra_params=None, timeout=15.0,
                     mechs = [m for m in payload[4:].split(b"\0") if m]
                     if b"SCRAM-SHA-256" not in mechs:
                         raise AssertionError("no SCRAM-SHA-256 in %r" % mechs)
-                    data = ("n,," + cfirst_bare).encode()
+                    data = client_first if client_first is not None else ("n,," + cfirst_bare).encode()
                     body = b"SCRAM-SHA-256\0" + struct.pack("!I", len(data)) + data
                     sock.sendall(b"p" + struct.pack("!I", len(body) + 4) + body)
                 elif code == 11:  # AuthenticationSASLContinue
@@ -165,12 +170,16 @@ def scram_login(port, user, database, password, extra_params=None, timeout=15.0,
                     salt = base64.b64decode(attrs["s"])
                     salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, int(attrs["i"]))
                     cfinal_bare = "c=biws,r=" + attrs["r"]
+                    if final_bare:
+                        cfinal_bare = final_bare(cfinal_bare)
                     auth_message = ",".join((cfirst_bare, sfirst, cfinal_bare)).encode()
                     ckey = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
                     skey = hashlib.sha256(ckey).digest()
                     sig = hmac.new(skey, auth_message, hashlib.sha256).digest()
                     proof = bytes(a ^ b for a, b in zip(ckey, sig))
                     data = (cfinal_bare + ",p=" + base64.b64encode(proof).decode()).encode()
+                    if final:
+                        data = final(data)
                     sock.sendall(b"p" + struct.pack("!I", len(data) + 4) + data)
                 elif code == 12:  # AuthenticationSASLFinal
                     server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()

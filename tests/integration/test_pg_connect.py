@@ -213,6 +213,43 @@ class PgAuthFailures(PgTestCase):
         self.assertEqual((info.get("S"), info.get("C"), info.get("M")),
                          ("FATAL", "28P01", auth_message(user)), info)
 
+    def scram(self, **tamper):
+        return scram_login(self.server.pg_port, self.c["username"], self.c["database"], self.c["password"], **tamper)
+
+    def test_malformed_client_first_messages_are_08P01(self):
+        for first in (b"n,,n=,r=", b"n,,r=abc", b"n,a=admin,n=,r=abc", b"n,,n=,r=abc,m=must", b"n,,n=,r=a\x00b",
+                      b"n,,n=,r=abc" + b"x" * 3000):
+            with self.subTest(first=first[:40]):
+                outcome, info, _ = self.scram(client_first=first)
+                self.assertEqual((outcome, info.get("S"), info.get("C")), ("error", "FATAL", "08P01"), info)
+        outcome, info, _ = self.scram(client_first=b"p=tls-server-end-point,,n=,r=abc")
+        self.assertEqual((outcome, info.get("C")), ("error", "08P01"), info)
+        self.assertIn("channel binding", info.get("M", ""))
+        self.assertHealthy()
+
+    def test_malformed_client_final_messages_are_08P01(self):
+        for final in (lambda d: d.split(b",p=")[0],                   # no proof
+                      lambda d: d + b",x=1",                          # something after the proof
+                      lambda d: d.replace(b",p=", b",m=1,p="),        # a mandatory extension
+                      lambda d: d[:-4] + b"!!!=",                     # a proof that is not base64
+                      lambda d: b"r=" + d.split(b",r=", 1)[1]):       # no channel binding
+            outcome, info, _ = self.scram(final=final)
+            self.assertEqual((outcome, info.get("S"), info.get("C")), ("error", "FATAL", "08P01"), info)
+        self.assertHealthy()
+
+    def test_final_message_with_another_nonce_or_binding_is_28P01(self):
+        for bare in (lambda b: b + "x",                               # our nonce with more after it
+                     lambda b: b.replace(",r=", ",r=A", 1),           # another nonce
+                     lambda b: b.replace("c=biws", "c=eSws", 1)):     # a binding for another gs2 header
+            outcome, info, _ = self.scram(final_bare=bare)
+            self.assertEqual((outcome, info.get("C"), info.get("M")),
+                             ("error", "28P01", auth_message(self.c["username"])), info)
+
+    def test_extensions_in_the_final_message_are_ignored(self):
+        outcome, info, sock = self.scram(final_bare=lambda b: b + ",x=ext")
+        self.assertEqual(outcome, "ok", info)
+        sock.close()
+
     def test_correct_password_logs_in(self):
         outcome, info, sock = self.login(self.c["username"], self.c["database"], self.c["password"])
         self.assertEqual(outcome, "ok", info)

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "util/scram.h"
@@ -62,12 +63,85 @@ static void test_random_password_is_long_and_url_safe(void **st) {
         assert_non_null(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", a[i]));
 }
 
+/* RFC 7677's example exchange. */
+static const char rfc_first[] = "n,,n=user,r=rOprNGfwEbeRWgbNEkqO";
+static const char rfc_final[] = "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
+                                "p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=";
+
+static void test_client_first_parsed(void **st) {
+    (void)st;
+    scram_client_first f;
+    assert_int_equal(scram_parse_client_first(rfc_first, strlen(rfc_first), &f), 0);
+    assert_memory_equal(f.gs2, "n,,", 3);
+    assert_int_equal(f.bare_len, strlen("n=user,r=rOprNGfwEbeRWgbNEkqO"));
+    assert_memory_equal(f.bare, "n=user,r=rOprNGfwEbeRWgbNEkqO", f.bare_len);
+    assert_int_equal(f.nonce_len, 20);
+    assert_memory_equal(f.nonce, "rOprNGfwEbeRWgbNEkqO", 20);
+    /* libpq sends an empty user name; an extension after the nonce is ignored */
+    const char *ok[] = {"n,,n=,r=abc", "y,,n=x,r=abc", "n,,n=a=2Cb,r=abc,x=ext"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+        if (scram_parse_client_first(ok[i], strlen(ok[i]), &f) != 0) fail_msg("refused %s", ok[i]);
+}
+
+static void test_client_first_malformed(void **st) {
+    (void)st;
+    const char *bad[] = {"", "n", "n,", "n,,", "p=tls-server-end-point,,n=,r=abc", "n,a=admin,n=,r=abc", "x,,n=,r=abc",
+                         "n,,r=abc", "n,,n=u", "n,,n=u,", "n,,n=u,r=", "n,,n=u,r=a b", "n,,n=u,r=abc,",
+                         "n,,n=u,r=abc,m=must", "n,,n=u,x=1,r=abc", "n,,n=ur=abc", "n,,=u,r=abc", "n,,n=u,r=abc,,"};
+    scram_client_first f;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (scram_parse_client_first(bad[i], strlen(bad[i]), &f) == 0) fail_msg("accepted \"%s\"", bad[i]);
+    /* a NUL inside, and a length shorter than the text: only len bytes count */
+    assert_int_equal(scram_parse_client_first("n,,n=u\0,r=abc", 13, &f), -1);
+    assert_int_equal(scram_parse_client_first(rfc_first, 10, &f), -1);
+}
+
+static void test_client_final_parsed(void **st) {
+    (void)st;
+    scram_client_final f;
+    assert_int_equal(scram_parse_client_final(rfc_final, strlen(rfc_final), &f), 0);
+    assert_int_equal(f.channel_binding_len, 4);
+    assert_memory_equal(f.channel_binding, "biws", 4);
+    assert_int_equal(f.nonce_len, strlen("rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0"));
+    assert_int_equal(f.without_proof_len, strlen("c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0"));
+    unsigned char want[32];
+    assert_int_equal(scram_b64_decode("dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=", 44, want, 33), 32);
+    assert_memory_equal(f.proof, want, 32);
+    const char ext[] = "c=biws,r=abc,x=1,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=";
+    assert_int_equal(scram_parse_client_final(ext, strlen(ext), &f), 0);
+    assert_int_equal(f.without_proof_len, strlen("c=biws,r=abc,x=1"));
+}
+
+static void test_client_final_malformed(void **st) {
+    (void)st;
+    const char *p = "p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=";
+    char buf[200];
+    const char *pre[] = {"", "c=biws,", "r=abc,c=biws,", "c=,r=abc,", "c=biws,r=,", "c=biws,r=abc,m=x,",
+                         "c=biws,r=abc,,", "c=biws,r=a,b,"};
+    scram_client_final f;
+    for (size_t i = 0; i < sizeof pre / sizeof pre[0]; i++) {
+        snprintf(buf, sizeof buf, "%s%s", pre[i], p);
+        if (scram_parse_client_final(buf, strlen(buf), &f) == 0) fail_msg("accepted \"%s\"", buf);
+    }
+    const char *bad[] = {"c=biws,r=abc", "c=biws,r=abc,p=", "c=biws,r=abc,p=AAAA",
+                         "c=biws,r=abc,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=,x=1",
+                         "c=biws,r=abc,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=,",
+                         "c=biws,r=abc,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndV!=",
+                         "c=biws,r=abc,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ==AAAA"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (scram_parse_client_final(bad[i], strlen(bad[i]), &f) == 0) fail_msg("accepted \"%s\"", bad[i]);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_verifier_matches_postgresql_for_same_password_and_salt),
         cmocka_unit_test(test_fresh_verifiers_are_salted),
         cmocka_unit_test(test_malformed_verifiers_are_refused),
         cmocka_unit_test(test_random_password_is_long_and_url_safe),
+        cmocka_unit_test(test_client_first_parsed),
+        cmocka_unit_test(test_client_first_malformed),
+        cmocka_unit_test(test_client_final_parsed),
+        cmocka_unit_test(test_client_final_malformed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
