@@ -78,6 +78,9 @@ typedef struct http_route {
 /* router.c: finds the route for method + segments. Sets r->route, r->pid, r->bid and
  * strips the branch segments of branch routes. Returns 0, or a ds_code (404/405). */
 int router_match(http_req *r);
+/* Splits the URL path into r->segs (r->path owns the copy). -1 when it has more than
+ * HTTP_MAX_SEGS segments or memory runs out. */
+int router_split_path(http_req *r, const char *url);
 /* Name of the route pattern for metrics ("/projects/{pid}/branches/{bid}/buckets"). */
 const char *router_metric_name(const http_req *r);
 
@@ -90,38 +93,43 @@ const char *http_query(http_req *r, const char *key);
 const char *http_header(http_req *r, const char *key);
 
 /* Resource handlers. */
-void h_health(http_req *r);
-void h_metrics(http_req *r);
-void h_openapi(http_req *r);
-void h_project_create(http_req *r);
-void h_project_list(http_req *r);
-void h_project_get(http_req *r);
-void h_project_delete(http_req *r);
-void h_branch_create(http_req *r);
-void h_branch_list(http_req *r);
-void h_branch_get(http_req *r);
-void h_branch_delete(http_req *r);
-void h_bucket_create(http_req *r);
-void h_bucket_list(http_req *r);
-void h_bucket_get(http_req *r);
-void h_bucket_delete(http_req *r);
-void h_table_create(http_req *r);
-void h_table_list(http_req *r);
-void h_table_get(http_req *r);
-void h_table_delete(http_req *r);
-void h_table_import(http_req *r);
-void h_table_preview(http_req *r);
-void h_ws_create(http_req *r);
-void h_ws_list(http_req *r);
-void h_ws_get(http_req *r);
-void h_ws_delete(http_req *r);
-void h_ws_clear(http_req *r);
-void h_ws_drop_object(http_req *r);
-void h_ws_load(http_req *r);
-void h_ws_reset(http_req *r);
-void h_ws_sessions(http_req *r);
-void h_ws_session_delete(http_req *r);
-void h_ws_disconnect_all(http_req *r);
+/* Every handler, once: declared here, and stubbed by the router's fuzz target. */
+#define HTTP_HANDLERS(X) \
+    X(h_health) \
+    X(h_metrics) \
+    X(h_openapi) \
+    X(h_project_create) \
+    X(h_project_list) \
+    X(h_project_get) \
+    X(h_project_delete) \
+    X(h_branch_create) \
+    X(h_branch_list) \
+    X(h_branch_get) \
+    X(h_branch_delete) \
+    X(h_bucket_create) \
+    X(h_bucket_list) \
+    X(h_bucket_get) \
+    X(h_bucket_delete) \
+    X(h_table_create) \
+    X(h_table_list) \
+    X(h_table_get) \
+    X(h_table_delete) \
+    X(h_table_import) \
+    X(h_table_preview) \
+    X(h_ws_create) \
+    X(h_ws_list) \
+    X(h_ws_get) \
+    X(h_ws_delete) \
+    X(h_ws_clear) \
+    X(h_ws_drop_object) \
+    X(h_ws_load) \
+    X(h_ws_reset) \
+    X(h_ws_sessions) \
+    X(h_ws_session_delete) \
+    X(h_ws_disconnect_all)
+#define HTTP_DECLARE_HANDLER(name) void name(http_req *r);
+HTTP_HANDLERS(HTTP_DECLARE_HANDLER)
+#undef HTTP_DECLARE_HANDLER
 /* Drops every workspace of project pid in branch bid (NULL: all branches). */
 int drop_workspaces(http_req *r, const char *pid, const char *bid, ds_err *e);
 

@@ -48,6 +48,17 @@ static const http_route routes[] = {
     {"GET", "/projects/{pid}/buckets/{bucket_id}/tables/{table}/preview", h_table_preview, ROUTE_BRANCHABLE},
 };
 
+int router_split_path(http_req *r, const char *url) {
+    r->path = strdup(url);
+    if (!r->path) return -1;
+    char *save = NULL;
+    for (char *seg = strtok_r(r->path, "/", &save); seg; seg = strtok_r(NULL, "/", &save)) {
+        if (r->nseg == HTTP_MAX_SEGS) return -1;
+        r->segs[r->nseg++] = seg;
+    }
+    return 0;
+}
+
 /* Does the pattern match segs (without the branch part)? */
 static bool pattern_match(const char *pattern, char *const *segs, int nseg) {
     int i = 0;

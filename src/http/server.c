@@ -145,17 +145,6 @@ static int authenticate(http_req *r) {
 
 /* ---- request life cycle ---- */
 
-static int split_path(http_req *r, const char *url) {
-    r->path = strdup(url);
-    if (!r->path) return -1;
-    char *save = NULL;
-    for (char *seg = strtok_r(r->path, "/", &save); seg; seg = strtok_r(NULL, "/", &save)) {
-        if (r->nseg == HTTP_MAX_SEGS) return -1;
-        r->segs[r->nseg++] = seg;
-    }
-    return 0;
-}
-
 static bool is_data_type(const char *ct) {
     if (!ct) return false;
     size_t n = strcspn(ct, ";");
@@ -186,7 +175,7 @@ static http_req *req_new(http_app *app, struct MHD_Connection *conn, const char 
     r->started = ds_monotonic();
     sb_init(&r->json);
     snprintf(r->id, sizeof r->id, "req-%lu", (unsigned long)atomic_fetch_add(&req_seq, 1) + 1);
-    if (split_path(r, url) != 0) r->nseg = -1;
+    if (router_split_path(r, url) != 0) r->nseg = -1;
     return r;
 }
 
