@@ -35,8 +35,8 @@ public class PgQuery {
         String mode = a[3];
         try (Connection c = DriverManager.getConnection(a[0], p)) {
             if (mode.equals("prepared")) prepared(c);
-            else if (mode.equals("fetchsize")) fetchsize(c);
-            else if (mode.equals("interleaved")) interleaved(c);
+            else if (mode.equals("fetchsize")) fetchsize(c, 10000, 0);
+            else if (mode.equals("interleaved")) fetchsize(c, 20000, 2500);
             else throw new RuntimeException("mode " + mode);
         } catch (SQLException e) {
             System.out.println("sqlstate=" + e.getSQLState());
@@ -98,50 +98,24 @@ public class PgQuery {
         }
     }
 
-    static void fetchsize(Connection c) throws SQLException {
-        c.setAutoCommit(false);
-        try (Statement s = c.createStatement()) {
-            s.setFetchSize(100);
-            long n = 0, sum = 0, last = -1;
-            boolean ordered = true;
-            try (ResultSet rs = s.executeQuery("SELECT i FROM range(10000) t(i) ORDER BY i")) {
-                while (rs.next()) {
-                    long v = rs.getLong(1);
-                    if (v != last + 1) ordered = false;
-                    last = v;
-                    n++;
-                    sum += v;
-                }
-            }
-            System.out.println("rows=" + n);
-            System.out.println("sum=" + sum);
-            System.out.println("ordered=" + ordered);
-            // the connection is still usable within the same transaction
-            try (ResultSet rs = s.executeQuery("SELECT 42")) {
-                rs.next();
-                System.out.println("after=" + rs.getInt(1));
-            }
-        }
-        c.commit();
-    }
-
-    // Other statements run while a result with a fetch size is only partly read: the
-    // portal is suspended and must still deliver every row afterwards.
-    static void interleaved(Connection c) throws SQLException {
+    // Reads `rows` rows with a fetch size of 100 and prints rows, sum and order. With
+    // every > 0, other statements run each `every` rows while the result is only partly
+    // read: the portal is suspended and must still deliver every row afterwards.
+    static void fetchsize(Connection c, int rows, int every) throws SQLException {
         c.setAutoCommit(false);
         try (Statement s = c.createStatement(); Statement other = c.createStatement();
              PreparedStatement ps = c.prepareStatement("SELECT ? * 2")) {
             s.setFetchSize(100);
             long n = 0, sum = 0, last = -1, checks = 0;
             boolean ordered = true;
-            try (ResultSet rs = s.executeQuery("SELECT i FROM range(20000) t(i) ORDER BY i")) {
+            try (ResultSet rs = s.executeQuery("SELECT i FROM range(" + rows + ") t(i) ORDER BY i")) {
                 while (rs.next()) {
                     long v = rs.getLong(1);
                     if (v != last + 1) ordered = false;
                     last = v;
                     n++;
                     sum += v;
-                    if (n % 2500 == 0) {
+                    if (every > 0 && n % every == 0) {
                         try (ResultSet r2 = other.executeQuery("SELECT count(*) FROM range(5000)")) {
                             r2.next();
                             if (r2.getLong(1) == 5000) checks++;
@@ -158,6 +132,11 @@ public class PgQuery {
             System.out.println("sum=" + sum);
             System.out.println("ordered=" + ordered);
             System.out.println("checks=" + checks);
+            // the connection is still usable within the same transaction
+            try (ResultSet rs = s.executeQuery("SELECT 42")) {
+                rs.next();
+                System.out.println("after=" + rs.getInt(1));
+            }
         }
         c.commit();
     }
@@ -449,8 +428,8 @@ class PgQueries(PgTestCase):
         """DuckDB ends a streaming result when anything else runs on its connection; the
         suspended portal keeps the rest of its rows instead of ending early."""
         out = self.run_jdbc("interleaved")
-        self.assertEqual((out.get("rows"), out.get("sum"), out.get("ordered"), out.get("checks")),
-                         ("20000", str(sum(range(20000))), "true", "16"), out)
+        self.assertEqual((out.get("rows"), out.get("sum"), out.get("ordered"), out.get("checks"), out.get("after")),
+                         ("20000", str(sum(range(20000))), "true", "16", "42"), out)
 
     def test_psycopg2_named_cursors_interleaved_with_queries(self):
         conn = self.pg2(self.ws, autocommit=False)
