@@ -29,80 +29,17 @@ fi
 PG_BINDIR=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
 DS_BIN=${DUCKSPACE_BIN:-$top/build/duckspace}
 
-log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-
 for tool in cc curl awk; do
-  command -v "$tool" >/dev/null || die "$tool not found (run scripts/setup-deps.sh)"
+  command -v "$tool" >/dev/null || { echo "bench/import.sh: $tool not found (run scripts/setup-deps.sh)" >&2; exit 1; }
 done
-[ -x "$PG_BINDIR/initdb" ] && [ -x "$PG_BINDIR/pg_ctl" ] && [ -x "$PG_BINDIR/psql" ] ||
-  die "PostgreSQL 15 not found in $PG_BINDIR (run scripts/setup-deps.sh; it installs 'postgresql')"
+# shellcheck source=bench/lib.sh
+. "$top/bench/lib.sh"
 
-# --- temp dir, cleanup -------------------------------------------------------------------
-work=$(mktemp -d "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}/duckspace-bench.XXXXXX")
-chmod 755 "$work"   # the postgres server process must reach the CSV file
-pgdir="$work/pg"
-pg_started=0
-ds_pid=""
+bench_workdir duckspace-bench   # the postgres server process must reach the CSV file
 
-if [ "$(id -u)" -eq 0 ]; then
-  # PostgreSQL refuses to run as root: run initdb and pg_ctl as the postgres user.
-  getent passwd postgres >/dev/null || die "running as root but there is no 'postgres' user"
-  as_pg=(runuser -u postgres --)
-else
-  as_pg=()
-fi
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if [ -n "$ds_pid" ] && kill -0 "$ds_pid" 2>/dev/null; then
-    kill -TERM "$ds_pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$ds_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$ds_pid" 2>/dev/null || true
-    wait "$ds_pid" 2>/dev/null || true
-  fi
-  if [ "$pg_started" = 1 ]; then
-    "${as_pg[@]}" "$PG_BINDIR/pg_ctl" -D "$pgdir/data" -m immediate -w stop >/dev/null 2>&1 || true
-  fi
-  if [ "${BENCH_KEEP:-0}" = 1 ]; then
-    log "kept $work"
-  else
-    rm -rf "$work"
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-free_port() { # a loopback TCP port nothing listens on
-  local p
-  for _ in $(seq 1 200); do
-    # below the kernel's range for outgoing connections, so no client takes it meanwhile
-    p=$((20000 + RANDOM % ($(cut -f1 /proc/sys/net/ipv4/ip_local_port_range) - 20000)))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-  done
-  die "no free port found"
-}
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-
-# --- 0. build duckspace if needed ---------------------------------------------------------
 only_pg=0
 [ "${BENCH_ONLY:-}" = postgres ] && only_pg=1
-if [ "$only_pg" = 0 ] && [ -n "${DUCKSPACE_BIN:-}" ] && [ ! -x "$DS_BIN" ]; then
-  die "DUCKSPACE_BIN=$DS_BIN is not an executable"
-fi
-if [ "$only_pg" = 0 ] && [ ! -x "$DS_BIN" ]; then
-  log "build/duckspace missing: building (Release)"
-  if [ ! -f "$top/third_party/duckdb/lib/libduckdb.so" ]; then
-    "$top/scripts/setup-deps.sh"
-  fi
-  (cd "$top" && cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null &&
-    cmake --build build -j2 >/dev/null) || die "building duckspace failed"
-  [ -x "$DS_BIN" ] || die "the build did not produce $DS_BIN"
-fi
+[ "$only_pg" = 1 ] || ensure_duckspace
 
 # --- 1. generate the CSV ------------------------------------------------------------------
 csv="$work/orders.csv"
@@ -116,17 +53,13 @@ csv_bytes=$(stat -c %s "$csv")
 log "CSV: $csv_bytes bytes in $(elapsed "$t0" "$t1") s"
 
 # --- 2. PostgreSQL ------------------------------------------------------------------------
-pg_port=$(free_port)
 mkdir -p "$pgdir"
 [ "$(id -u)" -eq 0 ] && chown postgres: "$pgdir"
-log "PostgreSQL: initdb + start on 127.0.0.1:$pg_port"
+log "PostgreSQL: initdb"
 "${as_pg[@]}" "$PG_BINDIR/initdb" -D "$pgdir/data" -U bench --auth=trust -E UTF8 --locale=C.UTF-8 \
   >"$pgdir/initdb.log" 2>&1 || { cat "$pgdir/initdb.log" >&2; die "initdb failed"; }
-pg_opts="-c listen_addresses=127.0.0.1 -c port=$pg_port -c unix_socket_directories=$pgdir"
-pg_opts+=" -c max_wal_size=4GB ${BENCH_PG_OPTS:-}"
-"${as_pg[@]}" "$PG_BINDIR/pg_ctl" -D "$pgdir/data" -l "$pgdir/server.log" -o "$pg_opts" -w -t 60 start \
-  >/dev/null || { cat "$pgdir/server.log" >&2 || true; die "pg_ctl start failed"; }
-pg_started=1
+pg_start
+log "PostgreSQL: started on 127.0.0.1:$pg_port"
 psql_() { "$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -h "$pgdir" -p "$pg_port" -U bench -d postgres "$@"; }
 pg_version=$(psql_ -At -c 'SHOW server_version' | awk '{ print $1 }')
 psql_ -c 'CREATE TABLE orders (id bigint, customer_id integer, amount numeric(12,2),
@@ -150,42 +83,13 @@ if [ "$only_pg" = 1 ]; then
 fi
 
 # --- 3. duckspace -------------------------------------------------------------------------
-http_port=$(free_port)
-ds_pg_port=$(free_port)
-admin_key="dsk_$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')"
-ds_args=(serve --data-dir "$work/ds-data" --listen-address 127.0.0.1 --http-port "$http_port"
-         --pg-port "$ds_pg_port" --admin-key "$admin_key" --log-level info)
 # IMPORT_PRESERVE_ORDER=off measures the faster, unordered load (setting import_preserve_order).
-ds_args+=(--import-preserve-order "${IMPORT_PRESERVE_ORDER:-on}")
+ds_args=(--log-level info --import-preserve-order "${IMPORT_PRESERVE_ORDER:-on}")
 if [ "$csv_bytes" -gt $((4 * 1024 * 1024 * 1024)) ]; then
   # default max_body_size is 5GB; give big runs room
   ds_args+=(--max-body-size "$(( csv_bytes / 1024 / 1024 / 1024 + 2 ))GB")
 fi
-mkdir -p "$work/ds-data"
-log "duckspace: starting on 127.0.0.1:$http_port"
-"$DS_BIN" "${ds_args[@]}" >"$work/duckspace.log" 2>&1 &
-ds_pid=$!
-base="http://127.0.0.1:$http_port"
-for i in $(seq 1 300); do
-  curl -fsS -o /dev/null "$base/health" 2>/dev/null && break
-  kill -0 "$ds_pid" 2>/dev/null || { cat "$work/duckspace.log" >&2; die "duckspace exited at start"; }
-  [ "$i" = 300 ] && { cat "$work/duckspace.log" >&2; die "duckspace did not answer /health in 30 s"; }
-  sleep 0.1
-done
-ds_version=$(curl -fsS "$base/health" | sed -n 's/.*"version" *: *"\([^"]*\)".*/\1/p')
-
-api() { # METHOD PATH [curl args...] -> body on stdout; fails on HTTP >= 400
-  local method=$1 path=$2; shift 2
-  local resp code
-  resp=$(curl -sS -X "$method" -H "Authorization: Bearer $admin_key" -w '\n%{http_code}' "$@" "$base$path")
-  code=${resp##*$'\n'}
-  resp=${resp%$'\n'*}
-  if [ "$code" -ge 400 ]; then die "$method $path -> HTTP $code: $resp"; fi
-  printf '%s' "$resp"
-}
-json_field() { # NAME: first "NAME": value of a JSON object on stdin (string or number)
-  sed -n "s/.*\"$1\" *: *\"\{0,1\}\([^\",}]*\).*/\1/p" | head -n1
-}
+ds_start "${ds_args[@]}"
 
 t0=$(now)
 pid=$(api POST /projects -H 'Content-Type: application/json' -d '{"name":"bench"}' | json_field id)

@@ -46,86 +46,21 @@ run_pg=1; run_ds=1
 [ "$ONLY" = postgres ] && run_ds=0
 [ "$ONLY" = duckspace ] && run_pg=0
 
-log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-
 for tool in cc curl awk timeout; do
-  command -v "$tool" >/dev/null || die "$tool not found (run scripts/setup-deps.sh)"
+  command -v "$tool" >/dev/null || { echo "bench/pgwire.sh: $tool not found (run scripts/setup-deps.sh)" >&2; exit 1; }
 done
-[ -x "$PG_BINDIR/initdb" ] && [ -x "$PG_BINDIR/pg_ctl" ] && [ -x "$PG_BINDIR/psql" ] ||
-  die "PostgreSQL 15 not found in $PG_BINDIR (run scripts/setup-deps.sh; it installs 'postgresql')"
+# shellcheck source=bench/lib.sh
+. "$top/bench/lib.sh"
 PGBENCH=$PG_BINDIR/pgbench
 [ -x "$PGBENCH" ] || PGBENCH=$(command -v pgbench) || die "pgbench not found (package postgresql-contrib)"
 PSQL=$PG_BINDIR/psql
 pq_inc=$(pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
 [ -f "$pq_inc/libpq-fe.h" ] || die "libpq-fe.h not found: install libpq-dev"
 
-# --- temp dir, cleanup -------------------------------------------------------------------
-work=$(mktemp -d "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}/duckspace-pgwire.XXXXXX")
-chmod 755 "$work"
-pgdir="$work/pg"
-pg_started=0
-ds_pid=""
+bench_workdir duckspace-pgwire
+[ "$run_ds" = 0 ] || ensure_duckspace
 
-if [ "$(id -u)" -eq 0 ]; then
-  # PostgreSQL refuses to run as root: run initdb and pg_ctl as the postgres user.
-  getent passwd postgres >/dev/null || die "running as root but there is no 'postgres' user"
-  as_pg=(runuser -u postgres --)
-else
-  as_pg=()
-fi
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if [ -n "$ds_pid" ] && kill -0 "$ds_pid" 2>/dev/null; then
-    kill -TERM "$ds_pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$ds_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$ds_pid" 2>/dev/null || true
-    wait "$ds_pid" 2>/dev/null || true
-  fi
-  if [ "$pg_started" = 1 ]; then
-    "${as_pg[@]}" "$PG_BINDIR/pg_ctl" -D "$pgdir/data" -m immediate -w stop >/dev/null 2>&1 || true
-  fi
-  if [ "${BENCH_KEEP:-0}" = 1 ]; then
-    log "kept $work"
-  else
-    rm -rf "$work"
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# Listening ports come from below the kernel's ephemeral range (where they cannot collide
-# with the local end of some client connection); starting a server is retried on new ports.
-eph_lo=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 0)
-if [ "${eph_lo:-0}" -gt 22000 ] 2>/dev/null; then port_span=$((eph_lo - 20000)); else port_span=40000; fi
-free_port() { # a loopback TCP port nothing listens on
-  local p
-  for _ in $(seq 1 200); do
-    p=$((20000 + RANDOM % port_span))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-  done
-  die "no free port found"
-}
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-
-# --- 0. build duckspace if needed, compile the client ----------------------------------------
-if [ "$run_ds" = 1 ] && [ -n "${DUCKSPACE_BIN:-}" ] && [ ! -x "$DS_BIN" ]; then
-  die "DUCKSPACE_BIN=$DS_BIN is not an executable"
-fi
-if [ "$run_ds" = 1 ] && [ ! -x "$DS_BIN" ]; then
-  log "build/duckspace missing: building (Release)"
-  if [ ! -f "$top/third_party/duckdb/lib/libduckdb.so" ]; then
-    "$top/scripts/setup-deps.sh"
-  fi
-  (cd "$top" && cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null &&
-    cmake --build build -j2 >/dev/null) || die "building duckspace failed"
-  [ -x "$DS_BIN" ] || die "the build did not produce $DS_BIN"
-fi
+# --- 0. compile the client ------------------------------------------------------------------
 cc -O2 -std=c11 -I"$pq_inc" -o "$work/pgwire_fetch" "$top/bench/pgwire_fetch.c" -lpq ||
   die "compiling bench/pgwire_fetch.c failed (needs libpq-dev)"
 
@@ -135,33 +70,16 @@ printf '\\set id random(1, %d)\nSELECT * FROM lookup WHERE id = :id;\n' "$LOOKUP
 # --- 1. PostgreSQL ------------------------------------------------------------------------
 pg_version="-"
 if [ "$run_pg" = 1 ]; then
-  pg_port=$(free_port)
   mkdir -p "$pgdir"
   [ "$(id -u)" -eq 0 ] && chown postgres: "$pgdir"
-  log "PostgreSQL: initdb + start on 127.0.0.1:$pg_port"
+  log "PostgreSQL: initdb"
   "${as_pg[@]}" "$PG_BINDIR/initdb" -D "$pgdir/data" -U bench --auth-local=trust \
     --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$pgdir/initdb.log" 2>&1 ||
     { cat "$pgdir/initdb.log" >&2; die "initdb failed"; }
   # Only the unix socket (setup, as superuser) is trusted; TCP needs SCRAM-SHA-256.
   "${as_pg[@]}" sh -c "printf '%s\n' 'local all all trust' \
     'host all all 127.0.0.1/32 scram-sha-256' >'$pgdir/data/pg_hba.conf'"
-  for attempt in 1 2 3; do
-    pg_opts="-c listen_addresses=127.0.0.1 -c port=$pg_port -c unix_socket_directories=$pgdir"
-    pg_opts+=" -c password_encryption=scram-sha-256 -c max_connections=100 -c max_wal_size=4GB"
-    pg_opts+=" ${BENCH_PG_OPTS:-}"
-    if "${as_pg[@]}" "$PG_BINDIR/pg_ctl" -D "$pgdir/data" -l "$pgdir/server.log" -o "$pg_opts" -w -t 60 \
-        start >/dev/null; then
-      pg_started=1
-      break
-    fi
-    if [ "$attempt" -lt 3 ] && grep -q 'Address already in use' "$pgdir/server.log" 2>/dev/null; then
-      pg_port=$(free_port)
-      log "PostgreSQL: port taken meanwhile, retrying on 127.0.0.1:$pg_port"
-      continue
-    fi
-    cat "$pgdir/server.log" >&2 || true
-    die "pg_ctl start failed"
-  done
+  pg_start -c password_encryption=scram-sha-256 -c max_connections=100
   pg_super() { "$PSQL" -X -q -v ON_ERROR_STOP=1 -h "$pgdir" -p "$pg_port" -U bench -d postgres "$@"; }
   pg_version=$(pg_super -At -c 'SHOW server_version' | awk '{ print $1 }')
   pg_user=benchuser
@@ -191,50 +109,7 @@ fi
 # --- 2. duckspace -------------------------------------------------------------------------
 ds_version="-"
 if [ "$run_ds" = 1 ]; then
-  admin_key="dsk_$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')"
-  for attempt in 1 2 3; do
-    http_port=$(free_port)
-    ds_pg_port=$(free_port)
-    rm -rf "$work/ds-data"
-    mkdir -p "$work/ds-data"
-    log "duckspace: starting (HTTP 127.0.0.1:$http_port, PostgreSQL protocol 127.0.0.1:$ds_pg_port)"
-    "$DS_BIN" serve --data-dir "$work/ds-data" --listen-address 127.0.0.1 --http-port "$http_port" \
-      --pg-port "$ds_pg_port" --admin-key "$admin_key" --log-level "${BENCH_DS_LOG_LEVEL:-warn}" \
-      --sessions-per-workspace 50 --max-sessions 200 >"$work/duckspace.log" 2>&1 &
-    ds_pid=$!
-    base="http://127.0.0.1:$http_port"
-    up=0
-    for _ in $(seq 1 300); do
-      if ! kill -0 "$ds_pid" 2>/dev/null; then break; fi
-      if curl -fsS -o /dev/null "$base/health" 2>/dev/null; then up=1; break; fi
-      sleep 0.1
-    done
-    if [ "$up" = 1 ] && kill -0 "$ds_pid" 2>/dev/null; then break; fi
-    if ! kill -0 "$ds_pid" 2>/dev/null; then
-      wait "$ds_pid" 2>/dev/null || true
-      ds_pid=""
-      # most likely a port taken between the check and the bind: try new ports
-      if [ "$attempt" -lt 3 ]; then log "duckspace exited at start: retrying on other ports"; continue; fi
-      cat "$work/duckspace.log" >&2
-      die "duckspace exited at start"
-    fi
-    cat "$work/duckspace.log" >&2
-    die "duckspace did not answer /health in 30 s"
-  done
-  ds_version=$(curl -fsS "$base/health" | sed -n 's/.*"version" *: *"\([^"]*\)".*/\1/p')
-
-  api() { # METHOD PATH [curl args...] -> body on stdout; fails on HTTP >= 400
-    local method=$1 path=$2; shift 2
-    local resp code
-    resp=$(curl -sS -X "$method" -H "Authorization: Bearer $admin_key" -w '\n%{http_code}' "$@" "$base$path")
-    code=${resp##*$'\n'}
-    resp=${resp%$'\n'*}
-    if [ "$code" -ge 400 ]; then die "$method $path -> HTTP $code: $resp"; fi
-    printf '%s' "$resp"
-  }
-  json_field() { # NAME: first "NAME": value of a JSON object on stdin (string or number)
-    sed -n "s/.*\"$1\" *: *\"\{0,1\}\([^\",}]*\).*/\1/p" | head -n1
-  }
+  ds_start --log-level "${BENCH_DS_LOG_LEVEL:-warn}" --sessions-per-workspace 50 --max-sessions 200
   pid=$(api POST /projects -H 'Content-Type: application/json' -d '{"name":"bench"}' | json_field id)
   [ -n "$pid" ] || die "no project id in the POST /projects response"
   ws=$(api POST "/projects/$pid/workspaces" -H 'Content-Type: application/json' -d '{"name":"pgwire bench"}')
