@@ -1215,18 +1215,7 @@ static const char *next_token(const char *p, const char *end, char *out, size_t 
     *quoted = false;
     if (p < end && *p == '"') {
         *quoted = true;
-        p++;
-        while (p < end) {
-            if (*p == '"') {
-                if (p + 1 < end && p[1] == '"') p++;
-                else {
-                    p++;
-                    break;
-                }
-            }
-            if (o + 1 < outsz) out[o++] = *p;
-            p++;
-        }
+        p = sqlscan_read_quoted(p, end, out, outsz, &o);
     } else {
         while (p < end && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r' && *p != ';') {
             if (o + 1 < outsz) out[o++] = (char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);

@@ -208,18 +208,7 @@ static void set_value(const char *p, const char *end, char *out, size_t outsz) {
         }
         if (p >= end) break;
         if (*p == '\'' || *p == '"') {
-            char q = *p++;
-            while (p < end) {
-                if (*p == q) {
-                    if (p + 1 < end && p[1] == q) p++;
-                    else {
-                        p++;
-                        break;
-                    }
-                }
-                if (o + 1 < outsz) out[o++] = *p;
-                p++;
-            }
+            p = sqlscan_read_quoted(p, end, out, outsz, &o);
         } else {
             while (p < end && !isspace((unsigned char)*p) && *p != ',') {
                 if (o + 1 < outsz) out[o++] = *p;

@@ -261,3 +261,20 @@ bool sqlscan_balanced(const char *sql, size_t len) {
     }
     return depth == 0;
 }
+
+const char *sqlscan_read_quoted(const char *p, const char *end, char *out, size_t outsz, size_t *o) {
+    char q = *p++;
+    while (p < end) {
+        if (*p == q) {
+            if (p + 1 < end && p[1] == q) p++;
+            else {
+                p++;
+                break;
+            }
+        }
+        if (*o + 1 < outsz) out[(*o)++] = *p;
+        p++;
+    }
+    if (outsz) out[*o < outsz ? *o : outsz - 1] = '\0';
+    return p;
+}

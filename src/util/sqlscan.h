@@ -26,6 +26,11 @@ const char *sqlscan_calls(const char *sql, size_t len, const char *const *names)
  * can be put between parentheses without escaping them. */
 bool sqlscan_balanced(const char *sql, size_t len);
 
+/* At p, a quote (' or "): appends the quoted text, doubled quotes made single, to
+ * out[*o..outsz-1) (what does not fit is dropped; out stays NUL-terminated) and returns
+ * the position after the closing quote (end when there is none). Never reads at end. */
+const char *sqlscan_read_quoted(const char *p, const char *end, char *out, size_t outsz, size_t *o);
+
 /* Copies sql to a new string with PostgreSQL's names made DuckDB's, outside strings
  * and comments: the qualifier public. / "public". becomes main. (PostgreSQL clients call
  * the workspace's own schema public), and pg_catalog. before a function call is dropped

@@ -28,5 +28,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char *r = sqlscan_rewrite_pg_names(s, size);
     if (r && strlen(r) > size) abort(); /* the rewrite never grows the text */
     free(r);
+    if (size > 0 && (s[0] == '\'' || s[0] == '"')) {
+        char out[16];
+        size_t o = 0;
+        const char *after = sqlscan_read_quoted(s, s + size, out, sizeof out, &o);
+        if (after < s + 1 || after > s + size || o >= sizeof out) abort();
+    }
     return 0;
 }

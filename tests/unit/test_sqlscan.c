@@ -111,6 +111,34 @@ static void test_pg_catalog_qualifier_dropped_before_calls_only(void **st) {
     }
 }
 
+static void test_read_quoted_undoubles_and_stays_in_bounds(void **st) {
+    (void)st;
+    char out[8];
+    size_t o = 0;
+    const char *s = "'it''s' rest";
+    const char *after = sqlscan_read_quoted(s, s + strlen(s), out, sizeof out, &o);
+    assert_string_equal(out, "it's");
+    assert_string_equal(after, " rest");
+    /* too long for out: cut, still terminated; the whole quoted part is skipped */
+    o = 0;
+    s = "\"abcdefghij\"x";
+    after = sqlscan_read_quoted(s, s + strlen(s), out, sizeof out, &o);
+    assert_string_equal(out, "abcdefg");
+    assert_string_equal(after, "x");
+    /* unterminated: runs to end, never past it */
+    o = 0;
+    s = "'ab";
+    after = sqlscan_read_quoted(s, s + 3, out, sizeof out, &o);
+    assert_string_equal(out, "ab");
+    assert_ptr_equal(after, s + 3);
+    /* appends after what is already in out */
+    memcpy(out, "x, ", 4);
+    o = 3;
+    s = "'y'";
+    sqlscan_read_quoted(s, s + 3, out, sizeof out, &o);
+    assert_string_equal(out, "x, y");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_split_respects_quotes_comments_and_dollar_quotes),
@@ -119,6 +147,7 @@ int main(void) {
         cmocka_unit_test(test_public_schema_becomes_main),
         cmocka_unit_test(test_pg_catalog_qualifier_dropped_before_calls_only),
         cmocka_unit_test(test_balanced_refuses_escapes),
+        cmocka_unit_test(test_read_quoted_undoubles_and_stays_in_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
