@@ -241,11 +241,9 @@ class ParallelImports(ServerTestCase):
         self.assertEqual(self.table(pid, tid, branch=br)["source"], "branch")
         self.assertNotIn([-1, "branch", -1], self.preview(pid, tid, limit=5)["rows"])
 
-    def test_project_delete_during_an_import_is_clean(self):
-        pid, _ = self.create_project("del-race")
-        b = self.create_bucket(pid, "s")
-        tid = self.create_table_csv(pid, b, "t", "id,name,val\n0,x,0\n")["id"]
-        path = self.big_file(2_500_000)  # an import of about a second: the delete lands inside it
+    def import_in_background(self, pid, tid, path):
+        """Starts importing the file into the table; res["import"] gets (status, body,
+        headers) when it ends, or (None, error text, {})."""
         res = {}
 
         def do_import():
@@ -257,6 +255,14 @@ class ParallelImports(ServerTestCase):
 
         th = threading.Thread(target=do_import, daemon=True)
         th.start()
+        return th, res
+
+    def test_project_delete_during_an_import_is_clean(self):
+        pid, _ = self.create_project("del-race")
+        b = self.create_bucket(pid, "s")
+        tid = self.create_table_csv(pid, b, "t", "id,name,val\n0,x,0\n")["id"]
+        path = self.big_file(2_500_000)  # an import of about a second: the delete lands inside it
+        th, res = self.import_in_background(pid, tid, path)
         time.sleep(0.5)
         st, body, _ = self.req("DELETE", "/projects/%s" % pid)
         th.join(DEADLINE)
@@ -276,17 +282,7 @@ class ParallelImports(ServerTestCase):
         b = self.create_bucket(pid, "s")
         tid = self.create_table_csv(pid, b, "t", "id,name,val\n0,x,0\n")["id"]
         path = self.big_file(2_500_000)
-        res = {}
-
-        def do_import():
-            try:
-                res["import"] = self.server.req("POST", "/projects/%s/tables/%s/import" % (pid, tid), raw_file=path,
-                                                content_type="text/csv", timeout=DEADLINE)
-            except Exception as e:
-                res["import"] = (None, repr(e), {})
-
-        th = threading.Thread(target=do_import, daemon=True)
-        th.start()
+        th, res = self.import_in_background(pid, tid, path)
         time.sleep(0.5)
         st, body, _ = self.req("DELETE", "/projects/%s/tables/%s" % (pid, tid))
         th.join(DEADLINE)
