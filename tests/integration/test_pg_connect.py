@@ -617,8 +617,14 @@ class PgMalformedStartup(PgTestCase):
             s = self.raw_socket()
             s.sendall(b"\0\0")
             socks.append(s)
+        # the half-open ones wait for their length; a whole login still goes through meanwhile
+        c = self.ws["connection"]
+        outcome, info, sock = scram_login(self.server.pg_port, c["username"], c["database"], c["password"])
+        self.assertEqual(outcome, "ok", info)
+        sock.close()
         for s in socks:
             s.close()
+        self.assertHealthy()
 
 
 class PgSessionLimits(PgTestCase):
