@@ -43,6 +43,7 @@ typedef struct pgw_stmt {
     char *sql;
     pgw_stmt_kind kind;
     duckdb_prepared_statement st;
+    int runs; /* duckdb_statement_type of what executing st does (EXPLAIN ANALYZE INSERT: INSERT) */
     int nparams;
     uint32_t *param_oids;
     bool unresolved; /* DuckDB could not infer a parameter's type at Parse */

@@ -240,7 +240,7 @@ static int local_statement(pgw_session *s, const char *sql, size_t len, bool des
 /* ---- running DuckDB statements ---- */
 
 /* Statements that can make the workspace bigger; refused once it is at its limit. */
-static bool grows(duckdb_statement_type t) {
+static bool grows(int t) {
     return t == DUCKDB_STATEMENT_TYPE_INSERT || t == DUCKDB_STATEMENT_TYPE_UPDATE ||
            t == DUCKDB_STATEMENT_TYPE_CREATE || t == DUCKDB_STATEMENT_TYPE_ALTER || t == DUCKDB_STATEMENT_TYPE_COPY;
 }
@@ -497,8 +497,7 @@ static void end_running(pgw_session *s) {
 
 /* Starts executing stmt for portal p (streaming). Returns 0, or -1 with an error sent. */
 static int start_portal(pgw_session *s, pgw_portal *p) {
-    duckdb_statement_type t = duckdb_prepared_statement_type(p->stmt->st);
-    if (grows(t) && ws_size_bytes(s->inst) >= s->w.size_limit_bytes) {
+    if (grows(p->stmt->runs) && ws_size_bytes(s->inst) >= s->w.size_limit_bytes) {
         char m[200];
         snprintf(m, sizeof m, "could not extend the workspace: its size limit of %lld GB is reached",
                  (long long)(s->w.size_limit_bytes >> 30));
@@ -644,7 +643,7 @@ static void simple_one(void *ud, size_t start, size_t n) {
         return;
     }
     pgw_session_macros(s, sql, n);
-    if (ws_prepare(s->wc, sql, &st.st, &e) != 0) {
+    if (ws_prepare(s->wc, sql, &st.st, &st.runs, &e) != 0) {
         /* Positions are counted in the whole query string. */
         pgw_error_from(s, &e, (int)start);
         c->failed = true;
@@ -833,7 +832,7 @@ static int do_parse(pgw_session *s, const uint8_t *body, size_t len) {
             ds_err_clear(&e);
             int prc = pgw_park_portals(s, NULL, true);
             if (prc == 0) pgw_session_macros(s, t->sql, strlen(t->sql));
-            if (prc != 0 || ws_prepare(s->wc, t->sql, &t->st, &e) != 0) {
+            if (prc != 0 || ws_prepare(s->wc, t->sql, &t->st, &t->runs, &e) != 0) {
                 if (prc == 0) pgw_error_from(s, &e, 0);
                 free(t->name);
                 free(t->sql);
@@ -1040,7 +1039,7 @@ static int describe_by_running(pgw_session *s, pgw_stmt *t) {
     duckdb_prepared_statement st = NULL;
     ds_err e;
     ds_err_clear(&e);
-    int rc = sb_failed(&q) || pgw_park_portals(s, NULL, false) != 0 ? -1 : ws_prepare(s->wc, q.data, &st, &e);
+    int rc = sb_failed(&q) || pgw_park_portals(s, NULL, false) != 0 ? -1 : ws_prepare(s->wc, q.data, &st, NULL, &e);
     sb_free(&q);
     if (rc) return -1;
     for (idx_t i = 1; i <= duckdb_nparams(st); i++) duckdb_bind_null(st, i);
@@ -1270,7 +1269,7 @@ static int cursor_statement(pgw_session *s, kw_kind k, const char *sql, size_t l
         ds_err e;
         ds_err_clear(&e);
         int prc = pgw_park_portals(s, NULL, true);
-        if (prc != 0 || ws_prepare(s->wc, t->sql, &t->st, &e) != 0) {
+        if (prc != 0 || ws_prepare(s->wc, t->sql, &t->st, &t->runs, &e) != 0) {
             if (prc == 0) pgw_error_from(s, &e, (int)(p - sql));
             free(t->sql);
             free(t->name);

@@ -363,6 +363,9 @@ int pgw_settings_statement(pgw_session *s, const char *sql, size_t len, bool des
  * session: a temporary macro (per connection) rebuilt whenever a setting changes. */
 void pgw_settings_sync_macro(pgw_session *s) {
     if (!s->con || !s->macros_ready) return;
+    /* Until the macro is made again, the gate refuses current_setting(): DuckDB's own
+     * would answer with the server's settings. */
+    ws_conn_set_setting_shim(s->wc, false);
     if (pgw_park_portals(s, NULL, false) != 0) {
         s->macros_ready = false; /* made again, up to date, when next used */
         return;
@@ -396,9 +399,8 @@ void pgw_settings_sync_macro(pgw_session *s) {
     pgt_buf_append(&b, "", 1);
     sb_free(&cases);
     duckdb_result r;
-    if (b.data && duckdb_query(s->con, b.data, &r) == DuckDBError) {
-        /* Not fatal: current_setting() then answers DuckDB's own settings. */
-    }
+    if (b.data && duckdb_query(s->con, b.data, &r) != DuckDBError) ws_conn_set_setting_shim(s->wc, true);
+    else s->macros_ready = false; /* not fatal: current_setting() is refused until it is made */
     if (b.data) duckdb_destroy_result(&r);
     pgt_buf_free(&b);
 }

@@ -278,3 +278,161 @@ const char *sqlscan_read_quoted(const char *p, const char *end, char *out, size_
     if (outsz) out[*o < outsz ? *o : outsz - 1] = '\0';
     return p;
 }
+
+/* ---- identifiers, comments and EXPLAIN, for the workspace's statement gate ---- */
+
+static bool ident_char(char c) { return isalnum((unsigned char)c) || c == '_' || c == '$'; }
+
+/* At i, skips spaces and comments; returns the index of the next significant byte. */
+static size_t skip_blank(const char *s, size_t len, size_t i) {
+    while (i < len) {
+        if (isspace((unsigned char)s[i])) {
+            i++;
+        } else if ((s[i] == '-' && i + 1 < len && s[i + 1] == '-') || (s[i] == '/' && i + 1 < len && s[i + 1] == '*')) {
+            i = skip_special(s, len, i);
+        } else {
+            break;
+        }
+    }
+    return i;
+}
+
+/* Calls fn for each identifier (bare or quoted) outside strings and comments with its
+ * text (quotes stripped), whether a '.' stands before it and whether a '(' follows. Stops
+ * and returns what fn returns when that is not NULL. */
+typedef const char *(*ident_fn)(void *ud, const char *name, size_t n, bool qualified, bool call);
+static const char *scan_idents(const char *s, size_t len, ident_fn fn, void *ud) {
+    size_t i = 0;
+    char prev = 0; /* the last significant byte before the current token */
+    while (i < len) {
+        size_t j = s[i] == '"' ? i : skip_special(s, len, i);
+        if (j != i) { /* a string or a comment: a string is significant, a comment is not */
+            if (!(s[i] == '-' || s[i] == '/')) prev = '\'';
+            i = j;
+            continue;
+        }
+        if (isspace((unsigned char)s[i])) {
+            i++;
+            continue;
+        }
+        const char *name = NULL;
+        size_t n = 0, end = i;
+        if (isalpha((unsigned char)s[i]) || s[i] == '_' || (unsigned char)s[i] >= 0x80) {
+            while (end < len && (ident_char(s[end]) || (unsigned char)s[end] >= 0x80)) end++;
+            name = s + i;
+            n = end - i;
+        } else if (s[i] == '"') {
+            end = skip_special(s, len, i);
+            name = s + i + 1;
+            n = end - i >= 2 ? end - i - 2 : 0;
+        } else if (isdigit((unsigned char)s[i])) { /* a number, 1e5 included */
+            while (end < len && ident_char(s[end])) end++;
+            prev = '0';
+            i = end;
+            continue;
+        }
+        if (!name) {
+            prev = s[i++];
+            continue;
+        }
+        size_t k = skip_blank(s, len, end);
+        const char *hit = fn(ud, name, n, prev == '.', k < len && s[k] == '(');
+        if (hit) return hit;
+        prev = 'a';
+        i = end;
+    }
+    return NULL;
+}
+
+static const char *mention_fn(void *ud, const char *name, size_t n, bool qualified, bool call) {
+    (void)qualified;
+    (void)call;
+    for (const char *const *nm = ud; *nm; nm++)
+        if (strlen(*nm) == n && strncasecmp(name, *nm, n) == 0) return *nm;
+    return NULL;
+}
+
+const char *sqlscan_mentions(const char *sql, size_t len, const char *const *names) {
+    return scan_idents(sql, len, mention_fn, (void *)names);
+}
+
+static const char *plain_fn(void *ud, const char *name, size_t n, bool qualified, bool call) {
+    const char *want = ud;
+    if (strlen(want) == n && strncasecmp(name, want, n) == 0 && (qualified || !call)) return want;
+    return NULL;
+}
+
+bool sqlscan_plain_calls_only(const char *sql, size_t len, const char *name) {
+    return scan_idents(sql, len, plain_fn, (void *)name) == NULL;
+}
+
+size_t sqlscan_block_comments(const char *sql, size_t len, size_t limit) {
+    size_t i = 0, count = 0;
+    while (i < len && count <= limit) {
+        if (sql[i] == '/' && i + 1 < len && sql[i + 1] == '*') {
+            size_t j = i + 2;
+            int depth = 1;
+            count++;
+            while (j < len && depth > 0 && count <= limit) {
+                if (j + 1 < len && sql[j] == '/' && sql[j + 1] == '*') {
+                    depth++;
+                    count++;
+                    j += 2;
+                } else if (j + 1 < len && sql[j] == '*' && sql[j + 1] == '/') {
+                    depth--;
+                    j += 2;
+                } else {
+                    j++;
+                }
+            }
+            i = j;
+            continue;
+        }
+        size_t j = skip_special(sql, len, i);
+        i = j != i ? j : i + 1;
+    }
+    return count;
+}
+
+/* At i (significant), the bare word w in any case followed by a non-identifier byte:
+ * returns the index after it, or i. */
+static size_t word_at(const char *s, size_t len, size_t i, const char *w) {
+    size_t wl = strlen(w);
+    if (i + wl <= len && strncasecmp(s + i, w, wl) == 0 && !(i + wl < len && ident_char(s[i + wl]))) return i + wl;
+    return i;
+}
+
+bool sqlscan_explain(const char *sql, size_t len, size_t *inner, bool *analyze) {
+    size_t i = skip_blank(sql, len, 0), j;
+    if ((j = word_at(sql, len, i, "explain")) == i) return false;
+    *analyze = false;
+    i = skip_blank(sql, len, j);
+    if (i < len && sql[i] == '(') { /* EXPLAIN (option [value], ...) */
+        long depth = 0;
+        while (i < len) {
+            j = skip_special(sql, len, i);
+            if (j != i) {
+                i = j;
+                continue;
+            }
+            if (word_at(sql, len, i, "analyze") != i || word_at(sql, len, i, "analyse") != i) *analyze = true;
+            if (sql[i] == '(') depth++;
+            else if (sql[i] == ')' && --depth == 0) {
+                i++;
+                break;
+            }
+            if (ident_char(sql[i]))
+                while (i < len && ident_char(sql[i])) i++;
+            else
+                i++;
+        }
+    } else {
+        if ((j = word_at(sql, len, i, "analyze")) != i || (j = word_at(sql, len, i, "analyse")) != i) {
+            *analyze = true;
+            i = skip_blank(sql, len, j);
+        }
+        if ((j = word_at(sql, len, i, "verbose")) != i) i = j;
+    }
+    *inner = skip_blank(sql, len, i);
+    return true;
+}

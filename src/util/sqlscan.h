@@ -21,6 +21,24 @@ int sqlscan_keywords(const char *sql, size_t len, char words[][32], int n);
  * lower-case names, returns that name; else NULL. Qualified calls (x.name() count. */
 const char *sqlscan_calls(const char *sql, size_t len, const char *const *names);
 
+/* If any identifier of sql[0..len) (bare, any case, or "quoted"; outside strings and
+ * comments; in any position: a call, a table, a column, a qualifier) is one of the
+ * NULL-terminated, lower-case names, returns that name; else NULL. */
+const char *sqlscan_mentions(const char *sql, size_t len, const char *const *names);
+/* True when every mention of the lower-case identifier name in sql[0..len) is an
+ * unqualified call, "name(" (no "x." before it); true when there is none. */
+bool sqlscan_plain_calls_only(const char *sql, size_t len, const char *name);
+
+/* How many block comments sql[0..len) opens ("/" "*", nested ones too), counting no
+ * further than limit + 1. DuckDB's parser takes time quadratic in this number. */
+size_t sqlscan_block_comments(const char *sql, size_t len, size_t limit);
+
+/* When sql[0..len) is EXPLAIN [ANALYZE|ANALYSE] [VERBOSE] stmt or EXPLAIN (options)
+ * stmt, returns true, sets *inner to the offset of stmt (the statement DuckDB plans, and
+ * runs when analyzing) and *analyze when the options ask to run it (any ANALYZE word
+ * among them counts). Else returns false. */
+bool sqlscan_explain(const char *sql, size_t len, size_t *inner, bool *analyze);
+
 /* True when every parenthesis opened in sql[0..len) (outside strings and comments) is
  * closed in order, none is closed that was not opened, and no ';' appears: a text that
  * can be put between parentheses without escaping them. */

@@ -325,120 +325,48 @@ static int conn_sync(ws_conn *c, ds_err *err) {
     return 0;
 }
 
-/* Statement types that stay inside the workspace. Everything else is refused. */
-static const char *refused_type(duckdb_statement_type t) {
-    switch (t) {
-    case DUCKDB_STATEMENT_TYPE_SELECT:
-    case DUCKDB_STATEMENT_TYPE_INSERT:
-    case DUCKDB_STATEMENT_TYPE_UPDATE:
-    case DUCKDB_STATEMENT_TYPE_DELETE:
-    case DUCKDB_STATEMENT_TYPE_EXPLAIN:
-    case DUCKDB_STATEMENT_TYPE_CREATE:
-    case DUCKDB_STATEMENT_TYPE_ALTER:
-    case DUCKDB_STATEMENT_TYPE_DROP:
-    case DUCKDB_STATEMENT_TYPE_TRANSACTION:
-    case DUCKDB_STATEMENT_TYPE_ANALYZE:
-    case DUCKDB_STATEMENT_TYPE_CREATE_FUNC:
-    case DUCKDB_STATEMENT_TYPE_VARIABLE_SET:
-        return NULL;
-    case DUCKDB_STATEMENT_TYPE_COPY: return "COPY to or from a file";
-    case DUCKDB_STATEMENT_TYPE_EXPORT: return "EXPORT/IMPORT DATABASE";
-    case DUCKDB_STATEMENT_TYPE_ATTACH: return "ATTACH";
-    case DUCKDB_STATEMENT_TYPE_DETACH: return "DETACH";
-    case DUCKDB_STATEMENT_TYPE_LOAD: return "LOAD";
-    case DUCKDB_STATEMENT_TYPE_EXTENSION: return "INSTALL";
-    case DUCKDB_STATEMENT_TYPE_PRAGMA: return "PRAGMA";
-    case DUCKDB_STATEMENT_TYPE_CALL: return "CALL";
-    case DUCKDB_STATEMENT_TYPE_SET: return "SET or USE of a database setting";
-    case DUCKDB_STATEMENT_TYPE_PREPARE:
-    case DUCKDB_STATEMENT_TYPE_EXECUTE: return "SQL-level PREPARE/EXECUTE";
-    case DUCKDB_STATEMENT_TYPE_VACUUM: return "VACUUM";
-    default: return "this statement";
-    }
-}
+static int prepare_text(ws_conn *c, const char *sql, duckdb_prepared_statement *st, int *runs, ds_err *err);
 
-/* CREATE [OR REPLACE] [PERSISTENT|TEMP|TEMPORARY] SECRET: a CREATE to DuckDB, but it
- * stores credentials for external storage: refused by name. */
-static bool is_create_secret(const char *sql) {
-    static const char *skip[] = {"or", "replace", "persistent", "temp", "temporary", NULL};
-    const char *p = sql;
-    char word[16];
-    int n = 0;
-    for (int w = 0; w < 6; w++) {
-        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '(') p++;
-        n = 0;
-        while (((*p | 32) >= 'a' && (*p | 32) <= 'z') && n < 15) word[n++] = (char)(*p++ | 32);
-        word[n] = '\0';
-        if (w == 0) {
-            if (strcmp(word, "create") != 0) return false;
-            continue;
-        }
-        if (strcmp(word, "secret") == 0) return true;
-        bool skippable = false;
-        for (int k = 0; skip[k]; k++)
-            if (strcmp(word, skip[k]) == 0) skippable = true;
-        if (!skippable) return false;
-    }
-    return false;
-}
-
-static int prepare_text(ws_conn *c, const char *sql, duckdb_prepared_statement *st, ds_err *err);
-
-int ws_prepare(ws_conn *c, const char *sql, void *out, ds_err *err) {
+int ws_prepare(ws_conn *c, const char *sql, void *out, int *runs, ds_err *err) {
     /* public. -> main., pg_catalog.fn( -> fn( */
     char *text = sqlscan_rewrite_pg_names(sql, strlen(sql));
     if (!text) return ds_fail(err, DS_E_INTERNAL, "out of memory");
-    int rc = prepare_text(c, text, out, err);
+    int rc = prepare_text(c, text, out, runs, err);
     free(text);
     return rc;
 }
 
-static int prepare_text(ws_conn *c, const char *sql, duckdb_prepared_statement *st, ds_err *err) {
-    int rc;
-    char kw[1][32];
-    if (sqlscan_keywords(sql, strlen(sql), kw, 1) == 1 && (!strcmp(kw[0], "pragma") || !strcmp(kw[0], "import") ||
-                                                         !strcmp(kw[0], "export") || !strcmp(kw[0], "attach") ||
-                                                         !strcmp(kw[0], "detach") || !strcmp(kw[0], "install") ||
-                                                         !strcmp(kw[0], "load") || !strcmp(kw[0], "use"))) {
-        /* Refused before DuckDB parses them: IMPORT DATABASE reads files while parsing. */
-        rc = ds_fail(err, DS_E_FORBIDDEN, "%s is not allowed in a workspace", kw[0]);
-        for (char *p = err->message; *p && *p != ' '; p++) *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
-        snprintf(err->sqlstate, sizeof err->sqlstate, "42501");
-        return rc;
-    }
+void ws_conn_set_setting_shim(ws_conn *c, bool on) { c->setting_shim = on; }
+
+/* st prepared an EXPLAIN: judges the statement it explains (and, with ANALYZE, runs) as
+ * if it came alone, and sets *runs to what executing st really does. */
+static int check_explained(ws_conn *c, const char *sql, int *runs, ds_err *err) {
+    size_t inner;
+    bool analyze;
+    if (!sqlscan_explain(sql, strlen(sql), &inner, &analyze))
+        return gate_refuse_type(DUCKDB_STATEMENT_TYPE_INVALID, true, err);
+    duckdb_prepared_statement ist;
+    duckdb_statement_type t = DUCKDB_STATEMENT_TYPE_INVALID;
+    if (duckdb_prepare(c->con, sql + inner, &ist) != DuckDBError) t = duckdb_prepared_statement_type(ist);
+    duckdb_destroy_prepare(&ist);
+    int rc = gate_refuse_type(t, true, err);
+    if (rc == 0 && runs) *runs = analyze ? (int)t : (int)DUCKDB_STATEMENT_TYPE_EXPLAIN;
+    return rc;
+}
+
+static int prepare_text(ws_conn *c, const char *sql, duckdb_prepared_statement *st, int *runs, ds_err *err) {
+    int rc = gate_text(sql, c->setting_shim, err);
+    if (rc) return rc;
     if ((rc = conn_sync(c, err))) return rc;
     /* One statement at a time: callers split scripts first, and DuckDB refuses to
      * prepare several at once without running any of them (measured, DuckDB 1.4.4). */
-    if (is_create_secret(sql)) {
-        rc = ds_fail(err, DS_E_FORBIDDEN, "CREATE SECRET is not allowed in a workspace");
-        snprintf(err->sqlstate, sizeof err->sqlstate, "42501");
-        return rc;
-    }
-    /* Functions that read files, run SQL given as text, or read the server's
-     * environment. DuckDB's own sandbox already limits file access to the project
-     * tables this workspace reads; these are refused by name on top of it. */
-    static const char *const refused_calls[] = {
-        "read_csv", "read_csv_auto", "sniff_csv", "read_parquet", "parquet_scan", "parquet_metadata",
-        "parquet_schema", "parquet_file_metadata", "parquet_kv_metadata", "parquet_bloom_probe", "read_json",
-        "read_json_auto", "read_json_objects", "read_json_objects_auto", "read_ndjson", "read_ndjson_auto",
-        "read_ndjson_objects", "read_text", "read_blob", "glob", "query", "query_table", "getenv",
-        "checkpoint", "force_checkpoint", "duckdb_secrets", "which_secret", "load_extension",
-        /* These show server file paths. */
-        "duckdb_databases", "pragma_database_list", "duckdb_settings", "duckdb_temporary_files", NULL};
-    const char *bad = sqlscan_calls(sql, strlen(sql), refused_calls);
-    if (bad) {
-        rc = ds_fail(err, DS_E_FORBIDDEN, "%s() is not allowed in a workspace: it reaches outside it", bad);
-        snprintf(err->sqlstate, sizeof err->sqlstate, "42501");
-        return rc;
-    }
     char last_missing[128] = "";
     for (int attempt = 0; attempt < 64; attempt++) {
         if (duckdb_prepare(c->con, sql, st) != DuckDBError) {
-            const char *why = refused_type(duckdb_prepared_statement_type(*st));
-            if (!why) return 0;
-            duckdb_destroy_prepare(st);
-            rc = ds_fail(err, DS_E_FORBIDDEN, "%s is not allowed in a workspace", why);
-            snprintf(err->sqlstate, sizeof err->sqlstate, "42501");
+            duckdb_statement_type t = duckdb_prepared_statement_type(*st);
+            if (runs) *runs = (int)t;
+            rc = t == DUCKDB_STATEMENT_TYPE_EXPLAIN ? check_explained(c, sql, runs, err) : gate_refuse_type(t, false, err);
+            if (rc) duckdb_destroy_prepare(st);
             return rc;
         }
         const char *msg = duckdb_prepare_error(*st);

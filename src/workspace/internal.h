@@ -44,6 +44,7 @@ struct ws_conn {
     ws_instance *inst;
     duckdb_connection con;
     uint64_t sp_version; /* the search path this connection has */
+    bool setting_shim;   /* current_setting() is the front end's macro here */
 };
 
 struct ws_registry {
@@ -67,5 +68,12 @@ void inst_close(ws_instance *inst);
 int inst_ensure_table(ws_instance *inst, const char *bucket_id, const char *name, ds_err *err);
 /* Runs SQL on the admin connection (under mu). */
 int inst_admin_exec(ws_instance *inst, const char *sql, ds_err *err);
+
+/* gate.c: the statement gate. gate_text judges the text before DuckDB parses it (and the
+ * statement inside EXPLAIN); gate_refuse_type the kind DuckDB prepared. Both return 0 or
+ * fill err (SQLSTATE 42501, or 54001 for a statement too complex to parse safely). */
+int gate_text(const char *sql, bool setting_shim, ds_err *err);
+const char *gate_refused_type(duckdb_statement_type t);
+int gate_refuse_type(duckdb_statement_type t, bool in_explain, ds_err *err);
 
 #endif

@@ -272,7 +272,7 @@ int ws_load(ws_instance *inst, const ws_load_item *items, int n, json_t **out, d
     /* 2. Prepare each (this attaches the tables they read), outside any transaction. */
     for (int i = 0; i < n && rc == 0; i++) {
         if ((rc = inst_ensure_table(inst, steps[i].bucket, steps[i].table, err))) break;
-        rc = ws_prepare(c, steps[i].sql, &steps[i].st, err);
+        rc = ws_prepare(c, steps[i].sql, &steps[i].st, NULL, err);
         if (rc == 0 && duckdb_prepared_statement_type(steps[i].st) != DUCKDB_STATEMENT_TYPE_CREATE)
             rc = ds_fail(err, DS_E_INVALID_REQUEST, "\"where\" must be a filter expression");
         if (rc && err->code == DS_E_FORBIDDEN) err->code = DS_E_INVALID_REQUEST; /* a REST 400, per the contract */

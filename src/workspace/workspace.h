@@ -49,12 +49,18 @@ int ws_conn_open(ws_instance *inst, ws_conn **out, ds_err *err);
 void ws_conn_close(ws_conn *c);
 void *ws_conn_duckdb(ws_conn *c); /* duckdb_connection */
 
-/* Prepares one statement of user SQL in the sandbox. Refuses (DS_E_FORBIDDEN,
- * SQLSTATE 42501) what could leave it: ATTACH, DETACH, USE, COPY, EXPORT/IMPORT,
- * INSTALL/LOAD, PRAGMA, CALL, SET of settings, SQL-level PREPARE/EXECUTE. Attaches the
- * project tables the statement names. *out is a duckdb_prepared_statement. SQL errors
- * come back as DS_E_INVALID_REQUEST with DuckDB's message. */
-int ws_prepare(ws_conn *c, const char *sql, void *out, ds_err *err);
+/* Prepares one statement of user SQL in the sandbox (the gate is src/workspace/gate.c).
+ * Refuses (DS_E_FORBIDDEN, SQLSTATE 42501) what could leave it, however wrapped: ATTACH,
+ * DETACH, USE, COPY, EXPORT/IMPORT, INSTALL/LOAD, PRAGMA, CALL, CHECKPOINT, VACUUM, SET
+ * of settings, SQL-level PREPARE/EXECUTE, functions and views that reach files, server
+ * paths or settings; also inside EXPLAIN [ANALYZE]. Attaches the project tables the
+ * statement names. *out is a duckdb_prepared_statement; *runs (when not NULL) the
+ * duckdb_statement_type of what executing it does (for EXPLAIN ANALYZE INSERT: INSERT).
+ * SQL errors come back as DS_E_INVALID_REQUEST with DuckDB's message. */
+int ws_prepare(ws_conn *c, const char *sql, void *out, int *runs, ds_err *err);
+/* Tells the gate that current_setting() on this connection is the SQL front end's
+ * per-session macro (made successfully), not DuckDB's, which shows server settings. */
+void ws_conn_set_setting_shim(ws_conn *c, bool on);
 
 /* Bytes on disk (database file and WAL). */
 int64_t ws_size_bytes(ws_instance *inst);

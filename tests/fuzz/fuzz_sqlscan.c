@@ -23,6 +23,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     sqlscan_keywords(s, size, words, 4);
     static const char *const names[] = {"read_csv", "glob", "read_blob", NULL};
     sqlscan_calls(s, size, names);
+    sqlscan_mentions(s, size, names);
+    sqlscan_plain_calls_only(s, size, "glob");
+    if (sqlscan_block_comments(s, size, 8) > 9) abort(); /* counts no further than limit + 1 */
+    size_t inner;
+    bool analyze;
+    if (sqlscan_explain(s, size, &inner, &analyze) && inner > size) abort();
     sqlscan_is_empty(s, size);
     sqlscan_balanced(s, size);
     char *r = sqlscan_rewrite_pg_names(s, size);

@@ -139,6 +139,78 @@ static void test_read_quoted_undoubles_and_stays_in_bounds(void **st) {
     assert_string_equal(out, "x, y");
 }
 
+static void test_mentions_finds_names_in_any_position_and_spelling(void **st) {
+    (void)st;
+    static const char *const names[] = {"duckdb_databases", "pg_settings", NULL};
+    const char *hit[] = {"SELECT * FROM duckdb_databases", "SELECT * FROM system.main.duckdb_databases",
+                         "SELECT * FROM \"DuckDB_Databases\"", "SELECT (SELECT max(path) FROM duckdb_databases())",
+                         "SELECT name FROM pg_catalog . pg_settings", "CREATE VIEW v AS FROM pg_settings"};
+    for (size_t i = 0; i < sizeof hit / sizeof hit[0]; i++) assert_non_null(sqlscan_mentions(hit[i], strlen(hit[i]), names));
+    const char *miss[] = {"SELECT 'duckdb_databases'", "SELECT 1 -- pg_settings", "SELECT /* pg_settings */ 1",
+                          "SELECT $$pg_settings$$", "SELECT my_duckdb_databases, pg_settings2 FROM t",
+                          "SELECT E'pg_settings\\' pg_settings'", "SELECT 1e5duckdb_databases"};
+    for (size_t i = 0; i < sizeof miss / sizeof miss[0]; i++) {
+        const char *got = sqlscan_mentions(miss[i], strlen(miss[i]), names);
+        if (got) fail_msg("%s: found %s", miss[i], got);
+    }
+}
+
+static void test_plain_calls_only_refuses_qualified_and_bare_mentions(void **st) {
+    (void)st;
+    const char *ok[] = {"SELECT current_setting('x')", "SELECT CURRENT_SETTING ('x'), 1", "SELECT 'system.main.current_setting'",
+                        "SELECT 1", "CREATE OR REPLACE TEMP MACRO current_setting(n) AS n"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+        assert_true(sqlscan_plain_calls_only(ok[i], strlen(ok[i]), "current_setting"));
+    const char *bad[] = {"SELECT system.main.current_setting('x')", "SELECT main . current_setting('x')",
+                         "SELECT \"main\".\"current_setting\"('x')", "DROP MACRO current_setting",
+                         "SELECT x./* c */current_setting('y')", "SELECT current_setting"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_false(sqlscan_plain_calls_only(bad[i], strlen(bad[i]), "current_setting"));
+}
+
+static void test_block_comments_counts_nested_and_stops_past_limit(void **st) {
+    (void)st;
+    const char *s = "SELECT /* a /* b */ */ 1 /**/ -- /* not */\n '/* no */' \"/* no */\" $$/* no */$$";
+    assert_int_equal(sqlscan_block_comments(s, strlen(s), 100), 3);
+    char big[4096];
+    size_t n = 0;
+    for (int i = 0; i < 1000; i++) n += (size_t)snprintf(big + n, sizeof big - n, "/*");
+    assert_int_equal(sqlscan_block_comments(big, n, 10), 11);
+    assert_int_equal(sqlscan_block_comments(big, n, 5000), 1000);
+    assert_int_equal(sqlscan_block_comments("/", 1, 10), 0);
+}
+
+static void test_explain_finds_the_statement_it_runs(void **st) {
+    (void)st;
+    static const struct {
+        const char *sql, *inner;
+        bool analyze;
+    } cases[] = {
+        {"EXPLAIN SELECT 1", "SELECT 1", false},
+        {"explain analyze COPY t TO 'x'", "COPY t TO 'x'", true},
+        {"EXPLAIN ANALYSE VERBOSE SELECT 1", "SELECT 1", true},
+        {" /* c */ EXPLAIN /* d */ ANALYZE -- e\n COPY x", "COPY x", true},
+        {"EXPLAIN (ANALYZE) CHECKPOINT", "CHECKPOINT", true},
+        {"explain(analyze)select 1", "select 1", true},
+        {"EXPLAIN (FORMAT 'json(', ANALYZE false) INSERT INTO t VALUES (1)", "INSERT INTO t VALUES (1)", true},
+        {"EXPLAIN (FORMAT JSON) SELECT 1", "SELECT 1", false},
+        {"EXPLAIN ANALYZE (SELECT 1)", "(SELECT 1)", true},
+        {"EXPLAIN (ANALYZE", "", true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t inner = 99;
+        bool analyze = !cases[i].analyze;
+        assert_true(sqlscan_explain(cases[i].sql, strlen(cases[i].sql), &inner, &analyze));
+        assert_string_equal(cases[i].sql + inner, cases[i].inner);
+        assert_int_equal(analyze, cases[i].analyze);
+    }
+    size_t inner;
+    bool analyze;
+    assert_false(sqlscan_explain("SELECT 1", 8, &inner, &analyze));
+    assert_false(sqlscan_explain("EXPLAINx SELECT 1", 17, &inner, &analyze));
+    assert_false(sqlscan_explain("", 0, &inner, &analyze));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_split_respects_quotes_comments_and_dollar_quotes),
@@ -148,6 +220,10 @@ int main(void) {
         cmocka_unit_test(test_pg_catalog_qualifier_dropped_before_calls_only),
         cmocka_unit_test(test_balanced_refuses_escapes),
         cmocka_unit_test(test_read_quoted_undoubles_and_stays_in_bounds),
+        cmocka_unit_test(test_mentions_finds_names_in_any_position_and_spelling),
+        cmocka_unit_test(test_plain_calls_only_refuses_qualified_and_bare_mentions),
+        cmocka_unit_test(test_block_comments_counts_nested_and_stops_past_limit),
+        cmocka_unit_test(test_explain_finds_the_statement_it_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,268 @@
+"""The escape catalogue: every way found for user SQL to get past the statement gate
+(src/workspace/gate.c), each kept here as a regression test with its variants. The
+security audit of 2026-11-29 found the first ones (its finding ids are in the test
+names' docstrings). The rule each test pins: no statement, however wrapped (EXPLAIN,
+EXPLAIN ANALYZE, options, comments, case, the extended protocol, a script), may write a
+file, read a file other than through the workspace's own storage, show a server path or
+setting, or run SQL past the gate.
+
+Add a test here for every new way SQL reaches DuckDB.
+
+Run: /usr/bin/python3 tests/integration/test_pg_escapes.py [-v] [Class.test_name]"""
+
+import hashlib
+import os
+
+import psycopg2
+
+import harness
+from harness import uniq
+from pghelpers import PgTestCase
+from wshelpers import project_dir, ws_dir
+
+ORDERS = "in.c-sales.orders"
+
+# Each wrapper puts a statement where DuckDB runs (or plans) it; {s} is the statement.
+WRAPPERS = (
+    "EXPLAIN ANALYZE {s}",
+    "explain analyse {s}",
+    "EXPLAIN (ANALYZE) {s}",
+    "EXPLAIN (ANALYZE true) {s}",
+    "EXPLAIN (FORMAT JSON, ANALYZE) {s}",
+    "EXPLAIN /* c */ ANALYZE /* d */ {s}",
+    "EXPLAIN\nANALYZE\n{s}",
+    "  -- leading comment\nEXPLAIN ANALYZE {s}",
+    "EXPLAIN {s}",
+    "EXPLAIN (FORMAT JSON) {s}",
+    "SELECT 1; EXPLAIN ANALYZE {s}",
+)
+
+
+def sha(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+class GateCase(PgTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.sales_table()
+        self.ws = self.make_ws()
+        self.conn = self.pg2(self.ws)
+        self.q2(self.conn, "CREATE TABLE mine (a INTEGER)")
+        self.q2(self.conn, "INSERT INTO mine VALUES (1), (2)")
+        # Reading the table attaches it: its generation is linked into <ws>.tables/.
+        self.assertEqual(self.q2(self.conn, "SELECT count(*) FROM in_c_sales.orders"), [(10,)])
+
+    def published(self, pid=None, branch=None):
+        d = os.path.join(project_dir(self.server.data_dir, pid or self.pid, branch), "in_c_sales")
+        return sorted(os.path.join(d, n) for n in os.listdir(d) if n.startswith("orders.") and n.endswith(".duckdb"))
+
+    def links(self, ws, pid=None, branch=None):
+        d = os.path.join(ws_dir(self.server.data_dir, pid or self.pid, branch), ws["id"] + ".tables")
+        return sorted(os.path.join(d, n) for n in os.listdir(d))
+
+    def ws_files(self, pid=None, branch=None):
+        return harness.snapshot(ws_dir(self.server.data_dir, pid or self.pid, branch))
+
+    def refused(self, conn, sql, codes=("42501",)):
+        """sql fails with one of codes; returns the error message."""
+        try:
+            rows = self.q2(conn, sql)
+        except psycopg2.Error as e:
+            self.assertIn(e.pgcode, codes, "%s: expected %s, got %s: %s" % (sql, "/".join(codes), e.pgcode, e))
+            return e.pgerror or ""
+        self.fail("not refused: %s -> %r" % (sql, rows if rows is None else rows[:3]))
+
+    def assertAllRefused(self, conn, sqls, codes=("42501",)):
+        data = os.path.realpath(self.server.data_dir)
+        for sql in sqls:
+            with self.subTest(sql=sql):
+                msg = self.refused(conn, sql, codes)
+                self.assertNotIn(data, msg, "the refusal shows a server path")
+        self.assertHealthy()
+
+
+class WrappedWrites(GateCase):
+
+    def test_explain_analyze_copy_cannot_overwrite_a_linked_project_table(self):
+        """S24: EXPLAIN ANALYZE COPY ... TO '<link>' (USE_TMP_FILE false) wrote through the
+        hard link into the published table file."""
+        links = self.links(self.ws)
+        self.assertTrue(links, "reading a project table links its generation")
+        files = self.published()
+        before = {f: sha(f) for f in files}
+        ws_before = self.ws_files()
+        targets = links + files
+        sqls = [w.format(s="COPY (SELECT 'overwritten' AS x) TO '%s' (USE_TMP_FILE false)" % t)
+                for t in targets for w in WRAPPERS]
+        sqls += [w.format(s="COPY (SELECT 'x' AS x) TO '%s'" % t) for t in targets for w in WRAPPERS[:3]]
+        self.assertAllRefused(self.conn, sqls)
+        self.assertEqual({f: sha(f) for f in files}, before)
+        self.assertEqual(self.ws_files(), ws_before)
+        self.assertEqual(len(self.rows(self.pid, ORDERS)), 10)
+        self.assertEqual(self.q2(self.conn, "SELECT count(*) FROM in_c_sales.orders"), [(10,)])
+
+    def test_branch_workspace_cannot_overwrite_main_table(self):
+        """S25: the same from a branch workspace that reads main's table file."""
+        b = self.assertOk(self.req("POST", "/projects/%s/branches" % self.pid, body={"name": uniq("b")}), 201)
+        bws = self.make_ws(branch=b["id"])
+        conn = self.pg2(bws)
+        self.assertEqual(self.q2(conn, "SELECT count(*) FROM in_c_sales.orders"), [(10,)])
+        links = self.links(bws, branch=b["id"])
+        self.assertTrue(links)
+        files = self.published()
+        before = {f: sha(f) for f in files}
+        self.assertAllRefused(conn, [w.format(s="COPY (SELECT 1 AS x) TO '%s' (USE_TMP_FILE false)" % t)
+                                     for t in links for w in WRAPPERS])
+        self.assertEqual({f: sha(f) for f in files}, before)
+        self.assertEqual(len(self.rows(self.pid, ORDERS)), 10)
+
+    def test_no_file_is_written_into_the_workspace_directories(self):
+        """S23/S26: EXPLAIN ANALYZE COPY wrote arbitrary (and unaccounted) files next to the
+        workspace's own files."""
+        d = ws_dir(self.server.data_dir, self.pid)
+        own = os.path.join(d, self.ws["id"])
+        before = self.ws_files()
+        targets = [own + ".tmp/pwn.csv", own + ".tables/pwn.csv", own + ".duckdb.wal", own + ".pwn.parquet"]
+        self.assertAllRefused(self.conn, [w.format(s="COPY (SELECT repeat('x', 100) AS x FROM range(10)) TO '%s'" % t)
+                                          for t in targets for w in WRAPPERS] +
+                              [w.format(s="COPY mine TO '%s' (FORMAT parquet)" % t) for t in targets
+                               for w in WRAPPERS[:2]])
+        self.assertEqual(self.ws_files(), before)
+        self.assertEqual(self.q2(self.conn, "SELECT sum(a) FROM mine"), [(3,)])
+
+    def test_copy_from_a_file_is_refused_before_it_is_opened(self):
+        """S21: COPY t FROM '<file>' was prepared (DuckDB opens and sniffs the file while
+        binding) and failed with a CSV error instead of a refusal."""
+        target = self.links(self.ws)[0]
+        sqls = ["COPY mine FROM '%s'" % target, "copy mine from '%s' (FORMAT csv)" % target,
+                "/* x */ COPY mine FROM '%s'" % target]
+        sqls += [w.format(s="COPY mine FROM '%s'" % target) for w in WRAPPERS]
+        self.assertAllRefused(self.conn, sqls)
+
+    def test_refused_statements_stay_refused_inside_explain(self):
+        """S28: EXPLAIN ANALYZE ran CHECKPOINT, VACUUM, PRAGMA; every kind the gate refuses
+        alone is refused inside EXPLAIN too."""
+        inner = ["CHECKPOINT", "FORCE CHECKPOINT", "VACUUM", "VACUUM mine", "PRAGMA enable_profiling",
+                 "PRAGMA version", "CALL pragma_version()", "INSTALL json", "LOAD json", "RESET threads",
+                 "SET threads = 1", "PREPARE p AS SELECT 1", "EXECUTE p", "ATTACH ':memory:' AS m",
+                 "DETACH memory", "USE memory", "EXPORT DATABASE '/tmp/x'", "IMPORT DATABASE '/tmp'",
+                 "CREATE SECRET s (TYPE s3)", "COPY mine TO '/tmp/x.csv'"]
+        sqls = [w.format(s=s) for s in inner for w in ("EXPLAIN ANALYZE {s}", "EXPLAIN {s}", "EXPLAIN (ANALYZE) {s}")]
+        # Some of these are syntax errors inside EXPLAIN for DuckDB: refused either way.
+        self.assertAllRefused(self.conn, sqls, codes=("42501", "42601"))
+
+    def test_extended_protocol_applies_the_same_gate(self):
+        conn = self.pg3(self.ws)
+        target = self.links(self.ws)[0]
+        before = sha(target)
+        for sql in ("EXPLAIN ANALYZE COPY (SELECT 1 AS x) TO '%s' (USE_TMP_FILE false)" % target,
+                    "EXPLAIN ANALYZE CHECKPOINT", "SELECT * FROM duckdb_databases"):
+            with self.subTest(sql=sql):
+                self.assertPgError("42501", conn.execute, sql, prepare=True)
+        self.assertEqual(sha(target), before)
+
+    def test_explain_of_allowed_statements_still_works(self):
+        plan = self.q2(self.conn, "EXPLAIN SELECT * FROM in_c_sales.orders")
+        self.assertTrue(plan)
+        self.assertTrue(self.q2(self.conn, "EXPLAIN ANALYZE SELECT count(*) FROM in_c_sales.orders"))
+        self.assertTrue(self.q2(self.conn, "EXPLAIN (FORMAT JSON) SELECT 1"))
+        self.q2(self.conn, "EXPLAIN ANALYZE INSERT INTO mine VALUES (10)")
+        self.q2(self.conn, "EXPLAIN ANALYZE CREATE TABLE made AS SELECT 1 AS x")
+        self.assertEqual(self.q2(self.conn, "SELECT sum(a) FROM mine"), [(13,)])
+        self.assertEqual(self.q2(self.conn, "SELECT x FROM made"), [(1,)])
+        # Plain EXPLAIN plans but does not run.
+        self.q2(self.conn, "EXPLAIN INSERT INTO mine VALUES (100)")
+        self.assertEqual(self.q2(self.conn, "SELECT sum(a) FROM mine"), [(13,)])
+        # Project tables stay read-only inside EXPLAIN ANALYZE.
+        self.assertSqlError(self.conn, "EXPLAIN ANALYZE DELETE FROM in_c_sales.orders", "25006")
+
+
+class Leaks(GateCase):
+
+    LEAKS = [
+        # S12: serialized SQL ran refused functions past the gate.
+        "SELECT * FROM json_execute_serialized_sql(json_serialize_sql('SELECT name, value FROM duckdb_settings()'))",
+        "SELECT * FROM json_execute_serialized_sql(json_serialize_sql('SELECT 42'))",
+        "SELECT * FROM JSON_EXECUTE_SERIALIZED_SQL(json_serialize_sql('SELECT 42'))",
+        "SELECT * FROM \"json_execute_serialized_sql\"(json_serialize_sql('SELECT 42'))",
+        # S13: the view (no parentheses) shows absolute paths.
+        "SELECT database_name, path FROM duckdb_databases",
+        "SELECT * FROM system.main.duckdb_databases",
+        "SELECT * FROM \"duckdb_databases\"",
+        "SELECT * FROM pragma_database_list",
+        "SELECT (SELECT max(path) FROM duckdb_databases)",
+        "CREATE VIEW v_db AS SELECT * FROM duckdb_databases",
+        # S14: every DuckDB setting, paths included.
+        "SELECT name, setting FROM pg_settings",
+        "SELECT * FROM pg_catalog.pg_settings",
+        "SELECT * FROM system.pg_catalog.pg_settings",
+        "SELECT * FROM duckdb_settings()",
+        "SELECT * FROM DuckDB_Settings()",
+        "CREATE MACRO m_s() AS TABLE SELECT * FROM pg_settings",
+        # S15: DuckDB's own current_setting() behind the session's macro.
+        "SELECT system.main.current_setting('memory_limit')",
+        "SELECT main.current_setting('temp_directory')",
+        "SELECT pg_catalog . current_setting('home_directory') || system.main.current_setting('x')",
+        "SELECT \"system\".\"main\".\"current_setting\"('memory_limit')",
+        "DROP MACRO current_setting",
+        "DROP MACRO temp.main.current_setting",
+        # S16 and the rest of DuckDB's server-facing table functions.
+        "SELECT * FROM duckdb_extensions()",
+        "SELECT * FROM duckdb_temporary_files()",
+        "SELECT * FROM duckdb_external_file_cache()",
+        "SELECT * FROM duckdb_logs",
+        "SELECT * FROM duckdb_secrets()",
+        "SELECT * FROM sql_auto_complete('SELECT * FROM ''/')",
+        "SELECT * FROM arrow_scan(0, 0, 0)",
+        "SELECT * FROM enable_logging()",
+        "SELECT write_log('x')",
+        "SELECT getenv('HOME')",
+    ]
+
+    def test_server_paths_and_settings_are_not_shown(self):
+        """S12-S16."""
+        self.assertAllRefused(self.conn, self.LEAKS)
+        self.assertAllRefused(self.pg2(self.ws, autocommit=False), self.LEAKS[:3], codes=("42501", "25P02"))
+
+    def test_current_setting_answers_client_settings_only(self):
+        self.assertEqual(self.scalar(self.conn, "SELECT current_setting('TimeZone')"),
+                         self.scalar(self.conn, "SHOW TimeZone"))
+        self.assertIsNone(self.scalar(self.conn, "SELECT current_setting('memory_limit')"))
+        self.assertIsNone(self.scalar(self.conn, "SELECT pg_catalog.current_setting('temp_directory')"))
+        self.q2(self.conn, "SET application_name = 'gate'")
+        self.assertEqual(self.scalar(self.conn, "SELECT current_setting('application_name')"), "gate")
+
+    def test_load_filter_gets_the_same_gate(self):
+        """S96: the same expressions passed in REST load's where."""
+        for where in ("EXISTS (SELECT * FROM json_execute_serialized_sql(json_serialize_sql('SELECT 1')))",
+                      "EXISTS (SELECT * FROM pg_settings)",
+                      "EXISTS (SELECT * FROM duckdb_databases)",
+                      "system.main.current_setting('memory_limit') IS NOT NULL",
+                      "current_setting('memory_limit') IS NOT NULL",
+                      "name = current_setting('temp_directory')"):
+            with self.subTest(where=where):
+                self.assertError(self.load_req(self.ws["id"], [{"source": ORDERS, "destination": "x",
+                                                                 "where": where}]), 400, "invalid_request")
+        self.assertNotIn("x", self.objects(self.ws["id"]))
+
+
+class ParserBombs(GateCase):
+
+    def test_statements_with_thousands_of_comments_are_refused_before_parsing(self):
+        """S60: DuckDB's parser takes time quadratic in the number of block comments and
+        cannot be interrupted (100,000 pairs burnt a core for 332 s)."""
+        for sql in ("SELECT 1 " + "/**/" * 5000, "SELECT 1 " + "/*" * 3000 + "*/" * 3000,
+                    "SELECT 1 /* " + "/* " * 2000 + "*/ " * 2001,
+                    "EXPLAIN ANALYZE SELECT 1 " + "/**/" * 1001):
+            with self.subTest(n=len(sql)):
+                self.assertSqlError(self.conn, sql, "54001")
+        self.assertEqual(self.q2(self.conn, "SELECT 1 " + "/**/" * 500), [(1,)])
+        self.assertEqual(self.q2(self.conn, "SELECT '" + "/**/" * 5000 + "' IS NOT NULL -- /* /*"), [(True,)])
+        self.assertHealthy()
+
+
+if __name__ == "__main__":
+    harness.main()
