@@ -16,6 +16,7 @@
 #include "storage/storage.h"
 #include "pgwire/pgwire.h"
 #include "util/log.h"
+#include "util/proclimit.h"
 #include "util/timeutil.h"
 #include "workspace/workspace.h"
 #include "util/secure.h"
@@ -102,6 +103,14 @@ static int serve(int argc, char **argv) {
     }
     log_set_level(lvl);
     ds_set_clock_offset(cfg.clock_offset);
+    int64_t mem_cap;
+    int mrc = proc_limit_memory(cfg.server_memory_limit, &mem_cap);
+    if (mrc != 0)
+        log_warn("cannot limit the server's memory: %s", strerror(-mrc));
+    else if (mem_cap)
+        log_info("server memory limit: %lld MB", (long long)(mem_cap >> 20));
+    else
+        log_warn("server memory limit not applied (AddressSanitizer build)");
     int rc = EXIT_CONFIG;
     cat *c = NULL;
     stor *s = NULL;

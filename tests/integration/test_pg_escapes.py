@@ -264,5 +264,28 @@ class ParserBombs(GateCase):
         self.assertHealthy()
 
 
+class MemoryBombs(GateCase):
+    """S56/S57: one string value is not bounded by DuckDB's per-workspace memory_limit
+    (repeat('x', 3e9) took 5.9 GB in a 2 GB workspace) and a few in parallel got the whole
+    server killed by the kernel. The server caps its own memory (server_memory_limit,
+    RLIMIT_DATA): the statement fails, the server and the other sessions carry on."""
+
+    server_args = ("--server-memory-limit", "2GB", "--workspace-memory-limit", "512MB")
+
+    def test_a_huge_value_fails_its_statement_not_the_server(self):
+        with open(self.server.stderr_path) as f:
+            if "memory limit not applied" in f.read():
+                self.skipTest("AddressSanitizer build: its shadow memory counts against RLIMIT_DATA")
+        other = self.pg2(self.ws)
+        for sql in ("SELECT length(repeat('x', 3000000000))",
+                    "SELECT length(repeat('abc', 1000000000))",
+                    "SELECT length(lpad('x', 2100000000, 'y'))"):
+            with self.subTest(sql=sql):
+                self.assertSqlError(self.conn, sql, "53200")
+                self.assertEqual(self.q2(other, "SELECT sum(a) FROM mine"), [(3,)])
+        self.assertHealthy()
+        self.assertEqual(self.q2(self.conn, "SELECT count(*) FROM in_c_sales.orders"), [(10,)])
+
+
 if __name__ == "__main__":
     harness.main()
