@@ -46,7 +46,7 @@ static int read_sasl(pgw_session *s, bool initial, const uint8_t **data, size_t 
     char type;
     const uint8_t *body;
     size_t len;
-    if (pgw_read_msg(s, &type, &body, &len, SASL_MAX, PGW_AUTH_TIMEOUT_MS) != 1) return -1;
+    if (pgw_read_msg(s, &type, &body, &len, SASL_MAX, pgw_auth_remaining_ms(s)) != 1) return -1;
     if (type != 'p') {
         pgw_error(s, "FATAL", "08P01", "expected a SASL response message", 0);
         return -1;

@@ -17,7 +17,6 @@
 #define PGW_STARTUP_MAX 10000        /* bytes of a startup packet */
 #define PGW_PREAUTH_MSG_MAX 10000    /* any message before authentication */
 #define PGW_MSG_MAX (256u << 20)     /* any message after it */
-#define PGW_AUTH_TIMEOUT_MS 30000    /* startup + authentication */
 #define PGW_FLUSH_AT (64u << 10)     /* result bytes buffered before a write */
 
 typedef struct pgw_session pgw_session;
@@ -91,6 +90,9 @@ struct pgw_session {
     int fd;
     SSL *ssl;
     char client_addr[64];
+    /* Whose budget of unauthenticated connections this one counts in: the IPv4 address,
+     * or the /64 prefix of an IPv6 one (a single host usually holds a whole /64). */
+    char addr_key[64];
     char id[24];
     int32_t pid, secret;
     pthread_t thread;
@@ -131,6 +133,12 @@ struct pgw_session {
     int64_t connected_at;
     atomic_llong last_activity;
     atomic_llong query_count;
+    /* Before authentication (srv->mu): on srv->startups, counted in the pre-auth budget. */
+    pgw_session *next_startup;
+    bool in_startup;
+    double accepted_ms;    /* monotonic: when it was accepted (the oldest is evicted first) */
+    double auth_deadline_ms; /* monotonic: TLS, startup and authentication end by then */
+    atomic_bool evicted;   /* pushed out of the pre-auth budget by a newcomer */
 };
 
 struct pgw_server {
@@ -146,6 +154,8 @@ struct pgw_server {
     pthread_cond_t cv;
     pgw_session *sessions;
     int nsessions;    /* authenticated, counted against limits */
+    pgw_session *startups; /* not yet authenticated, oldest first */
+    int nstartups;
     int nthreads;     /* session threads alive */
     bool stopping;
     unsigned char mock_secret[32]; /* for mock SCRAM of unknown users */
@@ -158,6 +168,8 @@ struct pgw_server {
 };
 
 /* conn.c */
+/* Milliseconds left of s's handshake (TLS, startup, authentication); 0 when past. */
+int pgw_auth_remaining_ms(const pgw_session *s);
 int pgw_read_exact(pgw_session *s, void *buf, size_t n, int timeout_ms);
 /* Reads one message: type byte, length, body (into s->in). Returns 1 with the message,
  * 0 on a clean EOF, -1 on an error or a message over max (after sending 08P01),

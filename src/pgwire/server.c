@@ -66,14 +66,43 @@ void pgw_login_ok(pgw_server *srv, const char *addr) {
 
 /* ---- the session list ---- */
 
+/* Takes s off the list of unauthenticated connections, if it is there (srv->mu held). */
+static void startup_leave_locked(pgw_session *s) {
+    pgw_server *srv = s->srv;
+    if (!s->in_startup) return;
+    for (pgw_session **pp = &srv->startups; *pp; pp = &(*pp)->next_startup)
+        if (*pp == s) {
+            *pp = s->next_startup;
+            break;
+        }
+    s->in_startup = false;
+    s->next_startup = NULL;
+    srv->nstartups--;
+}
+
+/* Ends s's place among the unauthenticated connections (a no-op when it has none). Called
+ * before its socket is closed: others may shut a listed socket down (eviction, stop),
+ * and must never reach a descriptor number already reused. */
+void pgw_session_startup_done(pgw_session *s) {
+    pthread_mutex_lock(&s->srv->mu);
+    startup_leave_locked(s);
+    pthread_mutex_unlock(&s->srv->mu);
+}
+
+/* Moves an authenticated s from the pre-auth budget to the session list, unless a limit
+ * says no (then why says which). */
 bool pgw_session_admit(pgw_session *s, char *why, size_t whysz) {
     pgw_server *srv = s->srv;
     pthread_mutex_lock(&srv->mu);
+    startup_leave_locked(s);
     int in_ws = 0;
     for (pgw_session *o = srv->sessions; o; o = o->next)
         if (!strcmp(o->w.id, s->w.id)) in_ws++;
     bool ok = true;
-    if (srv->nsessions >= srv->cfg->max_sessions) {
+    if (atomic_load(&s->evicted)) {
+        snprintf(why, whysz, "sorry, too many clients already");
+        ok = false;
+    } else if (srv->nsessions >= srv->cfg->max_sessions) {
         snprintf(why, whysz, "sorry, too many clients already (max_sessions is %lld)", (long long)srv->cfg->max_sessions);
         ok = false;
     } else if (in_ws >= srv->cfg->sessions_per_workspace) {
@@ -197,8 +226,8 @@ static void *session_thread(void *arg) {
     pgw_session *s = arg;
     pgw_server *srv = s->srv;
     pgw_session_run(s);
-    free(s);
     pthread_mutex_lock(&srv->mu);
+    free(s);
     srv->nthreads--;
     pthread_cond_broadcast(&srv->cv);
     pthread_mutex_unlock(&srv->mu);
@@ -234,6 +263,76 @@ static void *watchdog_main(void *arg) {
     return NULL;
 }
 
+/* The budget key of a client address (see addr_key in internal.h). */
+static void address_key(const struct sockaddr_storage *ss, char *host, size_t hostsz, char *key, size_t keysz) {
+    snprintf(host, hostsz, "?");
+    snprintf(key, keysz, "?");
+    if (ss->ss_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, host, (socklen_t)hostsz);
+        snprintf(key, keysz, "%s", host);
+    } else if (ss->ss_family == AF_INET6) {
+        struct in6_addr a = ((const struct sockaddr_in6 *)ss)->sin6_addr;
+        inet_ntop(AF_INET6, &a, host, (socklen_t)hostsz);
+        if (IN6_IS_ADDR_V4MAPPED(&a)) {
+            inet_ntop(AF_INET, &a.s6_addr[12], key, (socklen_t)keysz);
+        } else {
+            memset(&a.s6_addr[8], 0, 8);
+            char net[INET6_ADDRSTRLEN];
+            inet_ntop(AF_INET6, &a, net, sizeof net);
+            snprintf(key, keysz, "%s/64", net);
+        }
+    }
+}
+
+/* Refuses a connection the way PostgreSQL does when it is full, without a thread: one
+ * ErrorResponse, then close. What the client sent already is read first, so that the
+ * close does not turn into a reset that could discard the error before it is read. */
+static void refuse_cheaply(int fd) {
+    static const char fields[] = "SFATAL\0VFATAL\0C53300\0Msorry, too many clients already\0";
+    uint8_t buf[128];
+    size_t n = sizeof fields; /* the fields, their NULs and the final NUL */
+    buf[0] = 'E';
+    uint32_t len = (uint32_t)(n + 4);
+    buf[1] = (uint8_t)(len >> 24), buf[2] = (uint8_t)(len >> 16), buf[3] = (uint8_t)(len >> 8), buf[4] = (uint8_t)len;
+    memcpy(buf + 5, fields, n);
+    ssize_t w = send(fd, buf, 5 + n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)w;
+    shutdown(fd, SHUT_WR);
+    char drain[512];
+    for (int i = 0; i < 8 && recv(fd, drain, sizeof drain, MSG_DONTWAIT) > 0; i++) {
+    }
+    close(fd);
+}
+
+/* Decides whether a new connection from key gets a place among the unauthenticated
+ * ones (srv->mu held). Each address holds at most startup_connections_per_address. When
+ * all max_startup_connections places are taken, the newcomer takes the place of the
+ * oldest connection of the address that holds the most, if that address holds more than
+ * the newcomer's would after admission: one address (or a few) cannot lock the others
+ * out. Returns the session to evict (its place is already freed), s itself when there is
+ * no place, or NULL when there was a free place. */
+static pgw_session *startup_place_locked(pgw_server *srv, const char *key, pgw_session *s) {
+    int mine = 0;
+    for (pgw_session *o = srv->startups; o; o = o->next_startup)
+        if (!strcmp(o->addr_key, key)) mine++;
+    if (mine >= srv->cfg->startup_connections_per_address) return s;
+    if (srv->nstartups < srv->cfg->max_startup_connections) return NULL;
+    /* Full: the heaviest address's oldest connection (the list is oldest first). */
+    pgw_session *victim = NULL;
+    int most = 0;
+    for (pgw_session *o = srv->startups; o; o = o->next_startup) {
+        int n = 0;
+        for (pgw_session *p = srv->startups; p; p = p->next_startup)
+            if (!strcmp(p->addr_key, o->addr_key)) n++;
+        if (n > most) most = n, victim = o;
+    }
+    if (!victim || most <= mine + 1) return s;
+    startup_leave_locked(victim);
+    atomic_store(&victim->evicted, true);
+    shutdown(victim->fd, SHUT_RD); /* wakes its thread; it sends 53300 and ends */
+    return victim;
+}
+
 static void *listener_main(void *arg) {
     pgw_server *srv = arg;
     static int32_t pid_seq;
@@ -252,43 +351,59 @@ static void *listener_main(void *arg) {
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         pgw_session *s = calloc(1, sizeof *s);
+        if (!s) {
+            refuse_cheaply(fd);
+            continue;
+        }
+        char host[INET6_ADDRSTRLEN];
+        address_key(&ss, host, sizeof host, s->addr_key, sizeof s->addr_key);
+        snprintf(s->client_addr, sizeof s->client_addr, "%s", host);
+        s->srv = srv;
+        s->fd = fd;
+        s->accepted_ms = pgw_now_ms();
+        s->auth_deadline_ms = s->accepted_ms + (double)srv->cfg->authentication_timeout * 1000.0;
+        /* Unauthenticated connections have their own budget, apart from the sessions'
+         * limits: idle sockets cannot make valid logins fail. Threads are bounded too. */
         pthread_mutex_lock(&srv->mu);
-        bool room = s && srv->nthreads < srv->cfg->max_sessions + 64 && !srv->stopping;
-        if (room) srv->nthreads++;
+        pgw_session *out = NULL;
+        bool room = !srv->stopping &&
+                    srv->nthreads < srv->cfg->max_sessions + srv->cfg->max_startup_connections + 64;
+        if (room) {
+            out = startup_place_locked(srv, s->addr_key, s);
+            room = out != s;
+        }
+        if (room) {
+            pgw_session **tail = &srv->startups;
+            while (*tail) tail = &(*tail)->next_startup;
+            *tail = s;
+            s->in_startup = true;
+            srv->nstartups++;
+            srv->nthreads++;
+        }
         pthread_mutex_unlock(&srv->mu);
+        if (out && out != s) log_info("pgwire: %s: an unauthenticated connection from %s was closed to make room",
+                                      s->client_addr, out->client_addr);
         if (!room) {
-            static const char msg[] = "ESFATAL\0C53300\0Msorry, too many clients already\0\0";
-            uint8_t buf[64];
-            buf[0] = 'E';
-            uint32_t n = sizeof msg - 1 - 1 + 4;
-            buf[1] = (uint8_t)(n >> 24), buf[2] = (uint8_t)(n >> 16), buf[3] = (uint8_t)(n >> 8), buf[4] = (uint8_t)n;
-            memcpy(buf + 5, msg + 1, sizeof msg - 2);
-            ssize_t w = send(fd, buf, 5 + sizeof msg - 2, MSG_NOSIGNAL);
-            (void)w;
-            close(fd);
+            log_debug("pgwire: %s: refused: too many unauthenticated connections", host);
+            refuse_cheaply(fd);
             free(s);
             continue;
         }
-        s->srv = srv;
-        s->fd = fd;
         s->pid = __atomic_add_fetch(&pid_seq, 1, __ATOMIC_RELAXED) + 1000;
         RAND_bytes((unsigned char *)&s->secret, sizeof s->secret);
         snprintf(s->id, sizeof s->id, "%d", s->pid);
-        char host[INET6_ADDRSTRLEN] = "?";
-        if (ss.ss_family == AF_INET) inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, host, sizeof host);
-        else if (ss.ss_family == AF_INET6) inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, host, sizeof host);
-        snprintf(s->client_addr, sizeof s->client_addr, "%s", host);
         s->connected_at = ds_now();
         atomic_store(&s->last_activity, (long long)s->connected_at);
         pthread_attr_t attr;
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
         if (pthread_create(&s->thread, &attr, session_thread, s) != 0) {
-            close(fd);
-            free(s);
             pthread_mutex_lock(&srv->mu);
+            startup_leave_locked(s);
             srv->nthreads--;
             pthread_mutex_unlock(&srv->mu);
+            close(fd);
+            free(s);
         }
         pthread_attr_destroy(&attr);
     }
@@ -413,6 +528,7 @@ void pgw_stop(pgw_server *srv) {
     for (pgw_session *s = srv->sessions; s; s = s->next)
         if (!atomic_load(&s->killed)) kill_locked(s, "terminating connection due to administrator command");
     /* Sessions still authenticating are woken by shutting their sockets down; wait. */
+    for (pgw_session *s = srv->startups; s; s = s->next_startup) shutdown(s->fd, SHUT_RD);
     while (srv->nthreads > 0) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);

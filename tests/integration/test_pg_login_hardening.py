@@ -1,0 +1,165 @@
+"""PostgreSQL wire protocol: the login path under attack (security audit 2026-11-29).
+
+Idle unauthenticated connections cannot lock valid logins out (S69): they have their own
+budget, per client address and in total, and a handshake deadline. Salts reveal nothing
+about which user names exist (S67). Failed logins are throttled per address, also when
+they come in parallel (S68). A session ends when its workspace expires (S72). SCRAM
+channel binding (SCRAM-SHA-256-PLUS, tls-server-end-point) over TLS (S81).
+
+Other loopback addresses (127.0.0.2, ...) stand for other clients: the server listens on
+127.0.0.1 and a socket can be bound to any 127/8 source address.
+
+Run: /usr/bin/python3 tests/integration/test_pg_login_hardening.py [-v] [Class.test_name]"""
+
+import socket
+import struct
+
+import psycopg2
+
+import harness
+from pghelpers import PgTestCase, parse_error_fields, read_message, scram_login, startup_packet, wait_until
+
+TOO_MANY = "sorry, too many clients already"
+
+
+def from_address(port, src, timeout=15.0):
+    """A TCP connection to the pg port from source address src (e.g. '127.0.0.2')."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.bind((src, 0))
+    s.connect(("127.0.0.1", port))
+    return s
+
+
+def first_reply(sock):
+    """('E', fields) / ('closed', None) / (type, payload) of the first message on sock."""
+    try:
+        t, payload = read_message(sock)
+    except (EOFError, ConnectionError):
+        return "closed", None
+    if t == b"E":
+        return "E", parse_error_fields(payload)
+    return t.decode(), payload
+
+
+class PgStartupBudget(PgTestCase):
+    """S69: idle sockets that send nothing; the audit's case with the default settings."""
+
+    def setUp(self):
+        super().setUp()
+        self.ws = self.make_ws()
+
+    def test_600_idle_sockets_do_not_lock_out_a_valid_login(self):
+        """The audit opened ~600 idle TCP connections and every valid login failed with
+        53300 for as long as they were renewed. They come here from 60 other addresses."""
+        socks = []
+        try:
+            for i in range(600):
+                socks.append(from_address(self.server.pg_port, "127.0.0.%d" % (2 + i % 60)))
+            conn = self.pg2(self.ws)
+            self.assertEqual(self.q2(conn, "SELECT 1"), [(1,)])
+        finally:
+            for s in socks:
+                s.close()
+        self.assertHealthy()
+
+
+class PgStartupBudgetSmall(PgTestCase):
+    """Small budgets: 4 unauthenticated connections in total, 2 per address."""
+
+    server_args = ["--max-startup-connections", "4", "--startup-connections-per-address", "2"]
+
+    def setUp(self):
+        super().setUp()
+        self.ws = self.make_ws()
+        self.c = self.ws["connection"]
+
+    def idle(self, src):
+        s = from_address(self.server.pg_port, src)
+        self.addCleanup(s.close)
+        return s
+
+    def assertRefusedTooMany(self, sock):
+        kind, info = first_reply(sock)
+        self.assertEqual(kind, "E", info)
+        self.assertEqual((info.get("S"), info.get("C"), info.get("M")), ("FATAL", "53300", TOO_MANY), info)
+        self.assertEqual(first_reply(sock), ("closed", None))
+
+    def assertAskedForSasl(self, sock):
+        sock.sendall(startup_packet({"user": self.c["username"], "database": self.c["database"]}))
+        kind, payload = first_reply(sock)
+        self.assertEqual(kind, "R", payload)
+        self.assertEqual(struct.unpack("!I", payload[:4])[0], 10, payload)
+
+    def test_one_address_holds_at_most_its_share(self):
+        mine = [self.idle("127.0.0.2") for _ in range(5)]
+        for s in mine[2:]:  # accepted in order: the 3rd and later are over the address's 2
+            self.assertRefusedTooMany(s)
+        for s in mine[:2]:  # the first two are still being served
+            self.assertAskedForSasl(s)
+        # another address has its own share, and a valid login from a third one works
+        self.assertAskedForSasl(self.idle("127.0.0.3"))
+        conn = self.pg2(self.ws)
+        self.assertEqual(self.q2(conn, "SELECT 2"), [(2,)])
+
+    def test_a_full_budget_makes_room_for_a_lighter_address(self):
+        a = [self.idle("127.0.0.2") for _ in range(2)]
+        b = [self.idle("127.0.0.3") for _ in range(2)]
+        for s in a + b:
+            self.assertAskedForSasl(s)
+        # all 4 places are taken; a valid login from 127.0.0.1 still gets through, in
+        # the place of the oldest connection of an address holding 2
+        conn = self.pg2(self.ws)
+        self.assertEqual(self.q2(conn, "SELECT 3"), [(3,)])
+        kind, info = first_reply(a[0])
+        self.assertEqual((kind, info.get("C") if info else None), ("E", "53300"), info)
+        # addresses holding one place each cannot push each other out
+        for s in a[1:] + b:
+            s.close()
+        for n in (4, 5, 6, 7):  # the closed ones' places come free as their threads end
+            self.assertTrue(wait_until(lambda: self.held("127.0.0.%d" % n)), n)
+        self.assertRefusedTooMany(self.idle("127.0.0.8"))
+
+    def held(self, src):
+        """Connects from src and starts a login; True (the socket kept open) when the
+        server asks for SASL, False (closed) when it refuses."""
+        s = from_address(self.server.pg_port, src)
+        s.sendall(startup_packet({"user": self.c["username"], "database": self.c["database"]}))
+        if first_reply(s)[0] == "R":
+            self.addCleanup(s.close)
+            return True
+        s.close()
+        return False
+
+
+class PgHandshakeTimeout(PgTestCase):
+    """authentication_timeout bounds the whole handshake, not each read."""
+
+    server_args = ["--authentication-timeout", "1"]
+
+    def test_silent_connection_is_closed(self):
+        s = self.raw_socket(timeout=20)
+        self.assertEqual(first_reply(s), ("closed", None))
+
+    def test_trickled_startup_packet_is_closed(self):
+        """A byte at a time, each well within the timeout: the deadline still ends it."""
+        s = self.raw_socket(timeout=20)
+        pkt = startup_packet({"user": "u" * 50, "database": "d"})
+        closed = False
+        for b in pkt[:-1]:
+            try:
+                s.sendall(bytes([b]))
+                s.settimeout(0.2)
+                if s.recv(1) == b"":
+                    closed = True
+                    break
+            except socket.timeout:
+                continue
+            except ConnectionError:
+                closed = True
+                break
+        self.assertTrue(closed, "the server kept a trickling connection past its handshake deadline")
+
+
+if __name__ == "__main__":
+    harness.main()
