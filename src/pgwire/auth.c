@@ -71,7 +71,7 @@ static int read_sasl(pgw_session *s, bool initial, const uint8_t **data, size_t 
 }
 
 static void fail_auth(pgw_session *s, const char *user) {
-    pgw_login_failed(s->srv, s->client_addr);
+    pgw_login_failed(s->srv, s->addr_key);
     char m[200];
     snprintf(m, sizeof m, "password authentication failed for user \"%.100s\"", user);
     pgw_error(s, "FATAL", "28P01", m, 0);
@@ -81,6 +81,11 @@ static void fail_auth(pgw_session *s, const char *user) {
 
 int pgw_authenticate(pgw_session *s, const pgw_startup *st) {
     snprintf(s->user, sizeof s->user, "%s", st->user);
+    /* An address that failed recently waits for its turn, before any work. */
+    int t = pgw_throttle_wait(s);
+    if (t == -1)
+        pgw_error(s, "FATAL", "53300", "too many failed login attempts from this address; try again later", 0);
+    if (t != 0) return -1;
     /* Who may log in: a known user, its own workspace's database, not expired. */
     char vtext[SCRAM_VERIFIER_MAX] = "";
     ds_err e;
@@ -179,6 +184,6 @@ int pgw_authenticate(pgw_session *s, const pgw_startup *st) {
     scram_b64_encode(server_sig, 32, final + 2, sizeof final - 2);
     send_auth(s, 12, final, strlen(final));
     send_auth(s, 0, NULL, 0);
-    pgw_login_ok(s->srv, s->client_addr);
+    pgw_login_ok(s->srv, s->addr_key);
     return 0;
 }

@@ -17,6 +17,9 @@
 #define PGW_STARTUP_MAX 10000        /* bytes of a startup packet */
 #define PGW_PREAUTH_MSG_MAX 10000    /* any message before authentication */
 #define PGW_MSG_MAX (256u << 20)     /* any message after it */
+#define PGW_FREE_FAILURES 3          /* failed logins from an address before the slow-down */
+#define PGW_FORGIVE_S 60.0           /* ... forgotten after this many quiet seconds */
+#define PGW_FAIL_SLOTS 4096          /* addresses remembered */
 #define PGW_FLUSH_AT (64u << 10)     /* result bytes buffered before a write */
 
 typedef struct pgw_session pgw_session;
@@ -159,12 +162,13 @@ struct pgw_server {
     int nthreads;     /* session threads alive */
     bool stopping;
     unsigned char mock_secret[32]; /* for mock SCRAM of unknown users */
-    /* Failed logins per client address (slow-down). */
-    struct {
-        char addr[64];
-        int failures;
-        double last;
-    } fails[256];
+    /* Failed logins per client address (the slow-down; see server.c). */
+    struct pgw_addr_fails {
+        char addr[64];   /* addr_key; "" for a free entry */
+        int failures;    /* since the last quiet PGW_FORGIVE_S */
+        double last;     /* monotonic s of the last failure */
+        double next_at;  /* monotonic s of the next free turn */
+    } *fails;            /* PGW_FAIL_SLOTS entries */
 };
 
 /* conn.c */
@@ -217,6 +221,11 @@ int pgw_extended(pgw_session *s, char type, const uint8_t *body, size_t len);
 void pgw_free_statements(pgw_session *s);
 
 /* server.c */
+/* Before a password attempt: waits for the address's next turn when it has failed
+ * recently (see server.c). 0 to go on; -1 when the turn would come after the handshake
+ * deadline (nothing sent; the caller refuses); -2 when the server stops or s was evicted. */
+int pgw_throttle_wait(pgw_session *s);
+/* A failed (or abandoned) SCRAM exchange, and a successful one, from addr (an addr_key). */
 void pgw_login_failed(pgw_server *srv, const char *addr);
 void pgw_login_ok(pgw_server *srv, const char *addr);
 double pgw_now_ms(void);

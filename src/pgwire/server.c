@@ -28,39 +28,92 @@ double pgw_now_ms(void) { return ds_monotonic() * 1000.0; }
 
 /* ---- failed logins ---- */
 
-void pgw_login_failed(pgw_server *srv, const char *addr) {
-    pthread_mutex_lock(&srv->mu);
-    int slot = -1, oldest = 0;
-    double now = ds_monotonic();
-    for (int i = 0; i < 256; i++) {
-        if (!strcmp(srv->fails[i].addr, addr)) {
-            slot = i;
+/* The slow-down of guessing, per client address (its addr_key). Each attempt from an
+ * address with PGW_FREE_FAILURES or more recent failures takes the next free turn: turns
+ * are spaced by a delay that doubles per failure, and an attempt whose turn would come
+ * after its handshake deadline is refused at once. So parallel attempts wait one after
+ * another instead of each waiting once, side by side. The table is bounded: when it is
+ * full, the address whose last failure is the oldest is forgotten. */
+
+/* The spacing of turns after `failures` failures: 0 below PGW_FREE_FAILURES, then
+ * auth_failure_delay doubling per failure, at most auth_failure_max_delay (seconds). */
+static double fail_delay(const ds_config *cfg, int failures) {
+    if (failures < PGW_FREE_FAILURES) return 0;
+    int shift = failures - PGW_FREE_FAILURES;
+    double ms = (double)cfg->auth_failure_delay * (double)(1L << (shift > 20 ? 20 : shift));
+    if (ms > (double)cfg->auth_failure_max_delay) ms = (double)cfg->auth_failure_max_delay;
+    return ms / 1000.0;
+}
+
+/* The entry of addr (srv->mu held), forgiving it after a quiet PGW_FORGIVE_S; NULL when
+ * there is none and create is false. */
+static struct pgw_addr_fails *fails_entry_locked(pgw_server *srv, const char *addr, bool create, double now) {
+    struct pgw_addr_fails *e = NULL, *oldest = &srv->fails[0];
+    for (int i = 0; i < PGW_FAIL_SLOTS; i++) {
+        struct pgw_addr_fails *f = &srv->fails[i];
+        if (f->addr[0] && !strcmp(f->addr, addr)) {
+            e = f;
             break;
         }
-        if (srv->fails[i].last < srv->fails[oldest].last) oldest = i;
+        if (!f->addr[0] || (oldest->addr[0] && f->last < oldest->last)) oldest = f;
     }
-    if (slot < 0) {
-        slot = oldest;
-        snprintf(srv->fails[slot].addr, sizeof srv->fails[slot].addr, "%s", addr);
-        srv->fails[slot].failures = 0;
+    if (e && now - e->last > PGW_FORGIVE_S && now >= e->next_at) {
+        e->failures = 0;
+        e->next_at = 0;
     }
-    if (now - srv->fails[slot].last > 60) srv->fails[slot].failures = 0; /* forgiven after a quiet minute */
-    int n = ++srv->fails[slot].failures;
-    srv->fails[slot].last = now;
+    if (e || !create) return e;
+    memset(oldest, 0, sizeof *oldest);
+    snprintf(oldest->addr, sizeof oldest->addr, "%s", addr);
+    return oldest;
+}
+
+int pgw_throttle_wait(pgw_session *s) {
+    pgw_server *srv = s->srv;
+    pthread_mutex_lock(&srv->mu);
+    double now = ds_monotonic();
+    struct pgw_addr_fails *e = fails_entry_locked(srv, s->addr_key, false, now);
+    if (!e || e->failures < PGW_FREE_FAILURES) {
+        pthread_mutex_unlock(&srv->mu);
+        return 0;
+    }
+    double turn = e->next_at > now ? e->next_at : now;
+    if (turn - now >= (double)pgw_auth_remaining_ms(s) / 1000.0) {
+        pthread_mutex_unlock(&srv->mu);
+        log_info("pgwire: %s: login refused: too many failed logins from this address", s->client_addr);
+        return -1;
+    }
+    e->next_at = turn + fail_delay(srv->cfg, e->failures);
+    if (turn > now) log_debug("pgwire: %s: login waits %.0f ms for its turn", s->client_addr, (turn - now) * 1000);
+    /* Wait on the condition (not sleep) so that stop and eviction end the wait. */
+    while (ds_monotonic() < turn && !srv->stopping && !atomic_load(&s->evicted)) {
+        double left = turn - ds_monotonic();
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        long long ns = (long long)ts.tv_nsec + (long long)(left * 1e9);
+        ts.tv_sec += (time_t)(ns / 1000000000LL);
+        ts.tv_nsec = (long)(ns % 1000000000LL);
+        pthread_cond_timedwait(&srv->cv, &srv->mu, &ts);
+    }
+    bool go = !srv->stopping && !atomic_load(&s->evicted);
     pthread_mutex_unlock(&srv->mu);
-    /* 0, 0, 0, then 100 ms doubling per failure, at most 3 s: this session's thread only. */
-    if (n > 3) {
-        long ms = 100L << (n - 4 > 5 ? 5 : n - 4);
-        if (ms > 3000) ms = 3000;
-        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
-    }
+    return go ? 0 : -2;
+}
+
+void pgw_login_failed(pgw_server *srv, const char *addr) {
+    pthread_mutex_lock(&srv->mu);
+    double now = ds_monotonic();
+    struct pgw_addr_fails *e = fails_entry_locked(srv, addr, true, now);
+    e->failures++;
+    e->last = now;
+    pthread_mutex_unlock(&srv->mu);
 }
 
 void pgw_login_ok(pgw_server *srv, const char *addr) {
     pthread_mutex_lock(&srv->mu);
-    for (int i = 0; i < 256; i++)
-        if (!strcmp(srv->fails[i].addr, addr)) srv->fails[i].failures = 0;
+    /* Not back to zero: whoever holds any valid credentials could otherwise wipe the
+     * address's record between guesses at another workspace's password. */
+    struct pgw_addr_fails *e = fails_entry_locked(srv, addr, false, ds_monotonic());
+    if (e && e->failures > PGW_FREE_FAILURES) e->failures = PGW_FREE_FAILURES;
     pthread_mutex_unlock(&srv->mu);
 }
 
@@ -480,7 +533,8 @@ int pgw_start(const ds_config *cfg, cat *c, ws_registry *reg, pgw_server **out, 
     pthread_mutex_init(&srv->mu, NULL);
     pthread_cond_init(&srv->cv, NULL);
     RAND_bytes(srv->mock_secret, sizeof srv->mock_secret);
-    int rc = tls_setup(srv, err);
+    srv->fails = calloc(PGW_FAIL_SLOTS, sizeof *srv->fails);
+    int rc = srv->fails ? tls_setup(srv, err) : ds_fail(err, DS_E_INTERNAL, "out of memory");
     if (rc) goto fail;
     if ((srv->listen_fd = listen_on(cfg->listen_address, (int)cfg->pg_port, bound_port, err)) < 0) {
         rc = srv->listen_fd;
@@ -513,6 +567,7 @@ fail:
     if (srv->tls) SSL_CTX_free(srv->tls);
     pthread_cond_destroy(&srv->cv);
     pthread_mutex_destroy(&srv->mu);
+    free(srv->fails);
     free(srv);
     return rc;
 }
@@ -546,6 +601,7 @@ void pgw_stop(pgw_server *srv) {
     if (srv->tls) SSL_CTX_free(srv->tls);
     pthread_cond_destroy(&srv->cv);
     pthread_mutex_destroy(&srv->mu);
+    free(srv->fails);
     free(srv);
 }
 

@@ -132,6 +132,54 @@ class PgStartupBudgetSmall(PgTestCase):
         return False
 
 
+class PgLoginThrottle(PgTestCase):
+    """S68: the slow-down is per address and serialized. With turns 5 s apart after 3
+    failures and a 3 s handshake, an address gets one password attempt per turn: of a
+    parallel burst, one is tried and the others are refused at once (53300), where
+    before each attempt of the burst was tried after its own short wait."""
+
+    server_args = ["--auth-failure-delay", "5000", "--auth-failure-max-delay", "5000",
+                   "--authentication-timeout", "3"]
+
+    def setUp(self):
+        super().setUp()
+        self.ws = self.make_ws()
+        self.c = self.ws["connection"]
+
+    def attempt(self, password, src=None):
+        sock = from_address(self.server.pg_port, src) if src else None
+        outcome, info, s = scram_login(self.server.pg_port, self.c["username"], self.c["database"], password,
+                                       sock=sock)
+        if s is not None:
+            s.close()
+        return "ok" if outcome == "ok" else info.get("C") if outcome == "error" else outcome
+
+    def test_parallel_failures_take_turns(self):
+        import concurrent.futures
+        src = "127.0.0.10"
+        for i in range(3):  # free
+            self.assertEqual(self.attempt("wrong%d" % i, src), "28P01")
+        with concurrent.futures.ThreadPoolExecutor(6) as pool:
+            got = list(pool.map(lambda i: self.attempt("wrong-parallel%d" % i, src), range(6)))
+        self.assertEqual(sorted(set(got)), ["28P01", "53300"], got)
+        self.assertLessEqual(got.count("28P01"), 2, got)
+        self.assertGreaterEqual(got.count("53300"), 4, got)
+        # the address's turn is taken: even the right password waits (here: is refused) ...
+        self.assertEqual(self.attempt(self.c["password"], src), "53300")
+        # ... while another address is not slowed down
+        self.assertEqual(self.attempt(self.c["password"], "127.0.0.11"), "ok")
+
+    def test_refusal_message(self):
+        src = "127.0.0.12"
+        for i in range(3):
+            self.assertEqual(self.attempt("wrong%d" % i, src), "28P01")
+        self.assertEqual(self.attempt("wrong", src), "28P01")  # the first turn
+        sock = from_address(self.server.pg_port, src)
+        outcome, info, _ = scram_login(self.server.pg_port, self.c["username"], self.c["database"], "x", sock=sock)
+        self.assertEqual((outcome, info.get("S"), info.get("C")), ("error", "FATAL", "53300"), info)
+        self.assertIn("too many failed login attempts", info.get("M", ""))
+
+
 class PgHandshakeTimeout(PgTestCase):
     """authentication_timeout bounds the whole handshake, not each read."""
 
