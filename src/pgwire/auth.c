@@ -1,7 +1,7 @@
 /* auth.c - SCRAM-SHA-256 (RFC 5802/7677, as PostgreSQL does it) against the stored
- * verifier. Unknown users, wrong databases and expired workspaces go through the same
- * exchange with a mock verifier and fail at the same point with the same message, so a
- * client learns nothing about which it was. */
+ * verifier, found by user name alone. Unknown users go through the same exchange with a
+ * mock verifier; wrong databases and expired workspaces with the real one. All fail at
+ * the same point with the same message, so a client learns nothing about which it was. */
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -79,6 +79,14 @@ static void fail_auth(pgw_session *s, const char *user) {
     log_info("pgwire: %s: authentication failed", s->client_addr);
 }
 
+/* An exchange that stopped after the server's first message: counted, answered by the
+ * caller (or not at all: the client is gone). Returns -1. */
+static int abandoned(pgw_session *s) {
+    pgw_login_failed(s->srv, s->addr_key);
+    log_info("pgwire: %s: SCRAM exchange abandoned after the server's first message", s->client_addr);
+    return -1;
+}
+
 int pgw_authenticate(pgw_session *s, const pgw_startup *st) {
     snprintf(s->user, sizeof s->user, "%s", st->user);
     /* An address that failed recently waits for its turn, before any work. */
@@ -86,21 +94,26 @@ int pgw_authenticate(pgw_session *s, const pgw_startup *st) {
     if (t == -1)
         pgw_error(s, "FATAL", "53300", "too many failed login attempts from this address; try again later", 0);
     if (t != 0) return -1;
-    /* Who may log in: a known user, its own workspace's database, not expired. */
+    /* The verifier is looked up by user name alone, as PostgreSQL does: a real user gets
+     * its real salt whatever database it asks for and whether or not its workspace has
+     * expired, an unknown one a mock salt that depends on the name alone. So the salt
+     * tells nothing about which names exist. The database and the expiry are judged
+     * after the proof, with the same 28P01 (pgwire.md: one message for every failure). */
     char vtext[SCRAM_VERIFIER_MAX] = "";
     ds_err e;
-    bool allowed = cat_workspace_by_username(s->srv->cat, st->user, &s->w, vtext, sizeof vtext, &e) == 0;
-    char want_db[64];
-    if (allowed) {
-        snprintf(want_db, sizeof want_db, "workspace_%s", s->w.id);
-        allowed = strcmp(st->database, want_db) == 0 && !(s->w.expires_at > 0 && s->w.expires_at <= ds_now());
-    }
+    bool known = cat_workspace_by_username(s->srv->cat, st->user, &s->w, vtext, sizeof vtext, &e) == 0;
     scram_verifier v;
-    if (!allowed || scram_parse_verifier(vtext, &v) != 0) {
-        allowed = false;
+    if (!known || scram_parse_verifier(vtext, &v) != 0) {
+        known = false;
         mock_verifier(s->srv, st->user, &v);
     }
     OPENSSL_cleanse(vtext, sizeof vtext);
+    bool allowed = false;
+    if (known) {
+        char want_db[64];
+        snprintf(want_db, sizeof want_db, "workspace_%s", s->w.id);
+        allowed = strcmp(st->database, want_db) == 0 && !(s->w.expires_at > 0 && s->w.expires_at <= ds_now());
+    }
 
     static const char mechs[] = "SCRAM-SHA-256\0";
     send_auth(s, 10, mechs, sizeof mechs);
@@ -133,17 +146,19 @@ int pgw_authenticate(pgw_session *s, const pgw_startup *st) {
         return -1;
     }
     send_auth(s, 11, server_first, (size_t)sf);
-    if (pgw_flush(s) != 0) return -1;
+    /* From here on the client has a salt: an exchange that ends without a valid proof,
+     * abandoned ones included, counts as a failed login (salt probes are throttled). */
+    if (pgw_flush(s) != 0) return abandoned(s);
 
     /* client-final-message: c=<gs2 b64>,r=<nonce>,p=<proof> */
-    if (read_sasl(s, false, &data, &n) != 0) return -1;
+    if (read_sasl(s, false, &data, &n) != 0) return abandoned(s);
     char fin[SASL_MAX + 1];
     memcpy(fin, data, n);
     fin[n] = '\0';
     scram_client_final cl;
     if (scram_parse_client_final(fin, n, &cl) != 0) {
         pgw_error(s, "FATAL", "08P01", "malformed SCRAM message", 0);
-        return -1;
+        return abandoned(s);
     }
     /* The channel binding must repeat the gs2 header and the nonce be ours, whole. */
     char cb_expect[16];

@@ -42,6 +42,54 @@ def first_reply(sock):
     return t.decode(), payload
 
 
+def salt_of(port, user, database, src=None):
+    """Starts a SCRAM exchange and stops after the server's first message: its salt (s=)."""
+    import base64
+    sock = from_address(port, src) if src else socket.create_connection(("127.0.0.1", port), timeout=15)
+    try:
+        sock.sendall(startup_packet({"user": user, "database": database}))
+        t, payload = read_message(sock)
+        assert (t, struct.unpack("!I", payload[:4])[0]) == (b"R", 10), (t, payload)
+        data = b"n,,n=,r=" + base64.b64encode(b"probe-nonce-0123")
+        body = b"SCRAM-SHA-256\0" + struct.pack("!I", len(data)) + data
+        sock.sendall(b"p" + struct.pack("!I", len(body) + 4) + body)
+        t, payload = read_message(sock)
+        assert (t, struct.unpack("!I", payload[:4])[0]) == (b"R", 11), (t, payload)
+        attrs = dict(kv.split("=", 1) for kv in payload[4:].decode().split(","))
+        return attrs["s"]
+    finally:
+        sock.close()
+
+
+class PgSaltOracle(PgTestCase):
+    """S67: the salt of the server's first SCRAM message depends on the user name only."""
+
+    def test_salt_depends_on_the_user_name_only(self):
+        ws, other = self.make_ws(), self.make_ws()
+        user, db = ws["connection"]["username"], ws["connection"]["database"]
+        port = self.server.pg_port
+        own = salt_of(port, user, db, src="127.0.0.20")
+        # the real user's salt, whatever database it asks for
+        self.assertEqual(salt_of(port, user, other["connection"]["database"], src="127.0.0.21"), own)
+        self.assertEqual(salt_of(port, user, "postgres", src="127.0.0.22"), own)
+        # an unknown name: one stable salt, whatever the database, and not the real one
+        unknown = "ws_0123456789ab_deadbeef"
+        u1 = salt_of(port, unknown, db, src="127.0.0.23")
+        self.assertEqual(salt_of(port, unknown, other["connection"]["database"], src="127.0.0.24"), u1)
+        self.assertEqual(salt_of(port, unknown, db, src="127.0.0.25"), u1)
+        self.assertNotEqual(u1, own)
+        self.assertNotEqual(salt_of(port, "ws_0123456789ab_feedface", db, src="127.0.0.26"), u1)
+
+    def test_right_password_wrong_database_is_28P01(self):
+        ws, other = self.make_ws(), self.make_ws()
+        c = ws["connection"]
+        sock = from_address(self.server.pg_port, "127.0.0.27")
+        outcome, info, _ = scram_login(self.server.pg_port, c["username"], other["connection"]["database"],
+                                       c["password"], sock=sock)
+        self.assertEqual((outcome, info.get("C"), info.get("M")),
+                         ("error", "28P01", 'password authentication failed for user "%s"' % c["username"]), info)
+
+
 class PgStartupBudget(PgTestCase):
     """S69: idle sockets that send nothing; the audit's case with the default settings."""
 
@@ -168,6 +216,15 @@ class PgLoginThrottle(PgTestCase):
         self.assertEqual(self.attempt(self.c["password"], src), "53300")
         # ... while another address is not slowed down
         self.assertEqual(self.attempt(self.c["password"], "127.0.0.11"), "ok")
+
+    def test_salt_probes_count_as_failures(self):
+        """A client that stops after the server's first message (it has the salt) has
+        failed a login: three probes, one more attempt takes the turn, the next waits."""
+        src = "127.0.0.13"
+        for _ in range(3):
+            salt_of(self.server.pg_port, self.c["username"], self.c["database"], src=src)
+        salt_of(self.server.pg_port, self.c["username"], self.c["database"], src=src)  # the first turn
+        self.assertEqual(self.attempt(self.c["password"], src), "53300")
 
     def test_refusal_message(self):
         src = "127.0.0.12"
