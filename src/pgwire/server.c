@@ -300,7 +300,15 @@ static void *watchdog_main(void *arg) {
         }
         pthread_cond_timedwait(&srv->cv, &srv->mu, &ts);
         double now = pgw_now_ms();
+        int64_t wall = ds_now(); /* with clock_offset, as the reaper and REST judge expiry */
         for (pgw_session *s = srv->sessions; s; s = s->next) {
+            /* A session ends when its workspace expires, not when the reaper next runs:
+             * expired is expired for SQL as it is for REST (410) and for new logins. */
+            if (s->w.expires_at > 0 && wall >= s->w.expires_at && !atomic_load(&s->killed)) {
+                log_info("pgwire: session %s: workspace %s expired", s->id, s->w.id);
+                kill_locked(s, "terminating connection because the workspace expired");
+                continue;
+            }
             if (!atomic_load(&s->running) || atomic_load(&s->cancel_reason)) continue;
             long long dl = atomic_load(&s->deadline_ms);
             if (dl > 0 && now >= (double)dl) {

@@ -237,6 +237,47 @@ class PgLoginThrottle(PgTestCase):
         self.assertIn("too many failed login attempts", info.get("M", ""))
 
 
+class PgSessionExpiry(PgTestCase):
+    """S72: a session open when its workspace expires ends then (FATAL 57P01), not when the
+    reaper next runs; the server's clock is moved with --clock-offset."""
+
+    def test_open_session_ends_at_expiry(self):
+        import time
+        from wshelpers import parse_ts
+        srv = self.extra_server()
+        srv.start()
+        self._mark_log(srv)
+        pid = self.assertOk(srv.req("POST", "/projects", {"id": "pexp", "name": "x"}), 201)["id"]
+        ws = self.make_ws(pid=pid, srv=srv, ttl_hours=1)
+        other = self.make_ws(pid=pid, srv=srv, ttl_hours=2)
+        c = ws["connection"]
+        salt = salt_of(srv.pg_port, c["username"], c["database"], src="127.0.0.30")
+        # restart with the clock 8 s before the expiry, and no reaper sweep for an hour
+        self.assertEqual(srv.stop(), 0)
+        offset = parse_ts(ws["expires_at"]) - int(time.time()) - 8
+        srv.extra_args = ["--clock-offset", str(offset), "--reaper-interval", "3600"]
+        srv.start()
+        outcome, info, sock = scram_login(srv.pg_port, c["username"], c["database"], c["password"], timeout=40)
+        self.assertEqual(outcome, "ok", info)
+        self.addCleanup(sock.close)
+        other_conn = self.pg2(other, srv=srv)
+        # the server ends the session by itself: its FATAL arrives without a query
+        t, payload = read_message(sock)
+        self.assertEqual(t, b"E", payload)
+        fields = parse_error_fields(payload)
+        self.assertEqual((fields.get("S"), fields.get("C"), fields.get("M")),
+                         ("FATAL", "57P01", "terminating connection because the workspace expired"), fields)
+        self.assertEqual(first_reply(sock), ("closed", None))
+        # new logins: the same 28P01; the salt is still the user's, whatever the database
+        outcome, info, _ = scram_login(srv.pg_port, c["username"], c["database"], c["password"])
+        self.assertEqual((outcome, info.get("C")), ("error", "28P01"), info)
+        self.assertEqual(salt_of(srv.pg_port, c["username"], c["database"], src="127.0.0.31"), salt)
+        self.assertEqual(salt_of(srv.pg_port, c["username"], other["connection"]["database"], src="127.0.0.32"),
+                         salt)
+        # a workspace with time left keeps its session
+        self.assertEqual(self.q2(other_conn, "SELECT 1"), [(1,)])
+
+
 class PgHandshakeTimeout(PgTestCase):
     """authentication_timeout bounds the whole handshake, not each read."""
 
