@@ -41,8 +41,9 @@ static void send_auth(pgw_session *s, int32_t code, const void *data, size_t n) 
     pgw_wb_end(&s->out);
 }
 
-/* Reads the next SASL message ('p'); returns its payload in *data. */
-static int read_sasl(pgw_session *s, bool initial, const uint8_t **data, size_t *n) {
+/* Reads the next SASL message ('p'); returns its payload in *data. The initial one names
+ * the mechanism: SCRAM-SHA-256, or SCRAM-SHA-256-PLUS when offered (then *plus is set). */
+static int read_sasl(pgw_session *s, bool initial, bool plus_offered, bool *plus, const uint8_t **data, size_t *n) {
     char type;
     const uint8_t *body;
     size_t len;
@@ -60,7 +61,8 @@ static int read_sasl(pgw_session *s, bool initial, const uint8_t **data, size_t 
             pgw_error(s, "FATAL", "08P01", "malformed SASLInitialResponse message", 0);
             return -1;
         }
-        if (strcmp(mech, "SCRAM-SHA-256") != 0) {
+        *plus = plus_offered && strcmp(mech, "SCRAM-SHA-256-PLUS") == 0;
+        if (!*plus && strcmp(mech, "SCRAM-SHA-256") != 0) {
             pgw_error(s, "FATAL", "28000", "client selected an invalid SASL authentication mechanism", 0);
             return -1;
         }
@@ -68,6 +70,28 @@ static int read_sasl(pgw_session *s, bool initial, const uint8_t **data, size_t 
     *n = pgw_rd_left(&r);
     pgw_rd_bytes(&r, *n, data);
     return 0;
+}
+
+/* Whether the client's channel binding flag fits the mechanism it chose and what was
+ * offered (RFC 5802 section 6, as PostgreSQL judges it). NULL when it does, else the
+ * message of the 08P01 to send. */
+static const char *cbind_check(const scram_client_first *cf, bool plus, bool plus_offered) {
+    static const char end_point[] = "tls-server-end-point";
+    if (plus && cf->cbind_flag != 'p')
+        return "malformed SCRAM message: the client selected SCRAM-SHA-256-PLUS, but the SCRAM message does not "
+               "include channel binding data";
+    if (!plus && cf->cbind_flag == 'p')
+        return "malformed SCRAM message: the client selected SCRAM-SHA-256 without channel binding, but the SCRAM "
+               "message includes channel binding data";
+    /* 'y': the client could bind but believes we cannot; we offered it, so the list of
+     * mechanisms was changed on its way (a downgrade). */
+    if (cf->cbind_flag == 'y' && plus_offered)
+        return "SCRAM channel binding negotiation error: the client supports SCRAM channel binding but thinks the "
+               "server does not, although this server does support channel binding";
+    if (cf->cbind_flag == 'p' &&
+        (cf->cbind_name_len != sizeof end_point - 1 || memcmp(cf->cbind_name, end_point, cf->cbind_name_len) != 0))
+        return "unsupported SCRAM channel-binding type (only tls-server-end-point is supported)";
+    return NULL;
 }
 
 static void fail_auth(pgw_session *s, const char *user) {
@@ -115,23 +139,29 @@ int pgw_authenticate(pgw_session *s, const pgw_startup *st) {
         allowed = strcmp(st->database, want_db) == 0 && !(s->w.expires_at > 0 && s->w.expires_at <= ds_now());
     }
 
-    static const char mechs[] = "SCRAM-SHA-256\0";
-    send_auth(s, 10, mechs, sizeof mechs);
+    /* Over TLS, channel binding to the server's certificate (RFC 5929
+     * tls-server-end-point) is offered too, first, as PostgreSQL does. */
+    bool plus_offered = s->ssl && s->srv->cbind_len > 0, plus = false;
+    static const char mechs[] = "SCRAM-SHA-256\0", mechs_plus[] = "SCRAM-SHA-256-PLUS\0SCRAM-SHA-256\0";
+    if (plus_offered) send_auth(s, 10, mechs_plus, sizeof mechs_plus);
+    else send_auth(s, 10, mechs, sizeof mechs);
     if (pgw_flush(s) != 0) return -1;
 
-    /* client-first-message: gs2-header "n,," (no channel binding), then the bare part. */
+    /* client-first-message: the gs2 header, then the bare part. */
     const uint8_t *data;
     size_t n;
-    if (read_sasl(s, true, &data, &n) != 0) return -1;
+    if (read_sasl(s, true, plus_offered, &plus, &data, &n) != 0) return -1;
     char first[SASL_MAX + 1]; /* kept: the next read reuses the buffer data points into */
     memcpy(first, data, n);
     first[n] = '\0';
     scram_client_first cf;
     if (scram_parse_client_first(first, n, &cf) != 0) {
-        pgw_error(s, "FATAL", "08P01",
-                  n > 0 && first[0] == 'p' ? "unsupported SCRAM channel binding (connect with channel_binding=disable)"
-                                           : "malformed SCRAM message",
-                  0);
+        pgw_error(s, "FATAL", "08P01", "malformed SCRAM message", 0);
+        return -1;
+    }
+    const char *cb_err = cbind_check(&cf, plus, plus_offered);
+    if (cb_err) {
+        pgw_error(s, "FATAL", "08P01", cb_err, 0);
         return -1;
     }
     unsigned char sn_raw[18];
@@ -151,7 +181,7 @@ int pgw_authenticate(pgw_session *s, const pgw_startup *st) {
     if (pgw_flush(s) != 0) return abandoned(s);
 
     /* client-final-message: c=<gs2 b64>,r=<nonce>,p=<proof> */
-    if (read_sasl(s, false, &data, &n) != 0) return abandoned(s);
+    if (read_sasl(s, false, false, &plus, &data, &n) != 0) return abandoned(s);
     char fin[SASL_MAX + 1];
     memcpy(fin, data, n);
     fin[n] = '\0';
@@ -160,14 +190,23 @@ int pgw_authenticate(pgw_session *s, const pgw_startup *st) {
         pgw_error(s, "FATAL", "08P01", "malformed SCRAM message", 0);
         return abandoned(s);
     }
-    /* The channel binding must repeat the gs2 header and the nonce be ours, whole. */
-    char cb_expect[16];
-    int cbl = scram_b64_encode((const unsigned char *)cf.gs2, 3, cb_expect, sizeof cb_expect);
+    /* c= must be the gs2 header followed, with channel binding, by the hash of our
+     * certificate (so that a man in the middle with another certificate fails), and the
+     * nonce must be ours, whole. Compared in constant time. */
+    unsigned char cb_raw[sizeof s->srv->cbind + 64];
+    char cb_expect[sizeof cb_raw * 4 / 3 + 8];
+    size_t cb_raw_len = cf.gs2_len; /* under 64: cbind_check allows no other header */
+    memcpy(cb_raw, cf.gs2, cf.gs2_len);
+    if (cf.cbind_flag == 'p') {
+        memcpy(cb_raw + cb_raw_len, s->srv->cbind, s->srv->cbind_len);
+        cb_raw_len += s->srv->cbind_len;
+    }
+    int cbl = scram_b64_encode(cb_raw, cb_raw_len, cb_expect, sizeof cb_expect);
     size_t snl = strlen(snonce);
     bool shape_ok = cbl > 0 && cl.channel_binding_len == (size_t)cbl &&
-                    memcmp(cl.channel_binding, cb_expect, (size_t)cbl) == 0 &&
-                    cl.nonce_len == cf.nonce_len + snl && memcmp(cl.nonce, cf.nonce, cf.nonce_len) == 0 &&
-                    memcmp(cl.nonce + cf.nonce_len, snonce, snl) == 0;
+                    CRYPTO_memcmp(cl.channel_binding, cb_expect, (size_t)cbl) == 0 &&
+                    cl.nonce_len == cf.nonce_len + snl && CRYPTO_memcmp(cl.nonce, cf.nonce, cf.nonce_len) == 0 &&
+                    CRYPTO_memcmp(cl.nonce + cf.nonce_len, snonce, snl) == 0;
     if (!shape_ok) {
         log_debug("pgwire: SCRAM final message does not match (channel binding or nonce)");
         fail_auth(s, st->user);

@@ -3,6 +3,7 @@
 #define DS_PGW_INTERNAL_H
 
 #include <duckdb.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -162,6 +163,10 @@ struct pgw_server {
     int nthreads;     /* session threads alive */
     bool stopping;
     unsigned char mock_secret[32]; /* for mock SCRAM of unknown users */
+    /* tls-server-end-point channel binding data (RFC 5929): the hash of our certificate;
+     * cbind_len 0 when TLS is off or the certificate's signature has no usable hash. */
+    unsigned char cbind[EVP_MAX_MD_SIZE];
+    size_t cbind_len;
     /* Failed logins per client address (the slow-down; see server.c). */
     struct pgw_addr_fails {
         char addr[64];   /* addr_key; "" for a free entry */

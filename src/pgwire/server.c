@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
+#include <openssl/x509.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -473,6 +474,25 @@ static void *listener_main(void *arg) {
 
 /* ---- start / stop ---- */
 
+/* The tls-server-end-point binding data of RFC 5929 section 4.1: the certificate's DER
+ * hashed with the hash of its signature algorithm, SHA-256 when that is MD5 or SHA-1.
+ * A certificate whose signature has no such hash (Ed25519, ...) leaves channel binding
+ * off, and SCRAM-SHA-256-PLUS is not offered. */
+static void cbind_setup(pgw_server *srv) {
+    X509 *cert = SSL_CTX_get0_certificate(srv->tls);
+    int md_nid = NID_undef;
+    const EVP_MD *md = NULL;
+    if (cert && X509_get_signature_info(cert, &md_nid, NULL, NULL, NULL) == 1)
+        md = md_nid == NID_md5 || md_nid == NID_sha1 ? EVP_sha256() : EVP_get_digestbynid(md_nid);
+    unsigned int n = 0;
+    if (!md || X509_digest(cert, md, srv->cbind, &n) != 1) {
+        ERR_clear_error();
+        log_warn("pgwire: no channel binding: the certificate's signature algorithm has no usable hash");
+        return;
+    }
+    srv->cbind_len = n;
+}
+
 static int tls_setup(pgw_server *srv, ds_err *err) {
     const ds_config *cfg = srv->cfg;
     if (cfg->require_ssl && (!cfg->tls_cert[0] || !cfg->tls_key[0]))
@@ -492,6 +512,7 @@ static int tls_setup(pgw_server *srv, ds_err *err) {
         srv->tls = NULL;
         return ds_fail(err, DS_E_INVALID_REQUEST, "cannot load the TLS certificate or key: %s", buf);
     }
+    cbind_setup(srv);
     return 0;
 }
 

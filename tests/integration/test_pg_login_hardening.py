@@ -278,6 +278,158 @@ class PgSessionExpiry(PgTestCase):
         self.assertEqual(self.q2(other_conn, "SELECT 1"), [(1,)])
 
 
+SSL_REQUEST = struct.pack("!II", 8, 80877103)
+PLUS, PLAIN = "SCRAM-SHA-256-PLUS", "SCRAM-SHA-256"
+
+
+def tls_connect(port):
+    """A raw connection upgraded to TLS after SSLRequest (the certificate not verified)."""
+    import ssl
+    s = socket.create_connection(("127.0.0.1", port), timeout=15)
+    s.sendall(SSL_REQUEST)
+    assert s.recv(1) == b"S"
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx.wrap_socket(s)
+
+
+def scram_exchange(sock, user, database, password, mech, gs2, cbind=b""):
+    """A SCRAM exchange with a chosen mechanism and gs2 header; c= carries gs2 + cbind.
+    Returns (outcome, info, mechanisms offered): ("ok", None, ..) after ReadyForQuery,
+    ("error", ErrorResponse fields, ..) or ("closed", None, ..)."""
+    import base64
+    import hashlib
+    import hmac
+    import secrets
+    mechs = []
+    try:
+        sock.sendall(startup_packet({"user": user, "database": database}))
+        t, payload = read_message(sock)
+        assert (t, struct.unpack("!I", payload[:4])[0]) == (b"R", 10), (t, payload)
+        mechs = [m.decode() for m in payload[4:].split(b"\0") if m]
+        bare = "n=,r=" + base64.b64encode(secrets.token_bytes(18)).decode()
+        data = gs2.encode() + bare.encode()
+        body = mech.encode() + b"\0" + struct.pack("!I", len(data)) + data
+        sock.sendall(b"p" + struct.pack("!I", len(body) + 4) + body)
+        while True:
+            t, payload = read_message(sock)
+            if t == b"E":
+                return "error", parse_error_fields(payload), mechs
+            if t == b"Z":
+                return "ok", None, mechs
+            if t != b"R":
+                continue
+            code = struct.unpack("!I", payload[:4])[0]
+            if code != 11:
+                continue
+            sfirst = payload[4:].decode()
+            attrs = dict(kv.split("=", 1) for kv in sfirst.split(","))
+            salted = hashlib.pbkdf2_hmac("sha256", password.encode(), base64.b64decode(attrs["s"]), int(attrs["i"]))
+            final_bare = "c=%s,r=%s" % (base64.b64encode(gs2.encode() + cbind).decode(), attrs["r"])
+            ckey = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+            sig = hmac.new(hashlib.sha256(ckey).digest(), ",".join((bare, sfirst, final_bare)).encode(),
+                           hashlib.sha256).digest()
+            proof = base64.b64encode(bytes(a ^ b for a, b in zip(ckey, sig))).decode()
+            data = (final_bare + ",p=" + proof).encode()
+            sock.sendall(b"p" + struct.pack("!I", len(data) + 4) + data)
+    except (EOFError, ConnectionError):
+        return "closed", None, mechs
+    finally:
+        sock.close()
+
+
+class PgChannelBinding(PgTestCase):
+    """S81: over TLS, SCRAM-SHA-256-PLUS with tls-server-end-point channel binding is
+    offered and checked; without TLS only SCRAM-SHA-256."""
+
+    @classmethod
+    def setUpClass(cls):
+        import tempfile
+        from pghelpers import make_test_ca
+        cls.certdir = tempfile.mkdtemp(prefix="duckspace-tls-")
+        cls.certs = make_test_ca(cls.certdir)
+        cls.server_args = ["--tls-cert", cls.certs["cert"], "--tls-key", cls.certs["key"]]
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        import shutil
+        try:
+            super().tearDownClass()
+        finally:
+            shutil.rmtree(cls.certdir, ignore_errors=True)
+
+    def setUp(self):
+        super().setUp()
+        self.ws = self.make_ws()
+        self.c = self.ws["connection"]
+
+    def exchange(self, mech, gs2, cbind=b"", tls=True):
+        sock = tls_connect(self.server.pg_port) if tls else socket.create_connection(
+            ("127.0.0.1", self.server.pg_port), timeout=15)
+        return scram_exchange(sock, self.c["username"], self.c["database"], self.c["password"], mech, gs2, cbind)
+
+    def end_point(self):
+        """tls-server-end-point data as a client computes it: SHA-256 of the certificate's
+        DER (the test certificate is signed with SHA-256)."""
+        import hashlib
+        s = tls_connect(self.server.pg_port)
+        try:
+            return hashlib.sha256(s.getpeercert(binary_form=True)).digest()
+        finally:
+            s.close()
+
+    def test_psql_with_channel_binding_require(self):
+        rc, out, err = self.psql(self.ws, "-A", "-t", sql="SELECT 40 + 2", sslmode="require",
+                                 channel_binding="require")
+        self.assertEqual((rc, out.strip()), (0, "42"), err)
+
+    def test_psycopg2_channel_binding_require_and_disable(self):
+        for cb in ("require", "prefer", "disable"):
+            with self.subTest(channel_binding=cb):
+                conn = self.pg2(self.ws, sslmode="require", channel_binding=cb)
+                self.assertEqual(self.q2(conn, "SELECT 1"), [(1,)])
+                conn.close()
+
+    def test_plus_offered_over_tls_only(self):
+        outcome, info, mechs = self.exchange(PLAIN, "n,,")
+        self.assertEqual((outcome, mechs), ("ok", [PLUS, PLAIN]), info)
+        outcome, info, mechs = self.exchange(PLAIN, "n,,", tls=False)
+        self.assertEqual((outcome, mechs), ("ok", [PLAIN]), info)
+
+    def test_raw_plus_exchange_checks_the_binding(self):
+        good = self.end_point()
+        outcome, info, _ = self.exchange(PLUS, "p=tls-server-end-point,,", good)
+        self.assertEqual(outcome, "ok", info)
+        # another certificate's hash (a man in the middle): the same 28P01 as a wrong password
+        outcome, info, _ = self.exchange(PLUS, "p=tls-server-end-point,,", bytes(32))
+        self.assertEqual((outcome, info.get("C")), ("error", "28P01"), info)
+        outcome, info, _ = self.exchange(PLUS, "p=tls-server-end-point,,", good[:-1])
+        self.assertEqual((outcome, info.get("C")), ("error", "28P01"), info)
+
+    def test_y_flag_over_tls_is_a_downgrade(self):
+        outcome, info, _ = self.exchange(PLAIN, "y,,")
+        info = info or {}
+        self.assertEqual((outcome, info.get("S"), info.get("C")), ("error", "FATAL", "08P01"), info)
+        self.assertIn("channel binding negotiation error", info.get("M", ""))
+        # without TLS nothing was offered: 'y' is right
+        outcome, info, _ = self.exchange(PLAIN, "y,,", tls=False)
+        self.assertEqual(outcome, "ok", info)
+
+    def test_mismatched_flags_and_types_are_refused(self):
+        good = self.end_point()
+        for mech, gs2, cb in ((PLUS, "n,,", b""), (PLUS, "y,,", b""), (PLAIN, "p=tls-server-end-point,,", good),
+                              (PLUS, "p=tls-unique,,", good), (PLUS, "p=tls-exporter,,", good)):
+            with self.subTest(mech=mech, gs2=gs2):
+                outcome, info, _ = self.exchange(mech, gs2, cb)
+                self.assertEqual((outcome, info.get("S"), info.get("C")), ("error", "FATAL", "08P01"), info)
+        # PLUS without TLS: not offered, an invalid mechanism
+        outcome, info, _ = self.exchange(PLUS, "p=tls-server-end-point,,", good, tls=False)
+        self.assertEqual((outcome, info.get("C")), ("error", "28000"), info)
+        self.assertHealthy()
+
+
 class PgHandshakeTimeout(PgTestCase):
     """authentication_timeout bounds the whole handshake, not each read."""
 
