@@ -392,6 +392,7 @@ static pgw_session *startup_place_locked(pgw_server *srv, const char *key, pgw_s
     startup_leave_locked(victim);
     atomic_store(&victim->evicted, true);
     shutdown(victim->fd, SHUT_RD); /* wakes its thread; it sends 53300 and ends */
+    pthread_cond_broadcast(&srv->cv); /* ... also when it waits for its turn (throttle) */
     return victim;
 }
 
@@ -613,6 +614,7 @@ void pgw_stop(pgw_server *srv) {
         if (!atomic_load(&s->killed)) kill_locked(s, "terminating connection due to administrator command");
     /* Sessions still authenticating are woken by shutting their sockets down; wait. */
     for (pgw_session *s = srv->startups; s; s = s->next_startup) shutdown(s->fd, SHUT_RD);
+    pthread_cond_broadcast(&srv->cv); /* ... and those waiting for their turn (throttle) */
     while (srv->nthreads > 0) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
