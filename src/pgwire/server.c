@@ -429,11 +429,13 @@ static void *listener_main(void *arg) {
          * limits: idle sockets cannot make valid logins fail. Threads are bounded too. */
         pthread_mutex_lock(&srv->mu);
         pgw_session *out = NULL;
+        char evicted_addr[64] = ""; /* copied under the lock: the evicted one may be gone after it */
         bool room = !srv->stopping &&
                     srv->nthreads < srv->cfg->max_sessions + srv->cfg->max_startup_connections + 64;
         if (room) {
             out = startup_place_locked(srv, s->addr_key, s);
             room = out != s;
+            if (out && room) snprintf(evicted_addr, sizeof evicted_addr, "%s", out->client_addr);
         }
         if (room) {
             pgw_session **tail = &srv->startups;
@@ -444,8 +446,9 @@ static void *listener_main(void *arg) {
             srv->nthreads++;
         }
         pthread_mutex_unlock(&srv->mu);
-        if (out && out != s) log_info("pgwire: %s: an unauthenticated connection from %s was closed to make room",
-                                      s->client_addr, out->client_addr);
+        if (evicted_addr[0])
+            log_info("pgwire: %s: an unauthenticated connection from %s was closed to make room", s->client_addr,
+                     evicted_addr);
         if (!room) {
             log_debug("pgwire: %s: refused: too many unauthenticated connections", host);
             refuse_cheaply(fd);
