@@ -37,6 +37,11 @@ typedef enum { CFG_STR, CFG_INT, CFG_SIZE, CFG_BOOL } cfg_type;
     X(server_memory_limit, CFG_SIZE, "0", 0, INT64_MAX, "memory the whole server may allocate; past it a statement fails with 53200 (0: 80% of physical memory)") \
     X(sessions_per_workspace, CFG_INT, "10", 1, 100000, "SQL sessions one workspace may have")           \
     X(max_sessions, CFG_INT, "500", 1, 1000000, "SQL sessions in total")                                  \
+    X(max_startup_connections, CFG_INT, "100", 1, 10000, "PostgreSQL connections not yet authenticated, in total (not counted in max_sessions)") \
+    X(startup_connections_per_address, CFG_INT, "16", 1, 100000, "PostgreSQL connections not yet authenticated from one client address (IPv6: one /64)") \
+    X(auth_failure_delay, CFG_INT, "100", 0, 60000, "milliseconds between login attempts from one address after 3 failures, doubling per failure") \
+    X(auth_failure_max_delay, CFG_INT, "3000", 0, 600000, "longest spacing of login attempts from one address, in milliseconds") \
+    X(authentication_timeout, CFG_INT, "10", 1, 600, "seconds a PostgreSQL client has for TLS, startup and authentication together") \
     X(idle_session_timeout, CFG_INT, "3600", 0, 31536000, "seconds before an idle SQL session is closed") \
     X(statement_timeout, CFG_INT, "300", 0, 31536000, "default statement timeout in seconds (0: none)")  \
     X(suspended_result_memory, CFG_SIZE, "256MB", 0, INT64_MAX, "memory per SQL session for the unread rest of cursors and portals while other statements run") \

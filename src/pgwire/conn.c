@@ -12,9 +12,17 @@
 #include "pgwire/internal.h"
 #include "util/log.h"
 
-/* Waits until fd is readable or timeout_ms passes (<0: forever). 1 ready, 0 timeout. */
+int pgw_auth_remaining_ms(const pgw_session *s) {
+    double left = s->auth_deadline_ms - pgw_now_ms();
+    return left <= 0 ? 0 : left > 2e9 ? 2000000000 : (int)left + 1;
+}
+
+/* Waits until fd is readable or timeout_ms passes (<0: forever). 1 ready, 0 timeout.
+ * During the handshake the deadline of the whole handshake counts instead, so that a
+ * client trickling a byte at a time cannot hold the connection longer. */
 static int wait_readable(pgw_session *s, int timeout_ms) {
     if (s->ssl && SSL_pending(s->ssl) > 0) return 1;
+    if (s->auth_deadline_ms > 0) timeout_ms = pgw_auth_remaining_ms(s);
     struct pollfd p = {.fd = s->fd, .events = POLLIN};
     for (;;) {
         int r = poll(&p, 1, timeout_ms);

@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
+#include <openssl/x509.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,52 +29,134 @@ double pgw_now_ms(void) { return ds_monotonic() * 1000.0; }
 
 /* ---- failed logins ---- */
 
-void pgw_login_failed(pgw_server *srv, const char *addr) {
-    pthread_mutex_lock(&srv->mu);
-    int slot = -1, oldest = 0;
-    double now = ds_monotonic();
-    for (int i = 0; i < 256; i++) {
-        if (!strcmp(srv->fails[i].addr, addr)) {
-            slot = i;
+/* The slow-down of guessing, per client address (its addr_key). Each attempt from an
+ * address with PGW_FREE_FAILURES or more recent failures takes the next free turn: turns
+ * are spaced by a delay that doubles per failure, and an attempt whose turn would come
+ * after its handshake deadline is refused at once. So parallel attempts wait one after
+ * another instead of each waiting once, side by side. The table is bounded: when it is
+ * full, the address whose last failure is the oldest is forgotten. */
+
+/* The spacing of turns after `failures` failures: 0 below PGW_FREE_FAILURES, then
+ * auth_failure_delay doubling per failure, at most auth_failure_max_delay (seconds). */
+static double fail_delay(const ds_config *cfg, int failures) {
+    if (failures < PGW_FREE_FAILURES) return 0;
+    int shift = failures - PGW_FREE_FAILURES;
+    double ms = (double)cfg->auth_failure_delay * (double)(1L << (shift > 20 ? 20 : shift));
+    if (ms > (double)cfg->auth_failure_max_delay) ms = (double)cfg->auth_failure_max_delay;
+    return ms / 1000.0;
+}
+
+/* The entry of addr (srv->mu held), forgiving it after a quiet PGW_FORGIVE_S; NULL when
+ * there is none and create is false. */
+static struct pgw_addr_fails *fails_entry_locked(pgw_server *srv, const char *addr, bool create, double now) {
+    struct pgw_addr_fails *e = NULL, *oldest = &srv->fails[0];
+    for (int i = 0; i < PGW_FAIL_SLOTS; i++) {
+        struct pgw_addr_fails *f = &srv->fails[i];
+        if (f->addr[0] && !strcmp(f->addr, addr)) {
+            e = f;
             break;
         }
-        if (srv->fails[i].last < srv->fails[oldest].last) oldest = i;
+        if (!f->addr[0] || (oldest->addr[0] && f->last < oldest->last)) oldest = f;
     }
-    if (slot < 0) {
-        slot = oldest;
-        snprintf(srv->fails[slot].addr, sizeof srv->fails[slot].addr, "%s", addr);
-        srv->fails[slot].failures = 0;
+    if (e && now - e->last > PGW_FORGIVE_S && now >= e->next_at) {
+        e->failures = 0;
+        e->next_at = 0;
     }
-    if (now - srv->fails[slot].last > 60) srv->fails[slot].failures = 0; /* forgiven after a quiet minute */
-    int n = ++srv->fails[slot].failures;
-    srv->fails[slot].last = now;
+    if (e || !create) return e;
+    memset(oldest, 0, sizeof *oldest);
+    snprintf(oldest->addr, sizeof oldest->addr, "%s", addr);
+    return oldest;
+}
+
+int pgw_throttle_wait(pgw_session *s) {
+    pgw_server *srv = s->srv;
+    pthread_mutex_lock(&srv->mu);
+    double now = ds_monotonic();
+    struct pgw_addr_fails *e = fails_entry_locked(srv, s->addr_key, false, now);
+    if (!e || e->failures < PGW_FREE_FAILURES) {
+        pthread_mutex_unlock(&srv->mu);
+        return 0;
+    }
+    double turn = e->next_at > now ? e->next_at : now;
+    if (turn - now >= (double)pgw_auth_remaining_ms(s) / 1000.0) {
+        pthread_mutex_unlock(&srv->mu);
+        log_info("pgwire: %s: login refused: too many failed logins from this address", s->client_addr);
+        return -1;
+    }
+    e->next_at = turn + fail_delay(srv->cfg, e->failures);
+    if (turn > now) log_debug("pgwire: %s: login waits %.0f ms for its turn", s->client_addr, (turn - now) * 1000);
+    /* Wait on the condition (not sleep) so that stop and eviction end the wait. */
+    while (ds_monotonic() < turn && !srv->stopping && !atomic_load(&s->evicted)) {
+        double left = turn - ds_monotonic();
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        long long ns = (long long)ts.tv_nsec + (long long)(left * 1e9);
+        ts.tv_sec += (time_t)(ns / 1000000000LL);
+        ts.tv_nsec = (long)(ns % 1000000000LL);
+        pthread_cond_timedwait(&srv->cv, &srv->mu, &ts);
+    }
+    bool go = !srv->stopping && !atomic_load(&s->evicted);
     pthread_mutex_unlock(&srv->mu);
-    /* 0, 0, 0, then 100 ms doubling per failure, at most 3 s: this session's thread only. */
-    if (n > 3) {
-        long ms = 100L << (n - 4 > 5 ? 5 : n - 4);
-        if (ms > 3000) ms = 3000;
-        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
-    }
+    return go ? 0 : -2;
+}
+
+void pgw_login_failed(pgw_server *srv, const char *addr) {
+    pthread_mutex_lock(&srv->mu);
+    double now = ds_monotonic();
+    struct pgw_addr_fails *e = fails_entry_locked(srv, addr, true, now);
+    e->failures++;
+    e->last = now;
+    pthread_mutex_unlock(&srv->mu);
 }
 
 void pgw_login_ok(pgw_server *srv, const char *addr) {
     pthread_mutex_lock(&srv->mu);
-    for (int i = 0; i < 256; i++)
-        if (!strcmp(srv->fails[i].addr, addr)) srv->fails[i].failures = 0;
+    /* Not back to zero: whoever holds any valid credentials could otherwise wipe the
+     * address's record between guesses at another workspace's password. */
+    struct pgw_addr_fails *e = fails_entry_locked(srv, addr, false, ds_monotonic());
+    if (e && e->failures > PGW_FREE_FAILURES) e->failures = PGW_FREE_FAILURES;
     pthread_mutex_unlock(&srv->mu);
 }
 
 /* ---- the session list ---- */
 
+/* Takes s off the list of unauthenticated connections, if it is there (srv->mu held). */
+static void startup_leave_locked(pgw_session *s) {
+    pgw_server *srv = s->srv;
+    if (!s->in_startup) return;
+    for (pgw_session **pp = &srv->startups; *pp; pp = &(*pp)->next_startup)
+        if (*pp == s) {
+            *pp = s->next_startup;
+            break;
+        }
+    s->in_startup = false;
+    s->next_startup = NULL;
+    srv->nstartups--;
+}
+
+/* Ends s's place among the unauthenticated connections (a no-op when it has none). Called
+ * before its socket is closed: others may shut a listed socket down (eviction, stop),
+ * and must never reach a descriptor number already reused. */
+void pgw_session_startup_done(pgw_session *s) {
+    pthread_mutex_lock(&s->srv->mu);
+    startup_leave_locked(s);
+    pthread_mutex_unlock(&s->srv->mu);
+}
+
+/* Moves an authenticated s from the pre-auth budget to the session list, unless a limit
+ * says no (then why says which). */
 bool pgw_session_admit(pgw_session *s, char *why, size_t whysz) {
     pgw_server *srv = s->srv;
     pthread_mutex_lock(&srv->mu);
+    startup_leave_locked(s);
     int in_ws = 0;
     for (pgw_session *o = srv->sessions; o; o = o->next)
         if (!strcmp(o->w.id, s->w.id)) in_ws++;
     bool ok = true;
-    if (srv->nsessions >= srv->cfg->max_sessions) {
+    if (atomic_load(&s->evicted)) {
+        snprintf(why, whysz, "sorry, too many clients already");
+        ok = false;
+    } else if (srv->nsessions >= srv->cfg->max_sessions) {
         snprintf(why, whysz, "sorry, too many clients already (max_sessions is %lld)", (long long)srv->cfg->max_sessions);
         ok = false;
     } else if (in_ws >= srv->cfg->sessions_per_workspace) {
@@ -197,8 +280,8 @@ static void *session_thread(void *arg) {
     pgw_session *s = arg;
     pgw_server *srv = s->srv;
     pgw_session_run(s);
-    free(s);
     pthread_mutex_lock(&srv->mu);
+    free(s);
     srv->nthreads--;
     pthread_cond_broadcast(&srv->cv);
     pthread_mutex_unlock(&srv->mu);
@@ -218,7 +301,15 @@ static void *watchdog_main(void *arg) {
         }
         pthread_cond_timedwait(&srv->cv, &srv->mu, &ts);
         double now = pgw_now_ms();
+        int64_t wall = ds_now(); /* with clock_offset, as the reaper and REST judge expiry */
         for (pgw_session *s = srv->sessions; s; s = s->next) {
+            /* A session ends when its workspace expires, not when the reaper next runs:
+             * expired is expired for SQL as it is for REST (410) and for new logins. */
+            if (s->w.expires_at > 0 && wall >= s->w.expires_at && !atomic_load(&s->killed)) {
+                log_info("pgwire: session %s: workspace %s expired", s->id, s->w.id);
+                kill_locked(s, "terminating connection because the workspace expired");
+                continue;
+            }
             if (!atomic_load(&s->running) || atomic_load(&s->cancel_reason)) continue;
             long long dl = atomic_load(&s->deadline_ms);
             if (dl > 0 && now >= (double)dl) {
@@ -232,6 +323,77 @@ static void *watchdog_main(void *arg) {
     }
     pthread_mutex_unlock(&srv->mu);
     return NULL;
+}
+
+/* The budget key of a client address (see addr_key in internal.h). */
+static void address_key(const struct sockaddr_storage *ss, char *host, size_t hostsz, char *key, size_t keysz) {
+    snprintf(host, hostsz, "?");
+    snprintf(key, keysz, "?");
+    if (ss->ss_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, host, (socklen_t)hostsz);
+        snprintf(key, keysz, "%s", host);
+    } else if (ss->ss_family == AF_INET6) {
+        struct in6_addr a = ((const struct sockaddr_in6 *)ss)->sin6_addr;
+        inet_ntop(AF_INET6, &a, host, (socklen_t)hostsz);
+        if (IN6_IS_ADDR_V4MAPPED(&a)) {
+            inet_ntop(AF_INET, &a.s6_addr[12], key, (socklen_t)keysz);
+        } else {
+            memset(&a.s6_addr[8], 0, 8);
+            char net[INET6_ADDRSTRLEN];
+            inet_ntop(AF_INET6, &a, net, sizeof net);
+            snprintf(key, keysz, "%s/64", net);
+        }
+    }
+}
+
+/* Refuses a connection the way PostgreSQL does when it is full, without a thread: one
+ * ErrorResponse, then close. What the client sent already is read first, so that the
+ * close does not turn into a reset that could discard the error before it is read. */
+static void refuse_cheaply(int fd) {
+    static const char fields[] = "SFATAL\0VFATAL\0C53300\0Msorry, too many clients already\0";
+    uint8_t buf[128];
+    size_t n = sizeof fields; /* the fields, their NULs and the final NUL */
+    buf[0] = 'E';
+    uint32_t len = (uint32_t)(n + 4);
+    buf[1] = (uint8_t)(len >> 24), buf[2] = (uint8_t)(len >> 16), buf[3] = (uint8_t)(len >> 8), buf[4] = (uint8_t)len;
+    memcpy(buf + 5, fields, n);
+    ssize_t w = send(fd, buf, 5 + n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)w;
+    shutdown(fd, SHUT_WR);
+    char drain[512];
+    for (int i = 0; i < 8 && recv(fd, drain, sizeof drain, MSG_DONTWAIT) > 0; i++) {
+    }
+    close(fd);
+}
+
+/* Decides whether a new connection from key gets a place among the unauthenticated
+ * ones (srv->mu held). Each address holds at most startup_connections_per_address. When
+ * all max_startup_connections places are taken, the newcomer takes the place of the
+ * oldest connection of the address that holds the most, if that address holds more than
+ * the newcomer's would after admission: one address (or a few) cannot lock the others
+ * out. Returns the session to evict (its place is already freed), s itself when there is
+ * no place, or NULL when there was a free place. */
+static pgw_session *startup_place_locked(pgw_server *srv, const char *key, pgw_session *s) {
+    int mine = 0;
+    for (pgw_session *o = srv->startups; o; o = o->next_startup)
+        if (!strcmp(o->addr_key, key)) mine++;
+    if (mine >= srv->cfg->startup_connections_per_address) return s;
+    if (srv->nstartups < srv->cfg->max_startup_connections) return NULL;
+    /* Full: the heaviest address's oldest connection (the list is oldest first). */
+    pgw_session *victim = NULL;
+    int most = 0;
+    for (pgw_session *o = srv->startups; o; o = o->next_startup) {
+        int n = 0;
+        for (pgw_session *p = srv->startups; p; p = p->next_startup)
+            if (!strcmp(p->addr_key, o->addr_key)) n++;
+        if (n > most) most = n, victim = o;
+    }
+    if (!victim || most <= mine + 1) return s;
+    startup_leave_locked(victim);
+    atomic_store(&victim->evicted, true);
+    shutdown(victim->fd, SHUT_RD); /* wakes its thread; it sends 53300 and ends */
+    pthread_cond_broadcast(&srv->cv); /* ... also when it waits for its turn (throttle) */
+    return victim;
 }
 
 static void *listener_main(void *arg) {
@@ -252,43 +414,62 @@ static void *listener_main(void *arg) {
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         pgw_session *s = calloc(1, sizeof *s);
+        if (!s) {
+            refuse_cheaply(fd);
+            continue;
+        }
+        char host[INET6_ADDRSTRLEN];
+        address_key(&ss, host, sizeof host, s->addr_key, sizeof s->addr_key);
+        snprintf(s->client_addr, sizeof s->client_addr, "%s", host);
+        s->srv = srv;
+        s->fd = fd;
+        s->accepted_ms = pgw_now_ms();
+        s->auth_deadline_ms = s->accepted_ms + (double)srv->cfg->authentication_timeout * 1000.0;
+        /* Unauthenticated connections have their own budget, apart from the sessions'
+         * limits: idle sockets cannot make valid logins fail. Threads are bounded too. */
         pthread_mutex_lock(&srv->mu);
-        bool room = s && srv->nthreads < srv->cfg->max_sessions + 64 && !srv->stopping;
-        if (room) srv->nthreads++;
+        pgw_session *out = NULL;
+        char evicted_addr[64] = ""; /* copied under the lock: the evicted one may be gone after it */
+        bool room = !srv->stopping &&
+                    srv->nthreads < srv->cfg->max_sessions + srv->cfg->max_startup_connections + 64;
+        if (room) {
+            out = startup_place_locked(srv, s->addr_key, s);
+            room = out != s;
+            if (out && room) snprintf(evicted_addr, sizeof evicted_addr, "%s", out->client_addr);
+        }
+        if (room) {
+            pgw_session **tail = &srv->startups;
+            while (*tail) tail = &(*tail)->next_startup;
+            *tail = s;
+            s->in_startup = true;
+            srv->nstartups++;
+            srv->nthreads++;
+        }
         pthread_mutex_unlock(&srv->mu);
+        if (evicted_addr[0])
+            log_info("pgwire: %s: an unauthenticated connection from %s was closed to make room", s->client_addr,
+                     evicted_addr);
         if (!room) {
-            static const char msg[] = "ESFATAL\0C53300\0Msorry, too many clients already\0\0";
-            uint8_t buf[64];
-            buf[0] = 'E';
-            uint32_t n = sizeof msg - 1 - 1 + 4;
-            buf[1] = (uint8_t)(n >> 24), buf[2] = (uint8_t)(n >> 16), buf[3] = (uint8_t)(n >> 8), buf[4] = (uint8_t)n;
-            memcpy(buf + 5, msg + 1, sizeof msg - 2);
-            ssize_t w = send(fd, buf, 5 + sizeof msg - 2, MSG_NOSIGNAL);
-            (void)w;
-            close(fd);
+            log_debug("pgwire: %s: refused: too many unauthenticated connections", host);
+            refuse_cheaply(fd);
             free(s);
             continue;
         }
-        s->srv = srv;
-        s->fd = fd;
         s->pid = __atomic_add_fetch(&pid_seq, 1, __ATOMIC_RELAXED) + 1000;
         RAND_bytes((unsigned char *)&s->secret, sizeof s->secret);
         snprintf(s->id, sizeof s->id, "%d", s->pid);
-        char host[INET6_ADDRSTRLEN] = "?";
-        if (ss.ss_family == AF_INET) inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, host, sizeof host);
-        else if (ss.ss_family == AF_INET6) inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, host, sizeof host);
-        snprintf(s->client_addr, sizeof s->client_addr, "%s", host);
         s->connected_at = ds_now();
         atomic_store(&s->last_activity, (long long)s->connected_at);
         pthread_attr_t attr;
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
         if (pthread_create(&s->thread, &attr, session_thread, s) != 0) {
-            close(fd);
-            free(s);
             pthread_mutex_lock(&srv->mu);
+            startup_leave_locked(s);
             srv->nthreads--;
             pthread_mutex_unlock(&srv->mu);
+            close(fd);
+            free(s);
         }
         pthread_attr_destroy(&attr);
     }
@@ -296,6 +477,25 @@ static void *listener_main(void *arg) {
 }
 
 /* ---- start / stop ---- */
+
+/* The tls-server-end-point binding data of RFC 5929 section 4.1: the certificate's DER
+ * hashed with the hash of its signature algorithm, SHA-256 when that is MD5 or SHA-1.
+ * A certificate whose signature has no such hash (Ed25519, ...) leaves channel binding
+ * off, and SCRAM-SHA-256-PLUS is not offered. */
+static void cbind_setup(pgw_server *srv) {
+    X509 *cert = SSL_CTX_get0_certificate(srv->tls);
+    int md_nid = NID_undef;
+    const EVP_MD *md = NULL;
+    if (cert && X509_get_signature_info(cert, &md_nid, NULL, NULL, NULL) == 1)
+        md = md_nid == NID_md5 || md_nid == NID_sha1 ? EVP_sha256() : EVP_get_digestbynid(md_nid);
+    unsigned int n = 0;
+    if (!md || X509_digest(cert, md, srv->cbind, &n) != 1) {
+        ERR_clear_error();
+        log_warn("pgwire: no channel binding: the certificate's signature algorithm has no usable hash");
+        return;
+    }
+    srv->cbind_len = n;
+}
 
 static int tls_setup(pgw_server *srv, ds_err *err) {
     const ds_config *cfg = srv->cfg;
@@ -316,6 +516,7 @@ static int tls_setup(pgw_server *srv, ds_err *err) {
         srv->tls = NULL;
         return ds_fail(err, DS_E_INVALID_REQUEST, "cannot load the TLS certificate or key: %s", buf);
     }
+    cbind_setup(srv);
     return 0;
 }
 
@@ -365,7 +566,8 @@ int pgw_start(const ds_config *cfg, cat *c, ws_registry *reg, pgw_server **out, 
     pthread_mutex_init(&srv->mu, NULL);
     pthread_cond_init(&srv->cv, NULL);
     RAND_bytes(srv->mock_secret, sizeof srv->mock_secret);
-    int rc = tls_setup(srv, err);
+    srv->fails = calloc(PGW_FAIL_SLOTS, sizeof *srv->fails);
+    int rc = srv->fails ? tls_setup(srv, err) : ds_fail(err, DS_E_INTERNAL, "out of memory");
     if (rc) goto fail;
     if ((srv->listen_fd = listen_on(cfg->listen_address, (int)cfg->pg_port, bound_port, err)) < 0) {
         rc = srv->listen_fd;
@@ -398,6 +600,7 @@ fail:
     if (srv->tls) SSL_CTX_free(srv->tls);
     pthread_cond_destroy(&srv->cv);
     pthread_mutex_destroy(&srv->mu);
+    free(srv->fails);
     free(srv);
     return rc;
 }
@@ -413,6 +616,8 @@ void pgw_stop(pgw_server *srv) {
     for (pgw_session *s = srv->sessions; s; s = s->next)
         if (!atomic_load(&s->killed)) kill_locked(s, "terminating connection due to administrator command");
     /* Sessions still authenticating are woken by shutting their sockets down; wait. */
+    for (pgw_session *s = srv->startups; s; s = s->next_startup) shutdown(s->fd, SHUT_RD);
+    pthread_cond_broadcast(&srv->cv); /* ... and those waiting for their turn (throttle) */
     while (srv->nthreads > 0) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
@@ -430,6 +635,7 @@ void pgw_stop(pgw_server *srv) {
     if (srv->tls) SSL_CTX_free(srv->tls);
     pthread_cond_destroy(&srv->cv);
     pthread_mutex_destroy(&srv->mu);
+    free(srv->fails);
     free(srv);
 }
 

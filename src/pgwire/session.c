@@ -19,6 +19,7 @@
 void pgw_session_run(pgw_session *s);
 void pgw_session_cancel(pgw_server *srv, int32_t pid, int32_t secret);
 bool pgw_session_admit(pgw_session *s, char *why, size_t whysz);
+void pgw_session_startup_done(pgw_session *s);
 void pgw_session_leave(pgw_session *s);
 
 bool pgw_has_buffered(const pgw_session *s);
@@ -32,7 +33,7 @@ static int tls_accept(pgw_session *s) {
         int e = SSL_get_error(s->ssl, r);
         if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
             struct pollfd p = {.fd = s->fd, .events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT};
-            if (poll(&p, 1, PGW_AUTH_TIMEOUT_MS) <= 0) return -1;
+            if (poll(&p, 1, pgw_auth_remaining_ms(s)) <= 0) return -1;
             continue;
         }
         ERR_clear_error();
@@ -45,7 +46,7 @@ static int tls_accept(pgw_session *s) {
 static int startup(pgw_session *s, pgw_startup *st, uint8_t **buf) {
     for (int round = 0; round < 3; round++) {
         uint8_t lenb[4];
-        if (pgw_read_exact(s, lenb, 4, PGW_AUTH_TIMEOUT_MS) != 1) return 0;
+        if (pgw_read_exact(s, lenb, 4, pgw_auth_remaining_ms(s)) != 1) return 0;
         uint32_t len = pgw_be32(lenb);
         if (len < 8 || len > PGW_STARTUP_MAX) {
             pgw_error(s, "FATAL", "08P01", "invalid length of startup packet", 0);
@@ -54,7 +55,7 @@ static int startup(pgw_session *s, pgw_startup *st, uint8_t **buf) {
         }
         free(*buf);
         *buf = malloc(len - 4);
-        if (!*buf || pgw_read_exact(s, *buf, len - 4, PGW_AUTH_TIMEOUT_MS) != 1) return 0;
+        if (!*buf || pgw_read_exact(s, *buf, len - 4, pgw_auth_remaining_ms(s)) != 1) return 0;
         pgw_parse_startup(*buf, len - 4, st);
         switch (st->kind) {
         case PGW_START_SSL: {
@@ -153,6 +154,7 @@ void pgw_session_run(pgw_session *s) {
         goto out;
     }
     admitted = true;
+    s->auth_deadline_ms = 0; /* reads wait by the session's own timeouts from now on */
     ds_err e;
     ds_err_clear(&e);
     if (ws_acquire(s->srv->reg, &s->w, &s->inst, &e) != 0 || ws_conn_open(s->inst, &s->wc, &e) != 0) {
@@ -219,7 +221,12 @@ void pgw_session_run(pgw_session *s) {
     }
     log_info("pgwire: %s disconnected from workspace %s", s->client_addr, s->w.id);
 out:
+    if (!admitted && atomic_load(&s->evicted)) {
+        pgw_wb_reset(&s->out);
+        fatal(s, "53300", "sorry, too many clients already");
+    }
     if (admitted) pgw_session_leave(s);
+    else pgw_session_startup_done(s);
     pgw_free_statements(s);
     if (s->tx != 'I' && s->con) {
         duckdb_result r;

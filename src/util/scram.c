@@ -137,15 +137,44 @@ static bool nonce_ok(const char *v, size_t n) {
     return true;
 }
 
+/* A channel binding type name: 1*(ALPHA / DIGIT / "." / "-") (RFC 5056). */
+static bool cb_name_ok(const char *v, size_t n) {
+    if (n == 0) return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = v[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
 int scram_parse_client_first(const char *msg, size_t len, scram_client_first *out) {
     memset(out, 0, sizeof *out);
     if (len < 3 || memchr(msg, '\0', len)) return -1;
-    /* gs2-header: "n" or "y" (client without channel binding), then an empty authzid. */
-    if ((msg[0] != 'n' && msg[0] != 'y') || msg[1] != ',' || msg[2] != ',') return -1;
-    memcpy(out->gs2, msg, 3);
-    out->bare = msg + 3;
-    out->bare_len = len - 3;
-    size_t pos = 3;
+    /* gs2-header: gs2-cbind-flag "," [authzid] ",": "n,," / "y,," / "p=<type>,,"; an
+     * authzid is refused (PostgreSQL does not support one either). */
+    size_t pos;
+    if (msg[0] == 'n' || msg[0] == 'y') {
+        if (msg[1] != ',') return -1;
+        pos = 2;
+    } else if (msg[0] == 'p') {
+        if (msg[1] != '=') return -1;
+        size_t end = 2;
+        while (end < len && msg[end] != ',') end++;
+        if (end == len || !cb_name_ok(msg + 2, end - 2)) return -1;
+        out->cbind_name = msg + 2;
+        out->cbind_name_len = end - 2;
+        pos = end + 1;
+    } else {
+        return -1;
+    }
+    if (pos >= len || msg[pos] != ',') return -1;
+    pos++;
+    out->cbind_flag = msg[0];
+    out->gs2 = msg;
+    out->gs2_len = pos;
+    out->bare = msg + pos;
+    out->bare_len = len - pos;
     char name;
     const char *v;
     size_t vn;

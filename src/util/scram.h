@@ -35,11 +35,18 @@ int scram_b64_encode(const unsigned char *in, size_t n, char *out, size_t outsz)
 int scram_b64_decode(const char *in, size_t n, unsigned char *out, size_t outsz);
 
 /* The client's messages of the exchange (RFC 5802 section 7), as PostgreSQL takes them:
- * no channel binding, no authzid, extensions other than m= ignored. These read bytes
- * from the network before authentication; they never read past len, and the spans
- * they give point into msg. Both return 0, or -1 when the message is malformed. */
+ * no authzid, extensions other than m= ignored. These read bytes from the network
+ * before authentication; they never read past len, and the spans they give point into
+ * msg. Both return 0, or -1 when the message is malformed. Whether the channel binding
+ * flag fits the mechanism and the connection is the caller's to judge. */
 typedef struct {
-    char gs2[4];                /* the gs2 header: "n,," or "y,," */
+    /* gs2-cbind-flag: 'n' (client without channel binding), 'y' (client with it, that
+     * thinks the server has none) or 'p' (binding of type cbind_name used). */
+    char cbind_flag;
+    const char *cbind_name;     /* with 'p': the type, e.g. "tls-server-end-point" */
+    size_t cbind_name_len;
+    const char *gs2;            /* the whole gs2 header ("n,,", "p=tls-server-end-point,,"), */
+    size_t gs2_len;             /* which the final message's c= repeats */
     const char *bare;           /* client-first-message-bare ("n=...,r=...") */
     size_t bare_len;
     const char *nonce;          /* the client nonce (r=) */
@@ -49,7 +56,7 @@ int scram_parse_client_first(const char *msg, size_t len, scram_client_first *ou
 
 typedef struct {
     size_t without_proof_len;   /* msg[0..this) is client-final-message-without-proof */
-    const char *channel_binding; /* c= (base64 of the gs2 header) */
+    const char *channel_binding; /* c= (base64 of the gs2 header and, with 'p', the binding data) */
     size_t channel_binding_len;
     const char *nonce;          /* r= (client nonce + server nonce) */
     size_t nonce_len;

@@ -612,10 +612,19 @@ class PgMalformedStartup(PgTestCase):
         self.assertNotEqual(parse_error_fields(payload).get("C"), None)
 
     def test_many_half_open_connections(self):
+        # from other client addresses: one address has only startup_connections_per_address
+        # logins in progress at once (the ones past it are refused with 53300)
         socks = []
-        for _ in range(30):
-            s = self.raw_socket()
-            s.sendall(b"\0\0")
+        for i in range(30):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.addCleanup(s.close)
+            s.settimeout(10)
+            s.bind(("127.0.0.%d" % (2 + i % 3), 0))
+            s.connect(("127.0.0.1", self.server.pg_port))
+            try:
+                s.sendall(b"\0\0")
+            except ConnectionError:
+                pass
             socks.append(s)
         # the half-open ones wait for their length; a whole login still goes through meanwhile
         c = self.ws["connection"]

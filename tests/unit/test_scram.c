@@ -72,7 +72,10 @@ static void test_client_first_parsed(void **st) {
     (void)st;
     scram_client_first f;
     assert_int_equal(scram_parse_client_first(rfc_first, strlen(rfc_first), &f), 0);
+    assert_int_equal(f.cbind_flag, 'n');
+    assert_int_equal(f.gs2_len, 3);
     assert_memory_equal(f.gs2, "n,,", 3);
+    assert_null(f.cbind_name);
     assert_int_equal(f.bare_len, strlen("n=user,r=rOprNGfwEbeRWgbNEkqO"));
     assert_memory_equal(f.bare, "n=user,r=rOprNGfwEbeRWgbNEkqO", f.bare_len);
     assert_int_equal(f.nonce_len, 20);
@@ -83,9 +86,32 @@ static void test_client_first_parsed(void **st) {
         if (scram_parse_client_first(ok[i], strlen(ok[i]), &f) != 0) fail_msg("refused %s", ok[i]);
 }
 
+static void test_client_first_with_channel_binding_parsed(void **st) {
+    (void)st;
+    static const char m[] = "p=tls-server-end-point,,n=,r=abc";
+    scram_client_first f;
+    assert_int_equal(scram_parse_client_first(m, strlen(m), &f), 0);
+    assert_int_equal(f.cbind_flag, 'p');
+    assert_int_equal(f.cbind_name_len, strlen("tls-server-end-point"));
+    assert_memory_equal(f.cbind_name, "tls-server-end-point", f.cbind_name_len);
+    assert_int_equal(f.gs2_len, strlen("p=tls-server-end-point,,"));
+    assert_ptr_equal(f.gs2, m);
+    assert_int_equal(f.bare_len, strlen("n=,r=abc"));
+    assert_memory_equal(f.bare, "n=,r=abc", f.bare_len);
+    assert_int_equal(f.nonce_len, 3);
+    /* another type is the caller's to refuse; the parser only checks its shape */
+    assert_int_equal(scram_parse_client_first("p=tls-unique,,n=,r=abc", 22, &f), 0);
+    assert_int_equal(f.cbind_name_len, strlen("tls-unique"));
+    assert_int_equal(scram_parse_client_first("y,,n=,r=abc", 11, &f), 0);
+    assert_int_equal(f.cbind_flag, 'y');
+}
+
 static void test_client_first_malformed(void **st) {
     (void)st;
-    const char *bad[] = {"", "n", "n,", "n,,", "p=tls-server-end-point,,n=,r=abc", "n,a=admin,n=,r=abc", "x,,n=,r=abc",
+    const char *bad[] = {"", "n", "n,", "n,,", "p", "p=", "p=,,n=,r=abc", "p,,n=,r=abc", "p=tls server,,n=,r=abc",
+                         "p=tls-server-end-point", "p=tls-server-end-point,", "p=tls-server-end-point,,",
+                         "p=tls-server-end-point,n=,r=abc", "p=tls-server-end-point,a=x,n=,r=abc",
+                         "p=tls_server,,n=,r=abc", "y,a=x,n=,r=abc", "n,a=admin,n=,r=abc", "x,,n=,r=abc",
                          "n,,r=abc", "n,,n=u", "n,,n=u,", "n,,n=u,r=", "n,,n=u,r=a b", "n,,n=u,r=abc,",
                          "n,,n=u,r=abc,m=must", "n,,n=u,x=1,r=abc", "n,,n=ur=abc", "n,,=u,r=abc", "n,,n=u,r=abc,,"};
     scram_client_first f;
@@ -139,6 +165,7 @@ int main(void) {
         cmocka_unit_test(test_malformed_verifiers_are_refused),
         cmocka_unit_test(test_random_password_is_long_and_url_safe),
         cmocka_unit_test(test_client_first_parsed),
+        cmocka_unit_test(test_client_first_with_channel_binding_parsed),
         cmocka_unit_test(test_client_first_malformed),
         cmocka_unit_test(test_client_final_parsed),
         cmocka_unit_test(test_client_final_malformed),
