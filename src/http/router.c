@@ -48,15 +48,36 @@ static const http_route routes[] = {
     {"GET", "/projects/{pid}/buckets/{bucket_id}/tables/{table}/preview", h_table_preview, ROUTE_BRANCHABLE},
 };
 
+/* The path reaches us still percent-encoded (server.c turns libmicrohttpd's decoding
+ * off), so that the split happens on the slashes the client sent: "%2F" is a character
+ * of a segment, not a separator. Each segment is then decoded once, in place (decoding
+ * never lengthens), and refused when the result could name a different path than the
+ * raw text shows: a NUL would end the string early, a '/' would look like a separator
+ * to whatever splits it again, and control characters have no place in a name (and
+ * would reach the request log). */
 int router_split_path(http_req *r, const char *url) {
     r->path = strdup(url);
-    if (!r->path) return -1;
-    char *save = NULL;
-    for (char *seg = strtok_r(r->path, "/", &save); seg; seg = strtok_r(NULL, "/", &save)) {
-        if (r->nseg == HTTP_MAX_SEGS) return -1;
+    if (!r->path) return HTTP_PATH_NOMEM;
+    char *p = r->path;
+    while (*p) {
+        if (*p == '/') {
+            p++; /* empty segments ("//") are skipped, as before */
+            continue;
+        }
+        char *seg = p;
+        size_t n = strcspn(seg, "/");
+        bool last = seg[n] == '\0';
+        if (r->nseg == HTTP_MAX_SEGS) return HTTP_PATH_TOO_DEEP;
+        ptrdiff_t len = str_pct_decode(seg, n, seg); /* writes the segment's NUL at or before seg[n] */
+        if (len < 0) return HTTP_PATH_BAD;
+        for (ptrdiff_t i = 0; i < len; i++) {
+            unsigned char c = (unsigned char)seg[i];
+            if (c == '\0' || c == '/' || c < 0x20 || c == 0x7f) return HTTP_PATH_BAD;
+        }
         r->segs[r->nseg++] = seg;
+        p = last ? seg + n : seg + n + 1;
     }
-    return 0;
+    return HTTP_PATH_OK;
 }
 
 /* Does the pattern match segs (without the branch part)? */
