@@ -127,7 +127,7 @@ static json_t *check_pk(json_t *pk, const char *query, ds_err *e) {
         size_t i;
         json_t *c;
         json_array_foreach(pk, i, c) {
-            if (!json_is_string(c)) {
+            if (!jx_is_text(c)) {
                 ds_fail(e, DS_E_INVALID_REQUEST, "\"primary_key\" must be an array of column names");
                 goto fail;
             }

@@ -107,5 +107,20 @@ class QueryDecoding(WsTestCase):
         self.assertOk(self.req("GET", "/projects/%s/buckets?%s" % (self.pid, q)))
 
 
+class JsonNames(WsTestCase):
+
+    def test_nul_in_json_names_is_400(self):
+        bucket = self.create_bucket(self.pid, "crm")
+        url = "/projects/%s/buckets/%s/tables" % (self.pid, bucket)
+        for body in ({"name": "a\u0000b", "columns": [{"name": "id", "type": "integer"}]},
+                     {"name": "t", "columns": [{"name": "id\u0000x", "type": "integer"}]},
+                     {"name": "t", "columns": [{"name": "id", "type": "integer"}], "primary_key": ["id\u0000x"]}):
+            with self.subTest(body=body):
+                self.assertError(self.req("POST", url, body), 400, "invalid_request")
+        self.assertError(self.req("POST", "/projects/%s/buckets" % self.pid, {"stage": "in", "name": "a\u0000b"}),
+                         400, "invalid_request")
+        self.assertEqual(self.assertOk(self.req("GET", url))["tables"], [])
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
