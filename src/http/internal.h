@@ -76,7 +76,10 @@ typedef struct http_req {
 
 typedef void (*http_handler)(http_req *r);
 
-enum { ROUTE_PUBLIC = 1, ROUTE_ADMIN = 2, ROUTE_BRANCHABLE = 4 };
+/* ROUTE_JSON: the handler reads a JSON body, which must then be sent as JSON.
+ * ROUTE_DATA: the route takes a CSV or Parquet body (spooled to a file). Other routes
+ * read no body. */
+enum { ROUTE_PUBLIC = 1, ROUTE_ADMIN = 2, ROUTE_BRANCHABLE = 4, ROUTE_JSON = 8, ROUTE_DATA = 16 };
 
 typedef struct http_route {
     const char *method;
@@ -97,6 +100,12 @@ enum { HTTP_PATH_OK = 0, HTTP_PATH_NOMEM = -1, HTTP_PATH_TOO_DEEP = -2, HTTP_PAT
 int router_split_path(http_req *r, const char *url);
 /* Name of the route pattern for metrics ("/projects/{pid}/branches/{bid}/buckets"). */
 const char *router_metric_name(const http_req *r);
+
+/* media.c: Content-Type values. JSON: application/json or application/<x>+json, any
+ * case, with parameters, whose charset (if named) is UTF-8. Data: text/csv,
+ * application/vnd.apache.parquet, application/x-parquet. NULL is neither. */
+bool http_media_is_json(const char *ct);
+bool http_media_is_data(const char *ct);
 
 /* Responses (server.c). */
 void http_json(http_req *r, int status, json_t *body); /* takes body */

@@ -212,15 +212,6 @@ static int collect_args(http_req *r) {
     return w.error ? -1 : 0;
 }
 
-static bool is_data_type(const char *ct) {
-    if (!ct) return false;
-    size_t n = strcspn(ct, ";");
-    while (n > 0 && ct[n - 1] == ' ') n--;
-    return (n == 8 && strncasecmp(ct, "text/csv", 8) == 0) ||
-           (n == 30 && strncasecmp(ct, "application/vnd.apache.parquet", 30) == 0) ||
-           (n == 21 && strncasecmp(ct, "application/x-parquet", 21) == 0);
-}
-
 static void req_free(http_req *r) {
     if (!r) return;
     if (r->spool_fd > 0) close(r->spool_fd);
@@ -245,6 +236,24 @@ static http_req *req_new(http_app *app, struct MHD_Connection *conn, const char 
     snprintf(r->id, sizeof r->id, "req-%lu", (unsigned long)atomic_fetch_add(&req_seq, 1) + 1);
     r->path_status = router_split_path(r, url);
     return r;
+}
+
+/* A body that a handler reads as JSON must say it is JSON: a client that sends JSON as
+ * text/plain or as a form (curl -d without -H) learns so with a 415 instead of having
+ * it parsed anyway, and a JSON body in another charset is not read as UTF-8. Called only
+ * for a non-empty body: a request without one needs no Content-Type. Routes that read
+ * no body ignore it, as before. Responds and returns true when refused. */
+static bool refuse_media_type(http_req *r) {
+    if (r->body != BODY_JSON || !(r->route->flags & ROUTE_JSON)) return false;
+    const char *ct = http_header(r, "Content-Type");
+    if (http_media_is_json(ct)) return false;
+    if (r->route->flags & ROUTE_DATA)
+        http_fail(r, DS_E_UNSUPPORTED_MEDIA_TYPE,
+                  "Content-Type must be application/json, text/csv or application/vnd.apache.parquet");
+    else
+        http_fail(r, DS_E_UNSUPPORTED_MEDIA_TYPE,
+                  "the request body must be JSON, sent as Content-Type: application/json (charset, if given, utf-8)");
+    return true;
 }
 
 /* First call for a request: route, authenticate and check the declared body size
@@ -272,7 +281,7 @@ static bool req_start(http_req *r) {
     if (collect_args(r) != 0) return true;
     const char *ct = http_header(r, "Content-Type");
     uint64_t limit;
-    if (is_data_type(ct)) {
+    if ((r->route->flags & ROUTE_DATA) && http_media_is_data(ct)) {
         r->body = BODY_FILE;
         limit = (uint64_t)r->app->cfg->max_body_size;
     } else {
@@ -285,6 +294,7 @@ static bool req_start(http_req *r) {
                   (unsigned long long)limit);
         return true;
     }
+    if (cl && strtoull(cl, NULL, 10) > 0 && refuse_media_type(r)) return true;
     return false;
 }
 
@@ -353,6 +363,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                   (long long)(r->body == BODY_FILE ? app->cfg->max_body_size : app->cfg->max_json_body_size));
     } else if (r->body_write_failed) {
         http_fail(r, DS_E_INTERNAL, "cannot store the request body");
+    } else if (r->body_len > 0 && refuse_media_type(r)) {
+        /* a body without Content-Length (chunked): only known now */
     } else {
         if (r->spool_fd >= 0) {
             if (close(r->spool_fd) != 0) r->body_write_failed = true;

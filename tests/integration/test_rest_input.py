@@ -122,5 +122,78 @@ class JsonNames(WsTestCase):
         self.assertEqual(self.assertOk(self.req("GET", url))["tables"], [])
 
 
+class ContentTypes(WsTestCase):
+    """S100: a JSON endpoint takes a body only when it says it is JSON."""
+
+    def branch_body(self):
+        return ('{"name": "%s"}' % uniq("br")).encode()
+
+    def test_json_body_without_a_json_content_type_is_415_and_creates_nothing(self):
+        url = "/projects/%s/branches" % self.pid
+        for ct in ("text/plain", "application/x-www-form-urlencoded", "application/octet-stream", "text/json",
+                   "application/json; charset=utf-16", "application/json;charset=latin1", "application/jsonx",
+                   "application/json; charset", "application/+json", "text/csv", None):
+            with self.subTest(content_type=ct):
+                body = self.assertError(self.req("POST", url, raw=self.branch_body(), content_type=ct),
+                                        415, "unsupported_media_type")
+                self.assertIn("application/json", body["message"])
+        self.assertEqual(self.assertOk(self.req("GET", url))["branches"], [])
+        self.assertError(self.req("POST", "/projects", raw=b'{"name": "x"}', content_type="text/plain"),
+                         415, "unsupported_media_type")
+
+    def test_json_content_types_with_parameters_and_suffixes_are_accepted(self):
+        url = "/projects/%s/branches" % self.pid
+        for ct in ("application/json", "Application/JSON", "application/json; charset=utf-8",
+                   "application/json;charset=\"UTF-8\"", "application/json ; foo=bar", "application/json;",
+                   "application/merge-patch+json", "application/vnd.duckspace+json; charset=utf-8"):
+            with self.subTest(content_type=ct):
+                self.assertOk(self.req("POST", url, raw=self.branch_body(), content_type=ct), 201)
+
+    def test_chunked_body_without_json_content_type_is_415(self):
+        import http.client
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.http_port, timeout=30)
+        try:
+            conn.putrequest("POST", "/projects/%s/branches" % self.pid)
+            conn.putheader("Authorization", "Bearer " + self.server.admin_key)
+            conn.putheader("Content-Type", "text/plain")
+            conn.putheader("Transfer-Encoding", "chunked")
+            conn.endheaders()
+            data = self.branch_body()
+            conn.send(b"%x\r\n%s\r\n0\r\n\r\n" % (len(data), data))
+            resp = conn.getresponse()
+            self.assertEqual(resp.status, 415, resp.read())
+        finally:
+            conn.close()
+
+    def test_requests_without_a_body_need_no_content_type(self):
+        ws = self.create_ws()["id"]
+        self.assertEqual(self.req("POST", self.ws_url(ws, "/clear"))[0], 204)
+        self.assertOk(self.req("POST", self.ws_url(ws, "/credentials/reset")))
+        self.assertOk(self.req("POST", self.ws_url(ws, "/disconnect-all")))
+        # An empty body with any content type is still just an empty body.
+        self.assertEqual(self.req("POST", self.ws_url(ws, "/clear"), raw=b"", content_type="text/plain")[0], 204)
+        # Endpoints that take no body do not read one, whatever its type.
+        self.assertEqual(self.req("POST", self.ws_url(ws, "/clear"), raw=b"x", content_type="text/plain")[0], 204)
+        self.assertOk(self.req("GET", self.ws_url(ws), raw=b"x", content_type="text/plain"))
+        # A JSON endpoint given no body at all: the body is checked, not the type.
+        self.assertError(self.req("POST", "/projects/%s/branches" % self.pid), 400, "invalid_request")
+
+    def test_table_uploads_keep_their_own_content_types(self):
+        bucket = self.create_bucket(self.pid, "crm")
+        url = "/projects/%s/buckets/%s/tables" % (self.pid, bucket)
+        self.assertOk(self.req("POST", url + "?name=a", raw=b"id\n1\n", content_type="text/csv; charset=utf-8"), 201)
+        self.assertOk(self.req("POST", url, {"name": "b", "columns": [{"name": "id", "type": "integer"}]}), 201)
+        self.assertError(self.req("POST", url + "?name=c", raw=b"id\n1\n", content_type="text/plain"),
+                         415, "unsupported_media_type")
+        self.assertError(self.req("POST", url, raw=b'{"name": "c", "columns": [{"name": "id", "type": "integer"}]}',
+                                  content_type="text/plain"), 415, "unsupported_media_type")
+        # A CSV body sent to an endpoint that takes JSON only is not spooled as data.
+        self.assertError(self.req("POST", "/projects/%s/buckets" % self.pid, raw=b"stage,name\nin,x\n",
+                                  content_type="text/csv"), 415, "unsupported_media_type")
+        self.assertError(self.req("POST", "/projects/%s/tables/%s.a/import" % (self.pid, bucket), raw=b"id\n2\n",
+                                  content_type="text/plain"), 415, "unsupported_media_type")
+        self.assertEqual(sorted(t["name"] for t in self.assertOk(self.req("GET", url))["tables"]), ["a", "b"])
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
