@@ -14,6 +14,7 @@
 
 #include "http/http.h"
 #include "http/internal.h"
+#include "util/dberr.h"
 #include "util/jsonx.h"
 #include "util/log.h"
 #include "util/secure.h"
@@ -42,6 +43,9 @@ void http_error(http_req *r, const ds_err *e) {
     if (e->code == DS_E_INTERNAL) log_error("internal error: %s", e->message);
     ds_err shown = *e;
     if (e->code == DS_E_INTERNAL) snprintf(shown.message, sizeof shown.message, "internal error (request %s)", r->id);
+    /* DuckDB text passed through dberr is scrubbed already; this catches messages that
+     * quoted it some other way, so no client sees a server path. */
+    dberr_scrub(shown.message, sizeof shown.message);
     http_json(r, ds_code_http_status(e->code), jx_error_body(&shown));
 }
 
