@@ -15,6 +15,7 @@
 #include "http/http.h"
 #include "storage/storage.h"
 #include "pgwire/pgwire.h"
+#include "util/dberr.h"
 #include "util/log.h"
 #include "util/proclimit.h"
 #include "util/timeutil.h"
@@ -123,6 +124,7 @@ static int serve(int argc, char **argv) {
         die("data directory %s is not writable: %s", cfg.data_dir, strerror(errno));
         goto out;
     }
+    dberr_scrub_init(cfg.data_dir); /* before any thread: server paths out of client messages */
     /* Block the stop signals in every thread; main waits for them with sigwait. */
     sigset_t stop;
     sigemptyset(&stop);

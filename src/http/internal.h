@@ -17,6 +17,8 @@
 #include "workspace/workspace.h"
 
 #define HTTP_MAX_SEGS 12
+/* Query arguments kept per request: the API reads at most three; more is a client bug. */
+#define HTTP_MAX_ARGS 32
 
 typedef struct {
     const ds_config *cfg;
@@ -38,6 +40,14 @@ typedef struct http_req {
     char *path; /* owned copy */
     char *segs[HTTP_MAX_SEGS];
     int nseg;
+    int path_status; /* router_split_path's result */
+    /* Query arguments, each decoded once (key and value in one allocation; value NULL
+     * for "?flag"), in the order sent. */
+    struct {
+        char *key;
+        char *value;
+    } args[HTTP_MAX_ARGS];
+    int nargs;
     /* From the route: the project (segs[1]) and branch ("" = main, or segs[3]). */
     const char *pid;
     char bid[DS_NAME_MAX + 1];
@@ -66,7 +76,10 @@ typedef struct http_req {
 
 typedef void (*http_handler)(http_req *r);
 
-enum { ROUTE_PUBLIC = 1, ROUTE_ADMIN = 2, ROUTE_BRANCHABLE = 4 };
+/* ROUTE_JSON: the handler reads a JSON body, which must then be sent as JSON.
+ * ROUTE_DATA: the route takes a CSV or Parquet body (spooled to a file). Other routes
+ * read no body. */
+enum { ROUTE_PUBLIC = 1, ROUTE_ADMIN = 2, ROUTE_BRANCHABLE = 4, ROUTE_JSON = 8, ROUTE_DATA = 16 };
 
 typedef struct http_route {
     const char *method;
@@ -78,17 +91,28 @@ typedef struct http_route {
 /* router.c: finds the route for method + segments. Sets r->route, r->pid, r->bid and
  * strips the branch segments of branch routes. Returns 0, or a ds_code (404/405). */
 int router_match(http_req *r);
-/* Splits the URL path into r->segs (r->path owns the copy). -1 when it has more than
- * HTTP_MAX_SEGS segments or memory runs out. */
+/* Splits the raw (still percent-encoded) URL path at its '/' into r->segs and decodes
+ * each segment once, inside r->path (a copy it owns). Returns HTTP_PATH_OK, or
+ * HTTP_PATH_BAD when a segment has a malformed escape or decodes to contain NUL, '/'
+ * or a control character, HTTP_PATH_TOO_DEEP past HTTP_MAX_SEGS segments,
+ * HTTP_PATH_NOMEM. */
+enum { HTTP_PATH_OK = 0, HTTP_PATH_NOMEM = -1, HTTP_PATH_TOO_DEEP = -2, HTTP_PATH_BAD = -3 };
 int router_split_path(http_req *r, const char *url);
 /* Name of the route pattern for metrics ("/projects/{pid}/branches/{bid}/buckets"). */
 const char *router_metric_name(const http_req *r);
+
+/* media.c: Content-Type values. JSON: application/json or application/<x>+json, any
+ * case, with parameters, whose charset (if named) is UTF-8. Data: text/csv,
+ * application/vnd.apache.parquet, application/x-parquet. NULL is neither. */
+bool http_media_is_json(const char *ct);
+bool http_media_is_data(const char *ct);
 
 /* Responses (server.c). */
 void http_json(http_req *r, int status, json_t *body); /* takes body */
 void http_error(http_req *r, const ds_err *e);
 void http_fail(http_req *r, ds_code code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void http_no_content(http_req *r);
+/* The first query argument named key (both decoded), or NULL. */
 const char *http_query(http_req *r, const char *key);
 const char *http_header(http_req *r, const char *key);
 

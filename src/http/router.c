@@ -12,31 +12,31 @@ static const http_route routes[] = {
     {"GET", "/health", h_health, ROUTE_PUBLIC},
     {"GET", "/metrics", h_metrics, ROUTE_PUBLIC},
     {"GET", "/openapi.json", h_openapi, ROUTE_PUBLIC},
-    {"POST", "/projects", h_project_create, ROUTE_ADMIN},
+    {"POST", "/projects", h_project_create, ROUTE_ADMIN | ROUTE_JSON},
     {"GET", "/projects", h_project_list, ROUTE_ADMIN},
     {"GET", "/projects/{pid}", h_project_get, 0},
     {"DELETE", "/projects/{pid}", h_project_delete, ROUTE_ADMIN},
-    {"POST", "/projects/{pid}/branches", h_branch_create, 0},
+    {"POST", "/projects/{pid}/branches", h_branch_create, ROUTE_JSON},
     {"GET", "/projects/{pid}/branches", h_branch_list, 0},
     {"GET", "/projects/{pid}/branches/{bid}", h_branch_get, 0},
     {"DELETE", "/projects/{pid}/branches/{bid}", h_branch_delete, 0},
-    {"POST", "/projects/{pid}/buckets", h_bucket_create, ROUTE_BRANCHABLE},
+    {"POST", "/projects/{pid}/buckets", h_bucket_create, ROUTE_BRANCHABLE | ROUTE_JSON},
     {"GET", "/projects/{pid}/buckets", h_bucket_list, ROUTE_BRANCHABLE},
     {"GET", "/projects/{pid}/buckets/{bucket_id}", h_bucket_get, ROUTE_BRANCHABLE},
     {"DELETE", "/projects/{pid}/buckets/{bucket_id}", h_bucket_delete, ROUTE_BRANCHABLE},
-    {"POST", "/projects/{pid}/buckets/{bucket_id}/tables", h_table_create, ROUTE_BRANCHABLE},
+    {"POST", "/projects/{pid}/buckets/{bucket_id}/tables", h_table_create, ROUTE_BRANCHABLE | ROUTE_DATA | ROUTE_JSON},
     {"GET", "/projects/{pid}/buckets/{bucket_id}/tables", h_table_list, ROUTE_BRANCHABLE},
     {"GET", "/projects/{pid}/tables/{table_id}", h_table_get, ROUTE_BRANCHABLE},
     {"DELETE", "/projects/{pid}/tables/{table_id}", h_table_delete, ROUTE_BRANCHABLE},
-    {"POST", "/projects/{pid}/tables/{table_id}/import", h_table_import, ROUTE_BRANCHABLE},
+    {"POST", "/projects/{pid}/tables/{table_id}/import", h_table_import, ROUTE_BRANCHABLE | ROUTE_DATA},
     {"GET", "/projects/{pid}/tables/{table_id}/preview", h_table_preview, ROUTE_BRANCHABLE},
-    {"POST", "/projects/{pid}/workspaces", h_ws_create, ROUTE_BRANCHABLE},
+    {"POST", "/projects/{pid}/workspaces", h_ws_create, ROUTE_BRANCHABLE | ROUTE_JSON},
     {"GET", "/projects/{pid}/workspaces", h_ws_list, ROUTE_BRANCHABLE},
     {"GET", "/projects/{pid}/workspaces/{ws_id}", h_ws_get, ROUTE_BRANCHABLE},
     {"DELETE", "/projects/{pid}/workspaces/{ws_id}", h_ws_delete, ROUTE_BRANCHABLE},
     {"POST", "/projects/{pid}/workspaces/{ws_id}/clear", h_ws_clear, ROUTE_BRANCHABLE},
     {"DELETE", "/projects/{pid}/workspaces/{ws_id}/objects/{name}", h_ws_drop_object, ROUTE_BRANCHABLE},
-    {"POST", "/projects/{pid}/workspaces/{ws_id}/load", h_ws_load, ROUTE_BRANCHABLE},
+    {"POST", "/projects/{pid}/workspaces/{ws_id}/load", h_ws_load, ROUTE_BRANCHABLE | ROUTE_JSON},
     {"POST", "/projects/{pid}/workspaces/{ws_id}/credentials/reset", h_ws_reset, ROUTE_BRANCHABLE},
     {"GET", "/projects/{pid}/workspaces/{ws_id}/sessions", h_ws_sessions, ROUTE_BRANCHABLE},
     {"DELETE", "/projects/{pid}/workspaces/{ws_id}/sessions/{session_id}", h_ws_session_delete, ROUTE_BRANCHABLE},
@@ -44,19 +44,40 @@ static const http_route routes[] = {
     /* The same table routes under their bucket: {table} is the table id or its name. */
     {"GET", "/projects/{pid}/buckets/{bucket_id}/tables/{table}", h_table_get, ROUTE_BRANCHABLE},
     {"DELETE", "/projects/{pid}/buckets/{bucket_id}/tables/{table}", h_table_delete, ROUTE_BRANCHABLE},
-    {"POST", "/projects/{pid}/buckets/{bucket_id}/tables/{table}/import", h_table_import, ROUTE_BRANCHABLE},
+    {"POST", "/projects/{pid}/buckets/{bucket_id}/tables/{table}/import", h_table_import, ROUTE_BRANCHABLE | ROUTE_DATA},
     {"GET", "/projects/{pid}/buckets/{bucket_id}/tables/{table}/preview", h_table_preview, ROUTE_BRANCHABLE},
 };
 
+/* The path reaches us still percent-encoded (server.c turns libmicrohttpd's decoding
+ * off), so that the split happens on the slashes the client sent: "%2F" is a character
+ * of a segment, not a separator. Each segment is then decoded once, in place (decoding
+ * never lengthens), and refused when the result could name a different path than the
+ * raw text shows: a NUL would end the string early, a '/' would look like a separator
+ * to whatever splits it again, and control characters have no place in a name (and
+ * would reach the request log). */
 int router_split_path(http_req *r, const char *url) {
     r->path = strdup(url);
-    if (!r->path) return -1;
-    char *save = NULL;
-    for (char *seg = strtok_r(r->path, "/", &save); seg; seg = strtok_r(NULL, "/", &save)) {
-        if (r->nseg == HTTP_MAX_SEGS) return -1;
+    if (!r->path) return HTTP_PATH_NOMEM;
+    char *p = r->path;
+    while (*p) {
+        if (*p == '/') {
+            p++; /* empty segments ("//") are skipped, as before */
+            continue;
+        }
+        char *seg = p;
+        size_t n = strcspn(seg, "/");
+        bool last = seg[n] == '\0';
+        if (r->nseg == HTTP_MAX_SEGS) return HTTP_PATH_TOO_DEEP;
+        ptrdiff_t len = str_pct_decode(seg, n, seg); /* writes the segment's NUL at or before seg[n] */
+        if (len < 0) return HTTP_PATH_BAD;
+        for (ptrdiff_t i = 0; i < len; i++) {
+            unsigned char c = (unsigned char)seg[i];
+            if (c == '\0' || c == '/' || c < 0x20 || c == 0x7f) return HTTP_PATH_BAD;
+        }
         r->segs[r->nseg++] = seg;
+        p = last ? seg + n : seg + n + 1;
     }
-    return 0;
+    return HTTP_PATH_OK;
 }
 
 /* Does the pattern match segs (without the branch part)? */

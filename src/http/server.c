@@ -14,6 +14,7 @@
 
 #include "http/http.h"
 #include "http/internal.h"
+#include "util/dberr.h"
 #include "util/jsonx.h"
 #include "util/log.h"
 #include "util/secure.h"
@@ -42,6 +43,9 @@ void http_error(http_req *r, const ds_err *e) {
     if (e->code == DS_E_INTERNAL) log_error("internal error: %s", e->message);
     ds_err shown = *e;
     if (e->code == DS_E_INTERNAL) snprintf(shown.message, sizeof shown.message, "internal error (request %s)", r->id);
+    /* DuckDB text passed through dberr is scrubbed already; this catches messages that
+     * quoted it some other way, so no client sees a server path. */
+    dberr_scrub(shown.message, sizeof shown.message);
     http_json(r, ds_code_http_status(e->code), jx_error_body(&shown));
 }
 
@@ -62,7 +66,9 @@ void http_no_content(http_req *r) {
 }
 
 const char *http_query(http_req *r, const char *key) {
-    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
+    for (int i = 0; i < r->nargs; i++)
+        if (strcmp(r->args[i].key, key) == 0) return r->args[i].value;
+    return NULL;
 }
 
 const char *http_header(http_req *r, const char *key) {
@@ -145,13 +151,69 @@ static int authenticate(http_req *r) {
 
 /* ---- request life cycle ---- */
 
-static bool is_data_type(const char *ct) {
-    if (!ct) return false;
-    size_t n = strcspn(ct, ";");
-    while (n > 0 && ct[n - 1] == ' ') n--;
-    return (n == 8 && strncasecmp(ct, "text/csv", 8) == 0) ||
-           (n == 30 && strncasecmp(ct, "application/vnd.apache.parquet", 30) == 0) ||
-           (n == 21 && strncasecmp(ct, "application/x-parquet", 21) == 0);
+/* libmicrohttpd would percent-decode the path, and the keys and values of query
+ * arguments, in place before we see them: "%00" then cut the path short and "%2F"
+ * added a segment, so a request could reach another route than its raw URL names.
+ * Leave the text as sent; router_split_path and collect_arg decode it once, with
+ * checks. (libmicrohttpd still turns '+' into ' ' in query arguments, before this.) */
+static size_t keep_escaped(void *cls, struct MHD_Connection *conn, char *s) {
+    (void)cls, (void)conn;
+    return strlen(s);
+}
+
+typedef struct {
+    http_req *r;
+    int error; /* 0, or ARG_BAD / ARG_TOO_MANY / ARG_NOMEM */
+} arg_walk;
+enum { ARG_BAD = 1, ARG_TOO_MANY, ARG_NOMEM };
+
+/* One query argument into r->args, decoded. Stops the walk (MHD_NO) with w->error set
+ * for a malformed escape, a NUL in the result (or any control character in a key),
+ * too many arguments or no memory. */
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+    (void)kind;
+    arg_walk *w = cls;
+    http_req *r = w->r;
+    if (r->nargs == HTTP_MAX_ARGS) {
+        w->error = ARG_TOO_MANY;
+        return MHD_NO;
+    }
+    size_t kn = strlen(key), vn = value ? strlen(value) : 0;
+    char *buf = malloc(kn + vn + 2);
+    if (!buf) {
+        w->error = ARG_NOMEM;
+        return MHD_NO;
+    }
+    char *v = buf + kn + 1;
+    ptrdiff_t kl = str_pct_decode(key, kn, buf);
+    ptrdiff_t vl = value ? str_pct_decode(value, vn, v) : 0;
+    bool ok = kl >= 0 && vl >= 0;
+    for (ptrdiff_t i = 0; ok && i < kl; i++) ok = (unsigned char)buf[i] >= 0x20 && buf[i] != 0x7f;
+    /* A NUL would cut the value short: "?name=a%00b" must not create table "a". */
+    if (ok && value && memchr(v, '\0', (size_t)vl)) ok = false;
+    if (!ok) {
+        free(buf);
+        w->error = ARG_BAD;
+        return MHD_NO;
+    }
+    r->args[r->nargs].key = buf;
+    r->args[r->nargs].value = value ? v : NULL;
+    r->nargs++;
+    return MHD_YES;
+}
+
+/* Decodes every query argument into r->args. Returns 0, or responds with the error and
+ * returns -1. */
+static int collect_args(http_req *r) {
+    arg_walk w = {.r = r};
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_arg, &w);
+    if (w.error == ARG_NOMEM) http_fail(r, DS_E_INTERNAL, "out of memory");
+    else if (w.error == ARG_TOO_MANY) http_fail(r, DS_E_INVALID_REQUEST, "more than %d query arguments", HTTP_MAX_ARGS);
+    else if (w.error == ARG_BAD)
+        http_fail(r, DS_E_INVALID_REQUEST,
+                  "malformed query argument: a %% must be followed by two hex digits, and a name or value must not "
+                  "decode to NUL (a name: to no control character)");
+    return w.error ? -1 : 0;
 }
 
 static void req_free(http_req *r) {
@@ -162,6 +224,7 @@ static void req_free(http_req *r) {
     json_decref(r->resp);
     free(r->owned_text);
     free(r->path);
+    for (int i = 0; i < r->nargs; i++) free(r->args[i].key);
     free(r);
 }
 
@@ -175,15 +238,40 @@ static http_req *req_new(http_app *app, struct MHD_Connection *conn, const char 
     r->started = ds_monotonic();
     sb_init(&r->json);
     snprintf(r->id, sizeof r->id, "req-%lu", (unsigned long)atomic_fetch_add(&req_seq, 1) + 1);
-    if (router_split_path(r, url) != 0) r->nseg = -1;
+    r->path_status = router_split_path(r, url);
     return r;
+}
+
+/* A body that a handler reads as JSON must say it is JSON: a client that sends JSON as
+ * text/plain or as a form (curl -d without -H) learns so with a 415 instead of having
+ * it parsed anyway, and a JSON body in another charset is not read as UTF-8. Called only
+ * for a non-empty body: a request without one needs no Content-Type. Routes that read
+ * no body ignore it, as before. Responds and returns true when refused. */
+static bool refuse_media_type(http_req *r) {
+    if (r->body != BODY_JSON || !(r->route->flags & ROUTE_JSON)) return false;
+    const char *ct = http_header(r, "Content-Type");
+    if (http_media_is_json(ct)) return false;
+    if (r->route->flags & ROUTE_DATA)
+        http_fail(r, DS_E_UNSUPPORTED_MEDIA_TYPE,
+                  "Content-Type must be application/json, text/csv or application/vnd.apache.parquet");
+    else
+        http_fail(r, DS_E_UNSUPPORTED_MEDIA_TYPE,
+                  "the request body must be JSON, sent as Content-Type: application/json (charset, if given, utf-8)");
+    return true;
 }
 
 /* First call for a request: route, authenticate and check the declared body size
  * before any body byte is read. Returns true when a response is already decided. */
 static bool req_start(http_req *r) {
     log_set_context(r->id);
-    if (r->nseg < 0) {
+    if (r->path_status == HTTP_PATH_BAD) {
+        /* Before routing and authentication: nothing about the path can be trusted. */
+        http_fail(r, DS_E_INVALID_REQUEST,
+                  "invalid path: a %% must be followed by two hex digits, and a path segment must not decode to "
+                  "NUL, '/' or a control character");
+        return true;
+    }
+    if (r->path_status != HTTP_PATH_OK) {
         http_fail(r, DS_E_NOT_FOUND, "no such path");
         return true;
     }
@@ -194,9 +282,10 @@ static bool req_start(http_req *r) {
         return true;
     }
     if (authenticate(r) != 0) return true;
+    if (collect_args(r) != 0) return true;
     const char *ct = http_header(r, "Content-Type");
     uint64_t limit;
-    if (is_data_type(ct)) {
+    if ((r->route->flags & ROUTE_DATA) && http_media_is_data(ct)) {
         r->body = BODY_FILE;
         limit = (uint64_t)r->app->cfg->max_body_size;
     } else {
@@ -209,6 +298,7 @@ static bool req_start(http_req *r) {
                   (unsigned long long)limit);
         return true;
     }
+    if (cl && strtoull(cl, NULL, 10) > 0 && refuse_media_type(r)) return true;
     return false;
 }
 
@@ -277,6 +367,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                   (long long)(r->body == BODY_FILE ? app->cfg->max_body_size : app->cfg->max_json_body_size));
     } else if (r->body_write_failed) {
         http_fail(r, DS_E_INTERNAL, "cannot store the request body");
+    } else if (r->body_len > 0 && refuse_media_type(r)) {
+        /* a body without Content-Length (chunked): only known now */
     } else {
         if (r->spool_fd >= 0) {
             if (close(r->spool_fd) != 0) r->body_write_failed = true;
@@ -373,7 +465,8 @@ int http_start(const ds_config *cfg, cat *c, stor *s, ws_registry *reg, pgw_serv
     h->listen_fd = fd;
     h->daemon = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
                                  0, NULL, NULL, on_request, &h->app, MHD_OPTION_LISTEN_SOCKET, fd,
-                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
+                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_UNESCAPE_CALLBACK,
+                                 keep_escaped, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
                                  (unsigned)300, MHD_OPTION_CONNECTION_LIMIT, (unsigned)512,
                                  /* Upload bodies arrive in pieces of up to about this size: with
                                   * the default 32 kB, a 557 MB CSV took 2.3-2.6 s to spool, with

@@ -133,7 +133,7 @@ static int parse_load_items(json_t *tables, ws_load_item **out, int *n, ds_err *
             size_t k;
             json_t *c;
             bool ok = json_is_array(cols);
-            if (ok) json_array_foreach(cols, k, c) ok = ok && json_is_string(c);
+            if (ok) json_array_foreach(cols, k, c) ok = ok && jx_is_text(c);
             if (!ok) {
                 free(items);
                 return ds_fail(e, DS_E_INVALID_REQUEST, "tables[%zu].columns must be an array of column names", i);

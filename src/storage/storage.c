@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/dberr.h"
 #include "util/log.h"
 #include "util/str.h"
 #include "util/timeutil.h"
@@ -475,6 +476,7 @@ int stor_spool_create(stor *s, int *fd, char *path, size_t pathsz, ds_err *err) 
 typedef struct {
     duckdb_database db;
     duckdb_connection con;
+    const stor_import_req *req; /* for the user's words in import errors */
 } importer;
 
 static int imp_open(stor *s, const char *path, importer *im, ds_err *err) {
@@ -511,6 +513,45 @@ static void imp_close(importer *im) {
     duckdb_close(&im->db);
 }
 
+/* An import failure in the user's terms: what could not be read, then DuckDB's reason
+ * without the upload's path, the server's other paths (dberr_parse scrubs them), the
+ * internal SQL (its "LINE 1:" excerpt) or DuckDB's advice about reader options that the
+ * API does not offer ("strict_mode=false", "sample_size=-1"). The full text goes to the
+ * log at debug level. Returns -DS_E_IMPORT_FAILED. */
+static int import_failed(const stor_import_req *req, const char *text, ds_err *err) {
+    log_debug("storage: import failed: %s", text ? text : "?");
+    char raw[2048];
+    snprintf(raw, sizeof raw, "%s", text ? text : "unknown error");
+    if (req && req->src_path) dberr_scrub_path(raw, sizeof raw, req->src_path, "upload");
+    db_error d;
+    dberr_parse(raw, NULL, &d);
+    static const char *const cuts[] = {"\n\n", "\nPossible fixes", "\nPossible solutions", "\nThe search space",
+                                       "\n  file = "};
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+        char *c = strstr(d.message, cuts[i]);
+        if (c) *c = '\0';
+    }
+    /* What is left may be a few lines ("CSV Error on Line: 2", "Original Line: ..."):
+     * one line, "; " between them. */
+    char reason[sizeof d.message];
+    size_t n = 0;
+    for (const char *c = d.message; *c && n + 3 < sizeof reason; c++) {
+        if (*c != '\n') reason[n++] = *c;
+        else if (n > 0 && reason[n - 1] == '.') reason[n++] = ' ';
+        else if (n > 0 && reason[n - 1] != ' ') reason[n++] = ';', reason[n++] = ' ';
+    }
+    while (n > 0 && (reason[n - 1] == ' ' || reason[n - 1] == ';' || reason[n - 1] == '.')) n--;
+    reason[n] = '\0';
+    const char *what;
+    if (strcmp(d.type, "Constraint") == 0) what = "the data breaks a constraint of the table";
+    else if (req && req->format == STOR_FMT_PARQUET)
+        what = strcmp(d.type, "Invalid Input") == 0 || strcmp(d.type, "IO") == 0 ? "the file is not a valid Parquet file"
+                                                                                 : "the Parquet data cannot be imported";
+    else if (req && req->format == STOR_FMT_CSV) what = "the CSV data cannot be imported";
+    else what = "the data cannot be imported";
+    return ds_fail(err, DS_E_IMPORT_FAILED, "%s: %s", what, n ? reason : "unknown error");
+}
+
 /* Runs sql; a failure is an import error carrying DuckDB's message. With out_count the
  * first value of the first row is returned (row counts). */
 static int imp_exec(importer *im, const char *sql, int64_t *out_count, ds_err *err) {
@@ -523,7 +564,7 @@ static int imp_exec(importer *im, const char *sql, int64_t *out_count, ds_err *e
               et == DUCKDB_ERROR_FATAL) && strstr(m, "read_") == NULL && strstr(m, "CSV") == NULL &&
                      strstr(m, "arquet") == NULL
                  ? ds_fail(err, DS_E_INTERNAL, "storage error during import")
-                 : ds_fail(err, DS_E_IMPORT_FAILED, "%s", m);
+                 : import_failed(im->req, m, err);
         if (rc == -(int)DS_E_INTERNAL) log_error("storage: import: %s", m);
     } else if (out_count) {
         *out_count = duckdb_row_count(&r) > 0 && duckdb_column_count(&r) > 0 ? duckdb_value_int64(&r, 0, 0) : 0;
@@ -692,7 +733,7 @@ static json_t *describe_source(importer *im, const char *select_sql, ds_err *err
     if (sb_failed(&q)) {
         ds_fail(err, DS_E_INTERNAL, "out of memory");
     } else if (duckdb_query(im->con, q.data, &r) == DuckDBError) {
-        ds_fail(err, DS_E_IMPORT_FAILED, "%s", duckdb_result_error(&r));
+        import_failed(im->req, duckdb_result_error(&r), err);
     } else {
         cols = json_array();
         for (idx_t i = 0; i < duckdb_row_count(&r); i++) {
@@ -740,6 +781,7 @@ static int build_generation(stor *s, const stor_import_req *req, const cat_table
             return ds_fail(err, DS_E_INTERNAL, "cannot copy the table file: %s", strerror(errno));
     }
     if ((rc = imp_open(s, tmp, &im, err))) return rc;
+    im.req = req;
 
     if (cur) {
         cols = json_loads(cur->columns_json, 0, &je);

@@ -1,10 +1,126 @@
-/* dberr.c - DuckDB errors mapped to PostgreSQL's SQLSTATE classes. */
+/* dberr.c - DuckDB errors mapped to PostgreSQL's SQLSTATE classes, with server paths
+ * taken out of their text. */
 #include "util/dberr.h"
 
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* ---- server paths out of client messages ---- */
+
+#define SCRUB_MAX 16
+
+/* Longest path first. Written only by dberr_scrub_init/add at start-up. */
+static struct {
+    char path[PATH_MAX];
+    char label[24];
+} scrubs[SCRUB_MAX];
+static int nscrubs;
+
+void dberr_scrub_add(const char *path, const char *label) {
+    size_t n = path ? strlen(path) : 0;
+    if (n < 2 || n >= PATH_MAX || !label || nscrubs == SCRUB_MAX) return;
+    for (int i = 0; i < nscrubs; i++)
+        if (strcmp(scrubs[i].path, path) == 0) return;
+    int at = nscrubs;
+    while (at > 0 && strlen(scrubs[at - 1].path) < n) {
+        scrubs[at] = scrubs[at - 1];
+        at--;
+    }
+    snprintf(scrubs[at].path, sizeof scrubs[at].path, "%s", path);
+    snprintf(scrubs[at].label, sizeof scrubs[at].label, "%s", label);
+    nscrubs++;
+}
+
+/* An absolute path, without trailing slashes ("/" itself is ignored by add). */
+static void add_absolute(const char *path, const char *label) {
+    if (!path || path[0] != '/') return;
+    char p[PATH_MAX];
+    if (snprintf(p, sizeof p, "%s", path) >= (int)sizeof p) return;
+    size_t n = strlen(p);
+    while (n > 1 && p[n - 1] == '/') p[--n] = '\0';
+    dberr_scrub_add(p, label);
+    char real[PATH_MAX];
+    if (realpath(p, real)) dberr_scrub_add(real, label);
+}
+
+void dberr_scrub_init(const char *data_dir) {
+    if (data_dir && data_dir[0] == '/') {
+        add_absolute(data_dir, "<data-dir>");
+    } else if (data_dir && data_dir[0]) {
+        /* Relative ("data", "./data"): matched only with its slash ("data/..."), so the
+         * word "data" in a sentence stays. And resolved, as storage uses it. */
+        char rel[PATH_MAX], real[PATH_MAX];
+        const char *d = strncmp(data_dir, "./", 2) == 0 ? data_dir + 2 : data_dir;
+        size_t n = strlen(d);
+        while (n > 0 && d[n - 1] == '/') n--;
+        if (n > 0 && snprintf(rel, sizeof rel, "%.*s/", (int)n, d) < (int)sizeof rel) {
+            dberr_scrub_add(rel, "<data-dir>/");
+            char dotted[PATH_MAX];
+            if (snprintf(dotted, sizeof dotted, "./%s", rel) < (int)sizeof dotted)
+                dberr_scrub_add(dotted, "<data-dir>/");
+        }
+        if (realpath(data_dir, real)) add_absolute(real, "<data-dir>");
+    }
+    char cwd[PATH_MAX];
+    if (getcwd(cwd, sizeof cwd)) add_absolute(cwd, "<server-dir>");
+    add_absolute(getenv("HOME"), "<home>");
+    const char *tmp = getenv("TMPDIR");
+    add_absolute(tmp && tmp[0] == '/' ? tmp : "/tmp", "<tmp>");
+}
+
+static bool is_alnum(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* Does a path start here, and not in the middle of a longer one? Before it: not a name
+ * character, a '/', or the '>' of a label already put in (so "<data-dir>/tmp" keeps its
+ * "/tmp"). After it: not a name character (so "/home/ann" is not found in
+ * "/home/anna"), unless the path ends with its '/'. */
+static bool path_at(const char *text, const char *p, const char *path, size_t plen) {
+    if (strncmp(p, path, plen) != 0) return false;
+    if (p > text) {
+        char b = p[-1];
+        if (is_alnum(b) || b == '_' || b == '-' || b == '.' || b == '~' || b == '/' || b == '>') return false;
+    }
+    char a = p[plen];
+    return path[plen - 1] == '/' || !(is_alnum(a) || a == '_' || a == '-');
+}
+
+void dberr_scrub_path(char *text, size_t cap, const char *path, const char *label) {
+    size_t plen = path ? strlen(path) : 0;
+    if (!text || cap == 0 || plen < 2 || !strstr(text, path)) return;
+    size_t llen = strlen(label);
+    char *out = malloc(cap);
+    if (!out) {
+        text[0] = '\0'; /* fail closed: no message rather than a path */
+        return;
+    }
+    size_t o = 0;
+    const char *p = text;
+    while (*p && o + 1 < cap) {
+        if (path_at(text, p, path, plen)) {
+            size_t k = llen < cap - 1 - o ? llen : cap - 1 - o;
+            memcpy(out + o, label, k);
+            o += k;
+            p += plen;
+        } else {
+            out[o++] = *p++;
+        }
+    }
+    out[o] = '\0';
+    memcpy(text, out, o + 1);
+    free(out);
+}
+
+void dberr_scrub(char *text, size_t cap) {
+    for (int i = 0; i < nscrubs; i++) dberr_scrub_path(text, cap, scrubs[i].path, scrubs[i].label);
+}
+
+/* ---- parsing ---- */
 
 static void copy_member(json_t *j, const char *key, char *out, size_t outsz) {
     const char *v = json_string_value(json_object_get(j, key));
@@ -113,6 +229,7 @@ void dberr_parse(const char *text, const char *sql, db_error *out) {
     /* Drop DuckDB's trailing "LINE 1: ..." excerpt; the position says where. */
     char *line = strstr(out->message, "\n\nLINE ");
     if (line) *line = '\0';
+    dberr_scrub(out->message, sizeof out->message);
 }
 
 static bool has(const db_error *e, const char *s) { return strstr(e->message, s) != NULL; }

@@ -25,6 +25,10 @@ json_t *jx_parse_object(const char *text, size_t len, ds_err *err) {
     return j;
 }
 
+bool jx_is_text(const json_t *v) {
+    return json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v);
+}
+
 int jx_string(json_t *obj, const char *key, bool required, size_t maxlen, const char **out, ds_err *err) {
     json_t *v = json_object_get(obj, key);
     *out = NULL;
@@ -35,8 +39,7 @@ int jx_string(json_t *obj, const char *key, bool required, size_t maxlen, const 
     if (!json_is_string(v)) return ds_fail(err, DS_E_INVALID_REQUEST, "\"%s\" must be a string", key);
     if (json_string_length(v) > maxlen)
         return ds_fail(err, DS_E_INVALID_REQUEST, "\"%s\" is longer than %zu characters", key, maxlen);
-    if (strlen(json_string_value(v)) != json_string_length(v))
-        return ds_fail(err, DS_E_INVALID_REQUEST, "\"%s\" must not contain NUL characters", key);
+    if (!jx_is_text(v)) return ds_fail(err, DS_E_INVALID_REQUEST, "\"%s\" must not contain NUL characters", key);
     *out = json_string_value(v);
     return 0;
 }

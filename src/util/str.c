@@ -1,4 +1,4 @@
-/* str.c - name rules from rest-api.md, SQL quoting, growable strings. */
+/* str.c - name rules from rest-api.md, SQL quoting, percent-decoding, growable strings. */
 #include "util/str.h"
 
 #include <stdarg.h>
@@ -29,6 +29,31 @@ bool name_is_valid_table(const char *s) { return name_check(s, false); }
 bool name_is_valid_column(const char *s) {
     if (!name_check(s, false)) return false;
     return !(s[0] >= '0' && s[0] <= '9');
+}
+
+static int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+ptrdiff_t str_pct_decode(const char *in, size_t n, char *out) {
+    size_t i = 0, o = 0;
+    while (i < n) {
+        if (in[i] != '%') {
+            out[o++] = in[i++];
+            continue;
+        }
+        /* Two hex digits must follow inside the n bytes: checked before reading them. */
+        if (n - i < 3) return -1;
+        int hi = hex_value(in[i + 1]), lo = hex_value(in[i + 2]);
+        if (hi < 0 || lo < 0) return -1;
+        out[o++] = (char)(hi << 4 | lo);
+        i += 3;
+    }
+    out[o] = '\0';
+    return (ptrdiff_t)o;
 }
 
 bool bucket_id_parse(const char *id, char stage[4], char name[DS_NAME_MAX + 1]) {

@@ -1,4 +1,4 @@
-/* str.h - name validation, SQL quoting and a growable string buffer. */
+/* str.h - name validation, SQL quoting, percent-decoding and a growable string buffer. */
 #ifndef DS_STR_H
 #define DS_STR_H
 
@@ -19,6 +19,14 @@ bool bucket_id_parse(const char *id, char stage[4], char name[DS_NAME_MAX + 1]);
 void bucket_schema_name(const char *bucket_id, char *out, size_t outsz);
 /* Table id "in.c-sales.orders" -> bucket id and table name (validated). */
 bool table_id_parse(const char *id, char *bucket, size_t bucketsz, char table[DS_NAME_MAX + 1]);
+
+/* Percent-decodes in[0..n) into out, exactly once ("%41" -> "A", "%2541" -> "%41");
+ * '+' stays '+'. out needs n + 1 bytes (decoding never lengthens) and may be in itself:
+ * every byte is written at or before the one it came from. out is NUL-terminated, but
+ * "%00" puts a NUL inside it, so callers compare the returned length with strlen(out).
+ * Returns the decoded length, or -1 for a malformed escape ('%' not followed by two hex
+ * digits), leaving out unspecified. */
+ptrdiff_t str_pct_decode(const char *in, size_t n, char *out);
 
 /* Growable NUL-terminated buffer with a sticky failure flag: after an allocation
  * failure every later append is a no-op and sb_failed() is true. */

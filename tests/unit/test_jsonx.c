@@ -107,6 +107,28 @@ static void test_time_is_rfc3339_utc(void **st) {
     json_decref(j);
 }
 
+static void test_strings_with_nul_inside_are_not_text(void **st) {
+    (void)st;
+    /* The parser refuses \u0000 by default; a string built with json_stringn can hold it. */
+    json_error_t je;
+    assert_null(json_loads("{\"name\": \"a\\u0000b\"}", 0, &je));
+    json_t *nul = json_stringn("a\0b", 3), *ok = json_string("ab"), *num = json_integer(1);
+    assert_false(jx_is_text(nul));
+    assert_true(jx_is_text(ok));
+    assert_false(jx_is_text(num));
+    assert_false(jx_is_text(NULL));
+    json_t *obj = json_object();
+    json_object_set(obj, "name", nul);
+    const char *out = "unchanged";
+    ds_err e;
+    assert_int_equal(jx_string(obj, "name", true, 64, &out, &e), -(int)DS_E_INVALID_REQUEST);
+    assert_null(out);
+    json_decref(obj);
+    json_decref(nul);
+    json_decref(ok);
+    json_decref(num);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_object_rejects_malformed_and_non_objects),
@@ -116,6 +138,7 @@ int main(void) {
         cmocka_unit_test(test_error_body_has_code_message_and_details),
         cmocka_unit_test(test_error_table_statuses),
         cmocka_unit_test(test_time_is_rfc3339_utc),
+        cmocka_unit_test(test_strings_with_nul_inside_are_not_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,5 @@
-/* Unit tests for util/str: the name rules of rest-api.md and SQL quoting. */
+/* Unit tests for util/str: the name rules of rest-api.md, SQL quoting and
+ * percent-decoding. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -95,6 +96,48 @@ static void test_sb_quotes_identifiers_and_literals(void **st) {
     sb_free(&b);
 }
 
+static void test_pct_decode_decodes_each_escape_once(void **st) {
+    (void)st;
+    char out[64];
+    assert_int_equal(str_pct_decode("in.c-crm%2Eorders", 17, out), 15);
+    assert_string_equal(out, "in.c-crm.orders");
+    assert_int_equal(str_pct_decode("%2541", 5, out), 3); /* once: "%41", not "A" */
+    assert_string_equal(out, "%41");
+    assert_int_equal(str_pct_decode("a+b%2b%2F%2f", 12, out), 6); /* '+' stays '+' */
+    assert_string_equal(out, "a+b+//");
+    assert_int_equal(str_pct_decode("%c3%A9", 6, out), 2);
+    assert_string_equal(out, "\xc3\xa9");
+    assert_int_equal(str_pct_decode("", 0, out), 0);
+    assert_string_equal(out, "");
+    /* Only the first n bytes count: the "%41" after them is not read. */
+    assert_int_equal(str_pct_decode("ab%41", 2, out), 2);
+    assert_string_equal(out, "ab");
+}
+
+static void test_pct_decode_keeps_nul_visible_in_the_length(void **st) {
+    (void)st;
+    char out[16];
+    assert_int_equal(str_pct_decode("a%00b", 5, out), 3);
+    assert_int_equal(strlen(out), 1); /* a caller comparing the two sees the NUL */
+    assert_memory_equal(out, "a\0b", 3);
+}
+
+static void test_pct_decode_rejects_malformed_escapes(void **st) {
+    (void)st;
+    char out[16];
+    const char *bad[] = {"%", "a%", "%4", "a%4", "%zz", "%4g", "%g4", "%%41", "% 41", "%-1", "%+1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) assert_int_equal(str_pct_decode(bad[i], strlen(bad[i]), out), -1);
+    /* An escape cut by n is malformed even when the text goes on after n. */
+    assert_int_equal(str_pct_decode("a%41", 3, out), -1);
+}
+
+static void test_pct_decode_works_in_place(void **st) {
+    (void)st;
+    char buf[] = "%61%62c%2F%64";
+    assert_int_equal(str_pct_decode(buf, strlen(buf), buf), 5);
+    assert_string_equal(buf, "abc/d");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_name_accepts_letters_digits_dash_underscore),
@@ -103,6 +146,10 @@ int main(void) {
         cmocka_unit_test(test_bucket_id_parse_and_schema),
         cmocka_unit_test(test_table_id_parse_splits_at_last_dot),
         cmocka_unit_test(test_sb_quotes_identifiers_and_literals),
+        cmocka_unit_test(test_pct_decode_decodes_each_escape_once),
+        cmocka_unit_test(test_pct_decode_keeps_nul_visible_in_the_length),
+        cmocka_unit_test(test_pct_decode_rejects_malformed_escapes),
+        cmocka_unit_test(test_pct_decode_works_in_place),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
