@@ -105,13 +105,7 @@ static int serve(int argc, char **argv) {
     log_set_level(lvl);
     ds_set_clock_offset(cfg.clock_offset);
     int64_t mem_cap;
-    int mrc = proc_limit_memory(cfg.server_memory_limit, &mem_cap);
-    if (mrc != 0)
-        log_warn("cannot limit the server's memory: %s", strerror(-mrc));
-    else if (mem_cap)
-        log_info("server memory limit: %lld MB", (long long)(mem_cap >> 20));
-    else
-        log_warn("server memory limit not applied (AddressSanitizer build)");
+    int mrc = proc_limit_memory(cfg.server_memory_limit, &mem_cap); /* said once listening */
     int rc = EXIT_CONFIG;
     cat *c = NULL;
     stor *s = NULL;
@@ -172,6 +166,12 @@ static int serve(int argc, char **argv) {
     }
     log_info("duckspace %s listening on http://%s:%d and postgresql://%s:%d (data in %s)", DUCKSPACE_VERSION,
              cfg.listen_address, port, cfg.listen_address, pg_port, cfg.data_dir);
+    if (mrc != 0)
+        log_warn("cannot limit the server's memory: %s", strerror(-mrc));
+    else if (mem_cap)
+        log_info("server memory limit: %lld MB", (long long)(mem_cap >> 20));
+    else
+        log_warn("server memory limit not applied (AddressSanitizer build)");
     int sig = 0;
     sigwait(&stop, &sig);
     log_info("received %s: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
