@@ -1,0 +1,125 @@
+"""Workspaces and the files underneath them: published table files are read-only on disk
+and the server cannot override that (S24/S25 of the 2026-11-29 audit); the size counted
+against a workspace's limit, the guard that stops a statement outgrowing it, and DROP /
+clear making room (S26, S27, S63, S64); duckspace's own queries about a workspace's
+objects not steered by objects the user made (S50, S51)."""
+
+import glob
+import hashlib
+import os
+import stat
+
+import harness
+from pghelpers import PgTestCase
+from wshelpers import ws_dir
+
+ORDERS = "in.c-sales.orders"
+
+# Linux capability bits (include/uapi/linux/capability.h).
+CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER = 1, 2, 3
+
+
+def sha256(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def thread_caps(pid):
+    """{tid: CapEff as an int} for every thread of the process."""
+    out = {}
+    for d in glob.glob("/proc/%d/task/*" % pid):
+        try:
+            with open(os.path.join(d, "status")) as f:
+                for line in f:
+                    if line.startswith("CapEff:"):
+                        out[os.path.basename(d)] = int(line.split()[1], 16)
+        except FileNotFoundError:
+            pass  # the thread ended meanwhile
+    return out
+
+
+class ReadOnlyTableFiles(PgTestCase):
+    """A workspace reaches project tables through hard links to the published files;
+    nothing may write through them."""
+
+    def setUp(self):
+        super().setUp()
+        self.sales_table()  # in.c-sales.orders, 10 rows
+
+    def published(self, branch=None):
+        d = harness.table_dir(self.server.data_dir, self.pid, "in_c_sales", branch)
+        files = [os.path.join(d, n) for n in harness.table_files(self.server.data_dir, self.pid, "in_c_sales",
+                                                                   "orders", branch)]
+        self.assertEqual(len(files), 1, files)
+        return files[0]
+
+    def links(self, ws_id, branch=None):
+        return sorted(glob.glob(os.path.join(ws_dir(self.server.data_dir, self.pid, branch), ws_id + ".tables", "*")))
+
+    def test_published_file_and_its_workspace_link_are_mode_0444(self):
+        ws = self.make_ws()
+        conn = self.pg2(ws)
+        self.assertEqual(self.scalar(conn, "SELECT count(*) FROM in_c_sales.orders"), 10)
+        pub = self.published()
+        self.assertEqual(stat.S_IMODE(os.stat(pub).st_mode), 0o444)
+        links = self.links(ws["id"])
+        self.assertEqual(len(links), 1, links)
+        st = os.stat(links[0])
+        self.assertEqual((st.st_ino, st.st_dev), (os.stat(pub).st_ino, os.stat(pub).st_dev))
+        self.assertEqual(stat.S_IMODE(st.st_mode), 0o444)
+        # a full and an incremental import publish new read-only files and still work
+        self.import_csv(self.pid, ORDERS, "id,amount,name\n1,1,a\n2,2,b\n")
+        self.import_csv(self.pid, ORDERS, "id,amount,name\n3,3,c\n", incremental=True)
+        self.assertEqual(self.table(self.pid, ORDERS)["rows"], 3)
+        self.assertEqual(stat.S_IMODE(os.stat(self.published()).st_mode), 0o444)
+        self.assertEqual(self.scalar(conn, "SELECT count(*) FROM in_c_sales.orders"), 3)
+
+    def test_server_threads_cannot_override_file_modes(self):
+        caps = thread_caps(self.server.proc.pid)
+        self.assertTrue(caps)
+        mask = (1 << CAP_DAC_OVERRIDE) | (1 << CAP_DAC_READ_SEARCH) | (1 << CAP_FOWNER)
+        for tid, eff in caps.items():
+            self.assertEqual(eff & mask, 0, "thread %s has CapEff %x" % (tid, eff))
+
+    def write_through_link(self, ws, link):
+        """The audit's S24: EXPLAIN ANALYZE COPY ... TO the link, in place. Refused by the
+        statement gate or by the file system; either way it must not reach the file."""
+        conn = self.pg2(ws)
+        try:
+            self.q2(conn, "EXPLAIN ANALYZE COPY (SELECT 'overwritten' AS x) TO '%s' (USE_TMP_FILE false)" % link)
+        except Exception:  # noqa: BLE001 (refused one way or another: what counts is the file)
+            pass
+
+    def test_copy_to_a_link_does_not_change_the_published_file(self):
+        ws = self.make_ws()
+        conn = self.pg2(ws)
+        self.assertEqual(self.scalar(conn, "SELECT count(*) FROM in_c_sales.orders"), 10)
+        pub = self.published()
+        before = sha256(pub)
+        link = self.links(ws["id"])[0]
+        self.write_through_link(ws, link)
+        self.assertEqual(sha256(pub), before)
+        self.assertEqual(len(self.rows(self.pid, ORDERS)), 10)
+        other = self.make_ws()
+        self.assertEqual(self.scalar(self.pg2(other), "SELECT count(*) FROM in_c_sales.orders"), 10)
+        self.assertEqual(self.scalar(conn, "SELECT count(*) FROM in_c_sales.orders"), 10)
+
+    def test_branch_workspace_cannot_write_mains_file(self):
+        br = self.assertOk(self.req("POST", self.base(self.pid) + "/branches", {"name": "b1"}), 201)["id"]
+        ws = self.make_ws(branch=br)
+        conn = self.pg2(ws)
+        self.assertEqual(self.scalar(conn, "SELECT count(*) FROM in_c_sales.orders"), 10)
+        pub = self.published()
+        before = sha256(pub)
+        self.write_through_link(ws, self.links(ws["id"], branch=br)[0])
+        self.assertEqual(sha256(pub), before)
+        self.assertEqual(len(self.rows(self.pid, ORDERS)), 10)
+        # the branch's copy on write still works, and main keeps its rows
+        self.import_csv(self.pid, ORDERS, "id,amount,name\n11,1,x\n", incremental=True, branch=br)
+        self.assertEqual(self.table(self.pid, ORDERS, branch=br)["rows"], 11)
+        self.assertEqual(stat.S_IMODE(os.stat(self.published(branch=br)).st_mode), 0o444)
+        self.assertEqual(self.table(self.pid, ORDERS)["rows"], 10)
+
+
+if __name__ == "__main__":
+    harness.main()
