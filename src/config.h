@@ -34,6 +34,7 @@ typedef enum { CFG_STR, CFG_INT, CFG_SIZE, CFG_BOOL } cfg_type;
     X(max_attached_tables, CFG_INT, "1000", 1, 1000000, "project tables reachable from one workspace")   \
     X(workspace_memory_limit, CFG_SIZE, "4GB", 16777216LL, INT64_MAX, "DuckDB memory limit per workspace") \
     X(workspace_temp_limit, CFG_SIZE, "10GB", 0, INT64_MAX, "DuckDB temp storage per workspace")         \
+    X(workspace_size_allowance, CFG_SIZE, "64MB", 0, INT64_MAX, "how far a running statement may take a workspace past its size limit before it is stopped (53100)") \
     X(sessions_per_workspace, CFG_INT, "10", 1, 100000, "SQL sessions one workspace may have")           \
     X(max_sessions, CFG_INT, "500", 1, 1000000, "SQL sessions in total")                                  \
     X(idle_session_timeout, CFG_INT, "3600", 0, 31536000, "seconds before an idle SQL session is closed") \

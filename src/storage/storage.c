@@ -1038,12 +1038,22 @@ void stor_workspace_drop_links(const stor_ws_paths *p) {
     closedir(d);
 }
 
-int64_t stor_workspace_size(const stor_ws_paths *p) {
+void stor_workspace_disk(const stor_ws_paths *p, stor_ws_disk *out) {
     struct stat st;
-    int64_t n = 0;
-    if (stat(p->db, &st) == 0) n += st.st_size;
-    if (stat(p->wal, &st) == 0) n += st.st_size;
-    return n;
+    memset(out, 0, sizeof *out);
+    if (stat(p->db, &st) == 0) out->db = st.st_size;
+    if (stat(p->wal, &st) == 0) out->wal = st.st_size;
+    DIR *d = opendir(p->tmp);
+    if (!d) return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        char f[PATH_MAX];
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+            snprintf(f, sizeof f, "%s/%s", p->tmp, de->d_name) >= (int)sizeof f)
+            continue;
+        if (lstat(f, &st) == 0 && S_ISREG(st.st_mode)) out->tmp += (int64_t)st.st_blocks * 512;
+    }
+    closedir(d);
 }
 
 int stor_link_table(stor *s, const char *pid, const char *bid, const char *bucket_id, const char *name,

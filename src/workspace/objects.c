@@ -10,8 +10,6 @@
 #include "util/str.h"
 #include "workspace/internal.h"
 
-int64_t ws_size_bytes(ws_instance *inst) { return stor_workspace_size(&inst->paths); }
-
 /* Runs sql on a fresh connection of the instance and hands the result to the caller. */
 static int query(ws_instance *inst, duckdb_connection con, const char *sql, duckdb_result *res, ds_err *err) {
     (void)inst;
@@ -134,7 +132,8 @@ int ws_clear(ws_instance *inst, ds_err *err) {
         duckdb_destroy_result(&res);
     }
     ws_conn_close(c);
-    if (rc == 0) inst_admin_exec(inst, "CHECKPOINT", err);
+    /* The space is free for new objects only after a checkpoint. */
+    if (rc == 0) inst_checkpoint(inst);
     return rc;
 }
 
@@ -278,8 +277,9 @@ int ws_load(ws_instance *inst, const ws_load_item *items, int n, json_t **out, d
         if (rc && err->code == DS_E_FORBIDDEN) err->code = DS_E_INVALID_REQUEST; /* a REST 400, per the contract */
     }
     if (rc) goto out;
-    /* 3. Run them in one transaction: all or nothing. */
+    /* 3. Run them in one transaction: all or nothing. The size guard watches it. */
     duckdb_result r;
+    ws_conn_begin(c);
     duckdb_query(c->con, "BEGIN TRANSACTION", &r);
     duckdb_destroy_result(&r);
     for (int i = 0; i < n && rc == 0; i++) {
@@ -290,8 +290,16 @@ int ws_load(ws_instance *inst, const ws_load_item *items, int n, json_t **out, d
     if (duckdb_query(c->con, rc ? "ROLLBACK" : "COMMIT", &r) == DuckDBError && rc == 0)
         rc = dberr_fail(err, DS_E_INVALID_REQUEST, duckdb_result_error_type(&r), duckdb_result_error(&r));
     duckdb_destroy_result(&r);
+    ws_conn_end(c);
+    if (rc && ws_conn_size_stopped(c)) {
+        rc = ds_fail(err, DS_E_LIMIT_EXCEEDED, "the load was stopped: the workspace grew past its size limit of %lld GB",
+                     (long long)(inst->w.size_limit_bytes >> 30));
+        char lim[32];
+        snprintf(lim, sizeof lim, "%lld", (long long)(inst->w.size_limit_bytes >> 30));
+        ds_err_detail(err, "limit", lim, 1);
+    }
     if (rc) goto out;
-    inst_admin_exec(inst, "CHECKPOINT", err);
+    inst_checkpoint(inst);
     json_t *arr = json_array();
     for (int i = 0; i < n; i++) {
         char sql[700];

@@ -1,8 +1,7 @@
 """Workspaces and the files underneath them: published table files are read-only on disk
 and the server cannot override that (S24/S25 of the 2026-11-29 audit); the size counted
 against a workspace's limit, the guard that stops a statement outgrowing it, and DROP /
-clear making room (S26, S27, S63, S64); duckspace's own queries about a workspace's
-objects not steered by objects the user made (S50, S51)."""
+clear making room (S26, S27, S63, S64)."""
 
 import glob
 import hashlib
@@ -119,6 +118,73 @@ class ReadOnlyTableFiles(PgTestCase):
         self.assertEqual(self.table(self.pid, ORDERS, branch=br)["rows"], 11)
         self.assertEqual(stat.S_IMODE(os.stat(self.published(branch=br)).st_mode), 0o444)
         self.assertEqual(self.table(self.pid, ORDERS)["rows"], 10)
+
+
+GB = 1 << 30
+ALLOWANCE = 64 << 20  # workspace_size_allowance default
+# The guard samples every 200 ms, and DuckDB takes a moment to notice an interrupt: this
+# much more may be written past limit + allowance (measured: ~250 MB/s for the UUID
+# tables below on this kind of machine, so ~50 MB per interval).
+MARGIN = 256 << 20
+# UUIDs do not compress: 32 bytes a row on disk.
+FILL = "SELECT gen_random_uuid() a, gen_random_uuid() b FROM range(%d)"
+
+
+class SizeLimit(PgTestCase):
+    """size_limit_gb is held while statements run, and DROP / clear make room (S26, S27,
+    S63, S64). 1 GB, the smallest limit the API takes."""
+
+    def ws_disk(self, ws_id):
+        base = os.path.join(ws_dir(self.server.data_dir, self.pid), ws_id)
+        n = 0
+        for p in (base + ".duckdb", base + ".duckdb.wal"):
+            if os.path.exists(p):
+                n += os.path.getsize(p)
+        return n
+
+    def fill_past_the_limit(self, conn):
+        """Commits just over 1 GB (under limit + allowance) into table big, in steps of
+        32 MB, until a statement is refused at its start with 53100."""
+        self.q2(conn, "CREATE TABLE big AS " + FILL % 29000000)  # ~0.93 GB
+        for _ in range(20):
+            try:
+                self.q2(conn, "INSERT INTO big " + FILL % 1000000)
+            except Exception as e:  # noqa: BLE001
+                self.assertEqual(getattr(e, "pgcode", None), "53100", e)
+                break
+        else:
+            self.fail("the workspace never reached its size limit")
+        self.assertSqlError(conn, "CREATE TABLE t2(a int)", "53100")
+
+    def test_statement_outgrowing_the_limit_is_stopped_with_53100_and_rolled_back(self):
+        ws = self.make_ws(size_limit_gb=1)
+        conn = self.pg2(ws)
+        # ~2.5 GB if nothing stopped it (the audit's S63 took a 1 GB workspace to 2.8 GB)
+        e = self.assertSqlError(conn, "CREATE TABLE big AS " + FILL % 80000000, "53100")
+        self.assertIn("size limit", str(e))
+        self.assertLessEqual(self.ws_disk(ws["id"]), GB + ALLOWANCE + MARGIN)
+        # rolled back: nothing was made and the space is free again
+        d = self.detail(ws["id"])
+        self.assertEqual(d["workspace_objects"], [])
+        self.assertLess(d["size_bytes"], 64 << 20)
+        self.q2(conn, "CREATE TABLE small(a int)")
+        self.q2(conn, "INSERT INTO small VALUES (1)")
+        self.assertEqual(self.scalar(conn, "SELECT count(*) FROM small"), 1)
+
+    def test_drop_and_clear_make_room_again(self):
+        ws = self.make_ws(size_limit_gb=1)
+        conn = self.pg2(ws)
+        self.fill_past_the_limit(conn)
+        self.assertGreaterEqual(self.detail(ws["id"])["size_bytes"], GB)
+        self.q2(conn, "DROP TABLE big")
+        self.q2(conn, "CREATE TABLE t2(a int)")
+        self.assertLess(self.detail(ws["id"])["size_bytes"], 64 << 20)
+        # again, then REST clear
+        self.fill_past_the_limit(conn)
+        self.assertEqual(self.req("POST", self.ws_url(ws["id"], "/clear"))[0], 204)
+        self.assertLess(self.detail(ws["id"])["size_bytes"], 64 << 20)
+        self.q2(conn, "CREATE TABLE t3(a int)")
+        self.assertEqual(self.objects(ws["id"]), {"t3": 0})
 
 
 if __name__ == "__main__":
