@@ -233,13 +233,17 @@ int inst_open(ws_registry *r, const cat_workspace *w, ws_instance **out, ds_err 
     snprintf(inst->dbname, sizeof inst->dbname, "%s", dbname ? dbname : "");
     duckdb_free(dbname);
     duckdb_destroy_result(&res);
-    /* The size guard's own connection: with the search path system.main, neither a
-     * user's macro named like a system function nor a user schema "system" can stand in
-     * for the system catalog's functions (DuckDB 1.4.4, probed). */
+    /* duckspace's own queries (objects, clear, size) run on the admin connection and
+     * the size guard's: with the search path system.main, neither a user's macro named
+     * like a system function nor a user schema "system" can stand in for the system
+     * catalog's functions, also inside the system views those bind (DuckDB 1.4.4,
+     * probed: with the default search path, a user macro duckdb_tables() broke even
+     * system.main.duckdb_views()). Names of user objects are always fully qualified. */
     if (duckdb_connect(inst->db, &inst->guard) == DuckDBError) {
         rc = ds_fail(err, DS_E_INTERNAL, "cannot connect to the workspace database");
         goto fail_open;
     }
+    if ((rc = admin_exec_locked(inst, "SET search_path = 'system.main'", err))) goto fail_open;
     if (duckdb_query(inst->guard, "SET search_path = 'system.main'", &res) == DuckDBError) {
         duckdb_destroy_result(&res);
         rc = ds_fail(err, DS_E_INTERNAL, "workspace set-up failed");

@@ -1,7 +1,8 @@
 """Workspaces and the files underneath them: published table files are read-only on disk
 and the server cannot override that (S24/S25 of the 2026-11-29 audit); the size counted
 against a workspace's limit, the guard that stops a statement outgrowing it, and DROP /
-clear making room (S26, S27, S63, S64)."""
+clear making room (S26, S27, S63, S64); duckspace's own queries about a workspace's
+objects not steered by objects the user made (S50, S51)."""
 
 import glob
 import hashlib
@@ -185,6 +186,77 @@ class SizeLimit(PgTestCase):
         self.assertLess(self.detail(ws["id"])["size_bytes"], 64 << 20)
         self.q2(conn, "CREATE TABLE t3(a int)")
         self.assertEqual(self.objects(ws["id"]), {"t3": 0})
+
+
+class ObjectsNotSteerable(PgTestCase):
+    """REST detail, objects delete and clear ask DuckDB's catalog with their own queries:
+    user objects named like the system functions those use must not steer them."""
+
+    def setUp(self):
+        super().setUp()
+        self.sales_table()
+        self.ws = self.make_ws()
+        self.conn = self.pg2(self.ws)
+
+    def run_sql(self, *stmts):
+        for sql in stmts:
+            try:
+                self.q2(self.conn, sql)
+            except Exception as e:  # noqa: BLE001
+                if getattr(e, "pgcode", None) == "42501":
+                    self.skipTest("the statement gate refuses %r, so it cannot steer anything" % sql)
+                raise
+
+    def clear(self):
+        st, body, _ = self.req("POST", self.ws_url(self.ws["id"], "/clear"))
+        self.assertEqual(st, 204, body)
+
+    def test_a_macro_named_duckdb_tables_breaks_neither_detail_nor_drop_nor_clear(self):
+        self.run_sql("CREATE TABLE a AS SELECT 1 AS x", "CREATE VIEW v AS SELECT 2 AS y",
+                     "CREATE MACRO duckdb_tables() AS TABLE SELECT 'fake' AS database_name",
+                     "CREATE MACRO duckdb_views() AS TABLE SELECT 'fake' AS database_name")
+        d = self.detail(self.ws["id"])
+        self.assertEqual(d["workspace_objects"], [{"name": "a", "type": "table", "rows": 1},
+                                                  {"name": "v", "type": "view", "rows": None}])
+        self.assertEqual(self.req("DELETE", self.ws_url(self.ws["id"], "/objects/a"))[0], 204)
+        self.assertEqual(self.objects(self.ws["id"]), {"v": None})
+        self.clear()
+        self.assertEqual(self.objects(self.ws["id"]), {})
+        # the macros went too: duckdb_tables() is DuckDB's again in the session
+        self.assertEqual(self.scalar(self.conn, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'a'"), 0)
+
+    def test_a_forged_duckdb_tables_hides_nothing_and_clear_removes_the_hidden_table(self):
+        self.run_sql("CREATE TABLE hidden_exfil AS SELECT * FROM in_c_sales.orders",
+                     "CREATE TABLE ld AS SELECT 1 AS x",
+                     "CREATE MACRO duckdb_tables() AS TABLE "
+                     "SELECT * FROM system.main.duckdb_tables() WHERE table_name <> 'hidden_exfil' "
+                     "UNION ALL SELECT * REPLACE ('FAKE_TABLE' AS table_name) FROM system.main.duckdb_tables() "
+                     "WHERE table_name = 'ld'")
+        self.assertEqual(self.objects(self.ws["id"]), {"hidden_exfil": 10, "ld": 1})
+        self.clear()
+        self.assertEqual(self.objects(self.ws["id"]), {})
+        self.assertSqlError(self.conn, "SELECT count(*) FROM hidden_exfil", "42P01")
+
+    def test_clear_removes_every_kind_of_user_object(self):
+        self.run_sql("CREATE SCHEMA s2", "CREATE TABLE s2.t AS SELECT 1 AS x", "CREATE VIEW s2.v AS SELECT 1 AS x",
+                     "CREATE SCHEMA system", "CREATE TABLE \"%s\".system.duckdb_tables AS SELECT 1 AS x" % self.ws["id"],
+                     "CREATE TABLE duckdb_views AS SELECT 1 AS x",
+                     "CREATE SEQUENCE seq1", "CREATE TABLE withseq (id INTEGER DEFAULT nextval('seq1'), x INTEGER)",
+                     "CREATE INDEX withseq_x ON withseq (x)",
+                     "CREATE TYPE mood AS ENUM ('happy', 'sad')", "CREATE TABLE moods (m mood)",
+                     "CREATE MACRO twice(x) AS x * 2", "CREATE MACRO tab() AS TABLE SELECT 1 AS x",
+                     "CREATE VIEW uses AS SELECT twice(x) FROM withseq")
+        names = set(self.objects(self.ws["id"]))
+        self.assertEqual(names, {"s2.t", "s2.v", "system.duckdb_tables", "duckdb_views", "withseq", "moods", "uses"})
+        self.clear()
+        self.assertEqual(self.objects(self.ws["id"]), {})
+        for sql in ("SELECT twice(1)", "SELECT * FROM tab()", "SELECT nextval('seq1')", "SELECT 'happy'::mood",
+                    "SELECT * FROM s2.t"):
+            with self.subTest(sql=sql):
+                self.assertRaises(Exception, self.q2, self.conn, sql)
+        # everything can be made again under the same names
+        self.run_sql("CREATE SCHEMA s2", "CREATE SEQUENCE seq1", "CREATE TYPE mood AS ENUM ('ok')",
+                     "CREATE MACRO twice(x) AS x * 2")
 
 
 if __name__ == "__main__":
