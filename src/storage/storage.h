@@ -9,7 +9,11 @@
  * Publishing: an import writes generation N+1 to "<final>.tmp", checkpoints and fsyncs
  * it, renames it into place, then commits the new generation to the catalog. A crash
  * before the commit leaves an orphan that start-up removes; after it, the old generation
- * is the orphan. Published files are never written again. */
+ * is the orphan. Published files are never written again: they are mode 0444 from
+ * before their rename (start-up makes older ones so too), and the process cannot
+ * override file modes (util/privs.h), so even a workspace's hard link to one cannot be
+ * opened for writing. Nothing here opens a published file read-write: an incremental
+ * import or a branch's copy on write copies it to a new file first. */
 #ifndef DS_STORAGE_H
 #define DS_STORAGE_H
 
