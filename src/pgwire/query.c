@@ -505,7 +505,7 @@ static void end_running(pgw_session *s) {
 /* Starts executing stmt for portal p (streaming). Returns 0, or -1 with an error sent. */
 static int start_portal(pgw_session *s, pgw_portal *p) {
     duckdb_statement_type t = duckdb_prepared_statement_type(p->stmt->st);
-    if (grows(t) && ws_size_bytes(s->inst) >= s->w.size_limit_bytes) {
+    if (grows(t) && ws_size_reached(s->inst)) {
         char m[200];
         snprintf(m, sizeof m, "could not extend the workspace: its size limit of %lld GB is reached",
                  (long long)(s->w.size_limit_bytes >> 30));

@@ -111,6 +111,13 @@ int64_t ws_size_bytes(ws_instance *inst) {
     return n;
 }
 
+bool ws_size_reached(ws_instance *inst) {
+    /* Cheap first (a statement start): the file's length bounds what it uses. */
+    int64_t db_file, side = side_bytes(inst, &db_file);
+    if (db_file + side < inst->w.size_limit_bytes) return false;
+    return ws_size_bytes(inst) >= inst->w.size_limit_bytes;
+}
+
 int inst_size_guard(ws_instance *inst, int64_t allowance) {
     int64_t limit = inst->w.size_limit_bytes + allowance;
     /* Cheap first: the file's length bounds what it uses. */

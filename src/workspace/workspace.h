@@ -71,6 +71,9 @@ int ws_prepare(ws_conn *c, const char *sql, void *out, ds_err *err);
  * directory. At or past the limit it checkpoints first (so what was dropped is freed)
  * and measures again. */
 int64_t ws_size_bytes(ws_instance *inst);
+/* ws_size_bytes(inst) >= its size limit, cheaply while the files are well below it
+ * (two stat calls; DuckDB is asked only when their length reaches the limit). */
+bool ws_size_reached(ws_instance *inst);
 /* [{"name","type":"table"|"view","rows"}] of the user's objects. */
 int ws_objects(ws_instance *inst, json_t **out, ds_err *err);
 /* Drops every object the user created (schemas, tables, views, macros, sequences,
