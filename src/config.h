@@ -35,6 +35,7 @@ typedef enum { CFG_STR, CFG_INT, CFG_SIZE, CFG_BOOL } cfg_type;
     X(workspace_memory_limit, CFG_SIZE, "4GB", 16777216LL, INT64_MAX, "DuckDB memory limit per workspace") \
     X(workspace_temp_limit, CFG_SIZE, "10GB", 0, INT64_MAX, "DuckDB temp storage per workspace")         \
     X(server_memory_limit, CFG_SIZE, "0", 0, INT64_MAX, "memory the whole server may allocate; past it a statement fails with 53200 (0: 80% of physical memory)") \
+    X(workspace_size_allowance, CFG_SIZE, "64MB", 0, INT64_MAX, "how far a running statement may take a workspace past its size limit before it is stopped (53100)") \
     X(sessions_per_workspace, CFG_INT, "10", 1, 100000, "SQL sessions one workspace may have")           \
     X(max_sessions, CFG_INT, "500", 1, 1000000, "SQL sessions in total")                                  \
     X(max_startup_connections, CFG_INT, "100", 1, 10000, "PostgreSQL connections not yet authenticated, in total (not counted in max_sessions)") \

@@ -18,6 +18,7 @@
 #include "util/dberr.h"
 #include "util/log.h"
 #include "util/proclimit.h"
+#include "util/privs.h"
 #include "util/timeutil.h"
 #include "workspace/workspace.h"
 #include "util/secure.h"
@@ -189,6 +190,15 @@ out:
 }
 
 int main(int argc, char **argv) {
+    /* First, before any thread exists (capabilities are per thread): a server run as
+     * root must not be able to write the read-only published table files (privs.h). */
+    bool held = false;
+    char why[200];
+    if (privs_drop_file_override(&held, why, sizeof why) != 0) {
+        fprintf(stderr, "duckspace: cannot give up the file-override capabilities: %s\n", why);
+        return EXIT_CONFIG;
+    }
+    if (why[0]) fprintf(stderr, "duckspace: warning: file-override capabilities: %s\n", why);
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0)) {
         usage(stdout);
         return 0;

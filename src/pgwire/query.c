@@ -384,7 +384,12 @@ static int skip_rows(pgw_session *s, pgw_portal *p, int64_t max_rows, uint64_t *
  * interrupted it, else DuckDB's error with its SQLSTATE. */
 static void result_error(pgw_session *s, duckdb_result *res) {
     int why = atomic_load(&s->cancel_reason);
-    if (why == 2) {
+    if (ws_conn_size_stopped(s->wc)) { /* the workspace's size guard interrupted it */
+        char m[200];
+        snprintf(m, sizeof m, "workspace size limit exceeded: the statement was stopped when the workspace grew past "
+                              "its size limit of %lld GB", (long long)(s->w.size_limit_bytes >> 30));
+        pgw_error(s, "ERROR", "53100", m, 0);
+    } else if (why == 2) {
         pgw_error(s, "ERROR", "57014", "canceling statement due to statement timeout", 0);
     } else if (why == 1) {
         pgw_error(s, "ERROR", "57014", "canceling statement due to user request", 0);
@@ -488,16 +493,18 @@ static void begin_running(pgw_session *s) {
     atomic_store(&s->deadline_ms, t > 0 ? (long long)(pgw_now_ms() + (double)t) : 0);
     atomic_store(&s->running, true);
     atomic_fetch_add(&s->query_count, 1);
+    ws_conn_begin(s->wc);
 }
 
 static void end_running(pgw_session *s) {
     atomic_store(&s->running, false);
     atomic_store(&s->deadline_ms, 0);
+    ws_conn_end(s->wc);
 }
 
 /* Starts executing stmt for portal p (streaming). Returns 0, or -1 with an error sent. */
 static int start_portal(pgw_session *s, pgw_portal *p) {
-    if (grows(p->stmt->runs) && ws_size_bytes(s->inst) >= s->w.size_limit_bytes) {
+    if (grows(p->stmt->runs) && ws_size_reached(s->inst)) {
         char m[200];
         snprintf(m, sizeof m, "could not extend the workspace: its size limit of %lld GB is reached",
                  (long long)(s->w.size_limit_bytes >> 30));

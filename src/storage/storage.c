@@ -99,11 +99,22 @@ static void fsync_dir(const char *file) {
     }
 }
 
-static int fsync_file(const char *path) {
+/* Published table files are read-only on disk (mode 0444): a workspace reaches them
+ * through hard links in its own directory, which DuckDB's sandbox lets it open, and a
+ * hard link shares the file's inode and mode. Without write permission no open for
+ * writing succeeds (DuckDB 1.4.4, probed: ATTACH read-write and COPY ... TO the file
+ * fail with "Permission denied", ATTACH ... (READ_ONLY) works), as long as the process
+ * cannot override file modes: main() drops those capabilities (util/privs.h). */
+#define PUBLISHED_MODE 0444
+
+/* Makes the finished generation read-only and durable: returns 0 or -1 (errno). */
+static int seal_file(const char *path) {
     int fd = open(path, O_RDONLY);
     if (fd < 0) return -1;
-    int rc = fsync(fd);
+    int rc = fchmod(fd, PUBLISHED_MODE) == 0 && fsync(fd) == 0 ? 0 : -1;
+    int saved = errno;
     close(fd);
+    errno = saved;
     return rc;
 }
 
@@ -345,7 +356,7 @@ static int cleanup(stor *s, ds_err *err) {
         goto out;
     }
     struct dirent *de;
-    int removed = 0;
+    int removed = 0, sealed = 0;
     while ((de = readdir(top))) {
         if (strncmp(de->d_name, "project_", 8) != 0) continue;
         if (snprintf(path, sizeof path, "%s/%s", s->dir, de->d_name) >= (int)sizeof path) continue;
@@ -377,6 +388,12 @@ static int cleanup(stor *s, ds_err *err) {
                 if (snprintf(f, sizeof f, "%s/%s", sdir, fe->d_name) >= (int)sizeof f) continue;
                 if (strset_has(&keep, f)) {
                     kept++;
+                    /* Data directories from before published files were read-only. */
+                    struct stat st;
+                    if (stat(f, &st) == 0 && (st.st_mode & 07777) != PUBLISHED_MODE) {
+                        if (chmod(f, PUBLISHED_MODE) == 0) sealed++;
+                        else log_warn("storage: cannot make %s read-only: %s", f, strerror(errno));
+                    }
                     continue;
                 }
                 if (unlink(f) == 0) removed++;
@@ -388,6 +405,7 @@ static int cleanup(stor *s, ds_err *err) {
     }
     closedir(top);
     if (removed) log_info("storage: removed %d leftover file(s) of unfinished imports", removed);
+    if (sealed) log_info("storage: made %d published table file(s) read-only", sealed);
 out:
     cat_tables_free(&all);
     free(projects);
@@ -914,7 +932,9 @@ int stor_import(stor *s, const stor_import_req *req, int64_t *imported_rows, cat
     int64_t imported = 0, rows = 0;
     double t0 = ds_monotonic();
     rc = build_generation(s, req, have_cur ? &cur : NULL, cur_path, tmp, &imported, &rows, &cols, &pk, err);
-    if (rc == 0 && fsync_file(tmp) != 0) rc = ds_fail(err, DS_E_INTERNAL, "cannot sync the table file");
+    /* Read-only before it is published: never writable under its final name. */
+    if (rc == 0 && seal_file(tmp) != 0)
+        rc = ds_fail(err, DS_E_INTERNAL, "cannot seal the table file: %s", strerror(errno));
     if (rc == 0 && rename(tmp, final) != 0) rc = ds_fail(err, DS_E_INTERNAL, "cannot publish: %s", strerror(errno));
     if (rc) {
         remove_tmp(tmp);
@@ -1060,12 +1080,22 @@ void stor_workspace_drop_links(const stor_ws_paths *p) {
     closedir(d);
 }
 
-int64_t stor_workspace_size(const stor_ws_paths *p) {
+void stor_workspace_disk(const stor_ws_paths *p, stor_ws_disk *out) {
     struct stat st;
-    int64_t n = 0;
-    if (stat(p->db, &st) == 0) n += st.st_size;
-    if (stat(p->wal, &st) == 0) n += st.st_size;
-    return n;
+    memset(out, 0, sizeof *out);
+    if (stat(p->db, &st) == 0) out->db = st.st_size;
+    if (stat(p->wal, &st) == 0) out->wal = st.st_size;
+    DIR *d = opendir(p->tmp);
+    if (!d) return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        char f[PATH_MAX];
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+            snprintf(f, sizeof f, "%s/%s", p->tmp, de->d_name) >= (int)sizeof f)
+            continue;
+        if (lstat(f, &st) == 0 && S_ISREG(st.st_mode)) out->tmp += (int64_t)st.st_blocks * 512;
+    }
+    closedir(d);
 }
 
 int stor_link_table(stor *s, const char *pid, const char *bid, const char *bucket_id, const char *name,
@@ -1081,8 +1111,19 @@ int stor_link_table(stor *s, const char *pid, const char *bid, const char *bucke
         rc = ds_fail(err, DS_E_INTERNAL, "path too long");
         goto out;
     }
-    if (link(src, out_path) != 0 && errno != EEXIST)
-        rc = ds_fail(err, DS_E_INTERNAL, "cannot link %s: %s", src, strerror(errno));
+    if (link(src, out_path) != 0) {
+        /* A link left by an earlier attach is reused only while it is still the same
+         * file: the links directory is inside the workspace's sandbox, so whatever is
+         * there by that name now may have been put there from SQL. */
+        struct stat a, b;
+        bool same = errno == EEXIST && stat(src, &a) == 0 && lstat(out_path, &b) == 0 && S_ISREG(b.st_mode) &&
+                    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+        if (!same && (unlink(out_path) != 0 && errno != ENOENT)) {
+            rc = ds_fail(err, DS_E_INTERNAL, "cannot replace %s: %s", out_path, strerror(errno));
+        } else if (!same && link(src, out_path) != 0) {
+            rc = ds_fail(err, DS_E_INTERNAL, "cannot link %s: %s", src, strerror(errno));
+        }
+    }
 out:
     pthread_mutex_unlock(&s->mu);
     if (rc) cat_table_clear(t);

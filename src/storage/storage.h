@@ -9,7 +9,11 @@
  * Publishing: an import writes generation N+1 to "<final>.tmp", checkpoints and fsyncs
  * it, renames it into place, then commits the new generation to the catalog. A crash
  * before the commit leaves an orphan that start-up removes; after it, the old generation
- * is the orphan. Published files are never written again. */
+ * is the orphan. Published files are never written again: they are mode 0444 from
+ * before their rename (start-up makes older ones so too), and the process cannot
+ * override file modes (util/privs.h), so even a workspace's hard link to one cannot be
+ * opened for writing. Nothing here opens a published file read-write: an incremental
+ * import or a branch's copy on write copies it to a new file first. */
 #ifndef DS_STORAGE_H
 #define DS_STORAGE_H
 
@@ -92,8 +96,13 @@ int stor_workspace_paths(stor *s, const char *pid, const char *bid, const char *
 void stor_workspace_remove(stor *s, const stor_ws_paths *p);
 /* Removes the workspace's links to table generations (when its instance closes). */
 void stor_workspace_drop_links(const stor_ws_paths *p);
-/* Bytes the workspace uses on disk: its database file and WAL. */
-int64_t stor_workspace_size(const stor_ws_paths *p);
+/* What a workspace's files take on disk: its database file's length (free blocks
+ * included), its WAL, and the space allocated to the files in its temp directory
+ * (DuckDB's temp files may be sparse). Missing files count 0. */
+typedef struct {
+    int64_t db, wal, tmp;
+} stor_ws_disk;
+void stor_workspace_disk(const stor_ws_paths *p, stor_ws_disk *out);
 /* Makes table (pid, bid view, bucket, name) readable by a workspace: hard-links its
  * current generation into links_dir (out_path) and fills *t (caller clears). The lookup
  * and link happen under the storage lock, so the generation cannot vanish in between. */

@@ -196,6 +196,7 @@ int inst_open(ws_registry *r, const cat_workspace *w, ws_instance **out, ds_err 
     inst->reg = r;
     inst->w = *w;
     pthread_mutex_init(&inst->mu, NULL);
+    pthread_mutex_init(&inst->conns_mu, NULL);
     int rc = stor_workspace_paths(r->stor, w->project_id, w->branch_id, w->id, true, &inst->paths, err);
     if (rc) goto fail;
     duckdb_config cfg;
@@ -232,6 +233,23 @@ int inst_open(ws_registry *r, const cat_workspace *w, ws_instance **out, ds_err 
     snprintf(inst->dbname, sizeof inst->dbname, "%s", dbname ? dbname : "");
     duckdb_free(dbname);
     duckdb_destroy_result(&res);
+    /* duckspace's own queries (objects, clear, size) run on the admin connection and
+     * the size guard's: with the search path system.main, neither a user's macro named
+     * like a system function nor a user schema "system" can stand in for the system
+     * catalog's functions, also inside the system views those bind (DuckDB 1.4.4,
+     * probed: with the default search path, a user macro duckdb_tables() broke even
+     * system.main.duckdb_views()). Names of user objects are always fully qualified. */
+    if (duckdb_connect(inst->db, &inst->guard) == DuckDBError) {
+        rc = ds_fail(err, DS_E_INTERNAL, "cannot connect to the workspace database");
+        goto fail_open;
+    }
+    if ((rc = admin_exec_locked(inst, "SET search_path = 'system.main'", err))) goto fail_open;
+    if (duckdb_query(inst->guard, "SET search_path = 'system.main'", &res) == DuckDBError) {
+        duckdb_destroy_result(&res);
+        rc = ds_fail(err, DS_E_INTERNAL, "workspace set-up failed");
+        goto fail_open;
+    }
+    duckdb_destroy_result(&res);
 
     /* The sandbox: from here on DuckDB opens no file but the workspace's own links. */
     sb q;
@@ -253,9 +271,11 @@ int inst_open(ws_registry *r, const cat_workspace *w, ws_instance **out, ds_err 
     *out = inst;
     return 0;
 fail_open:
+    if (inst->guard) duckdb_disconnect(&inst->guard);
     duckdb_disconnect(&inst->admin);
     duckdb_close(&inst->db);
 fail:
+    pthread_mutex_destroy(&inst->conns_mu);
     pthread_mutex_destroy(&inst->mu);
     free(inst);
     return rc;
@@ -263,12 +283,14 @@ fail:
 
 void inst_close(ws_instance *inst) {
     if (!inst) return;
+    duckdb_disconnect(&inst->guard);
     duckdb_disconnect(&inst->admin);
     duckdb_close(&inst->db);
     /* The links kept superseded generations alive for this instance's readers. */
     stor_workspace_drop_links(&inst->paths);
     free(inst->refs);
     free(inst->search_path);
+    pthread_mutex_destroy(&inst->conns_mu);
     pthread_mutex_destroy(&inst->mu);
     free(inst);
 }
@@ -283,15 +305,54 @@ int ws_conn_open(ws_instance *inst, ws_conn **out, ds_err *err) {
         free(c);
         return ds_fail(err, DS_E_INTERNAL, "cannot connect to the workspace");
     }
+    atomic_init(&c->size_stopped, false);
+    pthread_mutex_lock(&inst->conns_mu);
+    c->next = inst->conns;
+    inst->conns = c;
+    pthread_mutex_unlock(&inst->conns_mu);
     *out = c;
     return 0;
 }
 
 void ws_conn_close(ws_conn *c) {
     if (!c) return;
+    ws_instance *inst = c->inst;
+    pthread_mutex_lock(&inst->conns_mu);
+    for (ws_conn **pp = &inst->conns; *pp; pp = &(*pp)->next)
+        if (*pp == c) {
+            *pp = c->next;
+            break;
+        }
+    if (c->running) atomic_fetch_sub(&inst->nrunning, 1);
+    pthread_mutex_unlock(&inst->conns_mu);
     duckdb_disconnect(&c->con);
     free(c);
 }
+
+/* Under conns_mu, so that the guard never interrupts a connection between statements
+ * by mistake: it looks at running and interrupts in one hold of the lock. */
+void ws_conn_begin(ws_conn *c) {
+    if (!c) return;
+    pthread_mutex_lock(&c->inst->conns_mu);
+    atomic_store(&c->size_stopped, false);
+    if (!c->running) {
+        c->running = true;
+        atomic_fetch_add(&c->inst->nrunning, 1);
+    }
+    pthread_mutex_unlock(&c->inst->conns_mu);
+}
+
+void ws_conn_end(ws_conn *c) {
+    if (!c) return;
+    pthread_mutex_lock(&c->inst->conns_mu);
+    if (c->running) {
+        c->running = false;
+        atomic_fetch_sub(&c->inst->nrunning, 1);
+    }
+    pthread_mutex_unlock(&c->inst->conns_mu);
+}
+
+bool ws_conn_size_stopped(ws_conn *c) { return c && atomic_load(&c->size_stopped); }
 
 void *ws_conn_duckdb(ws_conn *c) { return c->con; }
 

@@ -4,6 +4,7 @@
 
 #include <duckdb.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "workspace/workspace.h"
 
@@ -38,6 +39,11 @@ struct ws_instance {
     double idle_since;
     bool doomed;
     struct ws_instance *next;
+    /* Every open connection, so that the size guard can stop their statements. */
+    pthread_mutex_t conns_mu;
+    ws_conn *conns;       /* under conns_mu */
+    atomic_int nrunning;  /* connections with a statement running */
+    duckdb_connection guard; /* the size guard's own connection (search path system.main) */
 };
 
 struct ws_conn {
@@ -45,6 +51,9 @@ struct ws_conn {
     duckdb_connection con;
     uint64_t sp_version; /* the search path this connection has */
     bool setting_shim;   /* current_setting() is the front end's macro here */
+    ws_conn *next;       /* in inst->conns, under inst->conns_mu */
+    bool running;        /* a statement runs (ws_conn_begin/end), under inst->conns_mu */
+    atomic_bool size_stopped; /* the size guard interrupted the running statement */
 };
 
 struct ws_registry {
@@ -56,6 +65,9 @@ struct ws_registry {
     ws_instance *list;
     pthread_t reaper;
     bool reaper_started;
+    pthread_t guard;
+    bool guard_started;
+    pthread_cond_t guard_cv; /* wakes the size guard to stop */
     bool stopping;
     ws_gone_fn gone;
     void *gone_ud;
@@ -75,5 +87,15 @@ int inst_admin_exec(ws_instance *inst, const char *sql, ds_err *err);
 int gate_text(const char *sql, bool setting_shim, ds_err *err);
 const char *gate_refused_type(duckdb_statement_type t);
 int gate_refuse_type(duckdb_statement_type t, bool in_explain, ds_err *err);
+/* size.c */
+/* CHECKPOINT of the workspace's own database on the admin connection (takes mu):
+ * frees what DROP and DELETE released. Returns 0, or -1 (logged) e.g. while another
+ * connection has a write transaction open. */
+int inst_checkpoint(ws_instance *inst);
+/* One look of the size guard at an instance with statements running: when what the
+ * workspace uses passes its limit plus allowance, interrupts every running statement
+ * and marks their connections (ws_conn_size_stopped). Returns how many it stopped.
+ * Only the guard thread calls it (it uses inst->guard without a lock). */
+int inst_size_guard(ws_instance *inst, int64_t allowance);
 
 #endif

@@ -10,26 +10,42 @@
 #include "util/str.h"
 #include "workspace/internal.h"
 
-int64_t ws_size_bytes(ws_instance *inst) { return stor_workspace_size(&inst->paths); }
+/* duckspace's own questions about the user's objects run on the admin connection,
+ * whose search path is system.main (instance.c): the system functions are always named
+ * system.main.*, the user's objects always "<db>".schema.name, and every listing keeps
+ * to the workspace's database, so objects the user made (a macro duckdb_tables(), a
+ * table or schema named like a system one) change neither what is listed nor what is
+ * dropped (audit S50/S51). */
 
-/* Runs sql on a fresh connection of the instance and hands the result to the caller. */
-static int query(ws_instance *inst, duckdb_connection con, const char *sql, duckdb_result *res, ds_err *err) {
-    (void)inst;
-    if (duckdb_query(con, sql, res) == DuckDBError) {
-        int rc = dberr_fail(err, DS_E_INVALID_REQUEST, duckdb_result_error_type(res), duckdb_result_error(res));
+/* Runs sql on the admin connection (mu held); a failure is the caller's 500. */
+static int admin_query_locked(ws_instance *inst, const char *sql, duckdb_result *res, ds_err *err) {
+    if (duckdb_query(inst->admin, sql, res) == DuckDBError) {
+        log_error("workspace %s: %s: %s", inst->w.id, sql, duckdb_result_error(res));
         duckdb_destroy_result(res);
-        return rc;
+        return ds_fail(err, DS_E_INTERNAL, "cannot read the workspace's objects");
     }
     return 0;
 }
 
+/* "<db>".schema.name of a user object. */
+static void qualified_name(sb *q, const ws_instance *inst, const char *schema, const char *name) {
+    sb_ident(q, inst->dbname);
+    sb_append(q, ".");
+    sb_ident(q, schema);
+    if (name) {
+        sb_append(q, ".");
+        sb_ident(q, name);
+    }
+}
+
 /* Tables and views of the workspace's own database, with their schema. */
-static char *objects_sql(ws_instance *inst) {
+static char *objects_sql(const ws_instance *inst) {
     sb q;
     sb_init(&q);
-    sb_append(&q, "SELECT schema_name, table_name, 'table' AS kind FROM duckdb_tables() WHERE database_name = ");
+    sb_append(&q, "SELECT schema_name, table_name, 'table' AS kind FROM system.main.duckdb_tables()"
+                  " WHERE database_name = ");
     sb_literal(&q, inst->dbname);
-    sb_append(&q, " AND NOT internal UNION ALL SELECT schema_name, view_name, 'view' FROM duckdb_views()"
+    sb_append(&q, " AND NOT internal UNION ALL SELECT schema_name, view_name, 'view' FROM system.main.duckdb_views()"
                   " WHERE database_name = ");
     sb_literal(&q, inst->dbname);
     sb_append(&q, " AND NOT internal ORDER BY 1, 2");
@@ -37,25 +53,26 @@ static char *objects_sql(ws_instance *inst) {
 }
 
 int ws_objects(ws_instance *inst, json_t **out, ds_err *err) {
-    ws_conn *c;
-    int rc = ws_conn_open(inst, &c, err);
-    if (rc) return rc;
     char *sql = objects_sql(inst);
+    if (!sql) return ds_fail(err, DS_E_INTERNAL, "out of memory");
     duckdb_result res;
-    if (!sql) {
-        ws_conn_close(c);
-        return ds_fail(err, DS_E_INTERNAL, "out of memory");
-    }
-    rc = query(inst, c->con, sql, &res, err);
+    pthread_mutex_lock(&inst->mu);
+    int rc = admin_query_locked(inst, sql, &res, err);
     free(sql);
     if (rc) {
-        ws_conn_close(c);
+        pthread_mutex_unlock(&inst->mu);
         return rc;
     }
     json_t *arr = json_array();
     for (idx_t i = 0; i < duckdb_row_count(&res); i++) {
         char *schema = duckdb_value_varchar(&res, 0, i), *name = duckdb_value_varchar(&res, 1, i),
              *kind = duckdb_value_varchar(&res, 2, i);
+        if (!schema || !name || !kind) {
+            duckdb_free(schema);
+            duckdb_free(name);
+            duckdb_free(kind);
+            continue;
+        }
         char full[300];
         /* Objects in the default schema by name; others as schema.name. */
         snprintf(full, sizeof full, "%s%s%s", strcmp(schema, "main") ? schema : "", strcmp(schema, "main") ? "." : "",
@@ -64,12 +81,10 @@ int ws_objects(ws_instance *inst, json_t **out, ds_err *err) {
         if (strcmp(kind, "table") == 0) {
             sb q;
             sb_init(&q);
-            sb_printf(&q, "SELECT count(*) FROM \"%s\".", inst->dbname);
-            sb_ident(&q, schema);
-            sb_append(&q, ".");
-            sb_ident(&q, name);
+            sb_append(&q, "SELECT count(*) FROM ");
+            qualified_name(&q, inst, schema, name);
             duckdb_result cr;
-            if (!sb_failed(&q) && duckdb_query(c->con, q.data, &cr) != DuckDBError)
+            if (!sb_failed(&q) && duckdb_query(inst->admin, q.data, &cr) != DuckDBError)
                 json_object_set_new(o, "rows", json_integer(duckdb_value_int64(&cr, 0, 0)));
             else
                 json_object_set_new(o, "rows", json_null());
@@ -84,89 +99,141 @@ int ws_objects(ws_instance *inst, json_t **out, ds_err *err) {
         duckdb_free(kind);
     }
     duckdb_destroy_result(&res);
-    ws_conn_close(c);
+    pthread_mutex_unlock(&inst->mu);
     *out = arr;
     return 0;
 }
 
-int ws_clear(ws_instance *inst, ds_err *err) {
-    ws_conn *c;
-    int rc = ws_conn_open(inst, &c, err);
-    if (rc) return rc;
-    /* Other schemas go whole; in main, views first (they depend on tables), then
-     * tables, sequences, macros and types. */
+/* Every object the user made in the workspace's database, as (kind for DROP, schema,
+ * name), in an order that respects dependencies: schemas other than main whole (with
+ * CASCADE), then in main views, tables (CASCADE: their indexes), indexes, sequences,
+ * macros, table macros, types. Empty when the workspace is clear. */
+static char *user_objects_sql(const ws_instance *inst) {
+    static const struct {
+        const char *kind, *fn, *name_col, *extra;
+    } parts[] = {
+        {"SCHEMA", "duckdb_schemas", "NULL", "NOT internal AND schema_name <> 'main'"},
+        {"VIEW", "duckdb_views", "view_name", "NOT internal AND schema_name = 'main'"},
+        {"TABLE", "duckdb_tables", "table_name", "schema_name = 'main'"},
+        {"INDEX", "duckdb_indexes", "index_name", "schema_name = 'main'"},
+        {"SEQUENCE", "duckdb_sequences", "sequence_name", "schema_name = 'main'"},
+        {"MACRO", "duckdb_functions", "function_name",
+         "NOT internal AND schema_name = 'main' AND function_type = 'macro'"},
+        {"MACRO TABLE", "duckdb_functions", "function_name",
+         "NOT internal AND schema_name = 'main' AND function_type = 'table_macro'"},
+        {"TYPE", "duckdb_types", "type_name", "NOT internal AND schema_name = 'main'"},
+    };
     sb q;
     sb_init(&q);
-    const char *db = inst->dbname;
-    sb_printf(&q,
-              "SELECT 'DROP SCHEMA \"%s\".' || '\"' || replace(schema_name, '\"', '\"\"') || '\" CASCADE' FROM duckdb_schemas()"
-              " WHERE database_name = '%s' AND NOT internal AND schema_name <> 'main'"
-              " UNION ALL SELECT 'DROP VIEW IF EXISTS \"%s\".main.\"' || replace(view_name, '\"', '\"\"') || '\"'"
-              " FROM duckdb_views() WHERE database_name = '%s' AND schema_name = 'main' AND NOT internal"
-              " UNION ALL SELECT 'DROP TABLE IF EXISTS \"%s\".main.\"' || replace(table_name, '\"', '\"\"') || '\" CASCADE'"
-              " FROM duckdb_tables() WHERE database_name = '%s' AND schema_name = 'main'"
-              " UNION ALL SELECT 'DROP SEQUENCE IF EXISTS \"%s\".main.\"' || replace(sequence_name, '\"', '\"\"') || '\"'"
-              " FROM duckdb_sequences() WHERE database_name = '%s' AND schema_name = 'main'"
-              " UNION ALL SELECT DISTINCT 'DROP MACRO IF EXISTS \"%s\".main.\"' || replace(function_name, '\"', '\"\"') || '\"'"
-              " FROM duckdb_functions() WHERE database_name = '%s' AND schema_name = 'main' AND NOT internal"
-              " AND function_type = 'macro'"
-              " UNION ALL SELECT DISTINCT 'DROP MACRO TABLE IF EXISTS \"%s\".main.\"' || replace(function_name, '\"', '\"\"') || '\"'"
-              " FROM duckdb_functions() WHERE database_name = '%s' AND schema_name = 'main' AND NOT internal"
-              " AND function_type = 'table_macro'"
-              " UNION ALL SELECT 'DROP TYPE IF EXISTS \"%s\".main.\"' || replace(type_name, '\"', '\"\"') || '\"'"
-              " FROM duckdb_types() WHERE database_name = '%s' AND schema_name = 'main' AND NOT internal",
-              db, db, db, db, db, db, db, db, db, db, db, db, db, db);
+    sb_append(&q, "SELECT kind, schema_name, name FROM (");
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        sb_printf(&q, "%sSELECT DISTINCT %zu AS ord, '%s' AS kind, schema_name, %s AS name FROM system.main.%s() WHERE "
+                      "database_name = ",
+                  i ? " UNION ALL " : "", i, parts[i].kind, parts[i].name_col, parts[i].fn);
+        sb_literal(&q, inst->dbname);
+        sb_printf(&q, " AND %s", parts[i].extra);
+    }
+    sb_append(&q, ") ORDER BY ord, schema_name, name");
+    return sb_take(&q);
+}
+
+/* Runs the DROP of each object user_objects_sql lists (mu held). Returns how many it
+ * listed, or -1 when it could not list them. */
+static int drop_user_objects_locked(ws_instance *inst, const char *list_sql, ds_err *err) {
     duckdb_result res;
-    if (sb_failed(&q)) rc = ds_fail(err, DS_E_INTERNAL, "out of memory");
-    else rc = query(inst, c->con, q.data, &res, err);
-    sb_free(&q);
-    if (rc == 0) {
-        for (idx_t i = 0; i < duckdb_row_count(&res) && rc == 0; i++) {
-            char *stmt = duckdb_value_varchar(&res, 0, i);
+    if (admin_query_locked(inst, list_sql, &res, err) != 0) return -1;
+    int n = (int)duckdb_row_count(&res);
+    for (idx_t i = 0; i < duckdb_row_count(&res); i++) {
+        char *kind = duckdb_value_varchar(&res, 0, i), *schema = duckdb_value_varchar(&res, 1, i),
+             *name = duckdb_value_varchar(&res, 2, i);
+        sb q;
+        sb_init(&q);
+        if (kind && schema) {
+            sb_printf(&q, "DROP %s IF EXISTS ", kind);
+            qualified_name(&q, inst, schema, strcmp(kind, "SCHEMA") ? name : NULL);
+            if (!strcmp(kind, "SCHEMA") || !strcmp(kind, "TABLE")) sb_append(&q, " CASCADE");
             duckdb_result r2;
-            if (duckdb_query(c->con, stmt, &r2) == DuckDBError) {
-                log_error("workspace %s: clear: %s: %s", inst->w.id, stmt, duckdb_result_error(&r2));
+            if (sb_failed(&q)) {
+                log_error("workspace %s: clear: out of memory", inst->w.id);
+            } else {
+                if (duckdb_query(inst->admin, q.data, &r2) == DuckDBError)
+                    log_warn("workspace %s: clear: %s: %s", inst->w.id, q.data, duckdb_result_error(&r2));
+                duckdb_destroy_result(&r2);
+            }
+        }
+        sb_free(&q);
+        duckdb_free(kind);
+        duckdb_free(schema);
+        duckdb_free(name);
+    }
+    duckdb_destroy_result(&res);
+    return n;
+}
+
+int ws_clear(ws_instance *inst, ds_err *err) {
+    char *list = user_objects_sql(inst);
+    if (!list) return ds_fail(err, DS_E_INTERNAL, "out of memory");
+    int rc = 0;
+    pthread_mutex_lock(&inst->mu);
+    /* Rounds until a listing comes back empty: a drop refused for a dependency the
+     * order did not foresee succeeds once what depends on it is gone. The answer says
+     * the workspace is clear only when a listing found nothing left. */
+    int listed = 0;
+    for (int round = 0; round < 5; round++)
+        if ((listed = drop_user_objects_locked(inst, list, err)) <= 0) break;
+    if (listed < 0) {
+        rc = -(int)err->code;
+    } else if (listed > 0) {
+        duckdb_result res;
+        if ((rc = admin_query_locked(inst, list, &res, err)) == 0) {
+            idx_t remaining = duckdb_row_count(&res);
+            duckdb_destroy_result(&res);
+            if (remaining) {
+                log_error("workspace %s: clear: %llu object(s) could not be dropped", inst->w.id,
+                          (unsigned long long)remaining);
                 rc = ds_fail(err, DS_E_INTERNAL, "cannot drop every object");
             }
-            duckdb_destroy_result(&r2);
-            duckdb_free(stmt);
         }
-        duckdb_destroy_result(&res);
     }
-    ws_conn_close(c);
-    if (rc == 0) inst_admin_exec(inst, "CHECKPOINT", err);
+    pthread_mutex_unlock(&inst->mu);
+    free(list);
+    /* The space is free for new objects only after a checkpoint. */
+    if (rc == 0) inst_checkpoint(inst);
     return rc;
 }
 
 int ws_drop_object(ws_instance *inst, const char *name, ds_err *err) {
-    ws_conn *c;
-    int rc = ws_conn_open(inst, &c, err);
-    if (rc) return rc;
     sb q;
     sb_init(&q);
-    sb_append(&q, "SELECT 'table' FROM duckdb_tables() WHERE database_name = ");
+    sb_append(&q, "SELECT 'table' FROM system.main.duckdb_tables() WHERE database_name = ");
     sb_literal(&q, inst->dbname);
     sb_append(&q, " AND schema_name = 'main' AND table_name = ");
     sb_literal(&q, name);
-    sb_append(&q, " UNION ALL SELECT 'view' FROM duckdb_views() WHERE NOT internal AND database_name = ");
+    sb_append(&q, " UNION ALL SELECT 'view' FROM system.main.duckdb_views() WHERE NOT internal AND database_name = ");
     sb_literal(&q, inst->dbname);
     sb_append(&q, " AND schema_name = 'main' AND view_name = ");
     sb_literal(&q, name);
+    if (sb_failed(&q)) {
+        sb_free(&q);
+        return ds_fail(err, DS_E_INTERNAL, "out of memory");
+    }
     duckdb_result res;
-    rc = sb_failed(&q) ? ds_fail(err, DS_E_INTERNAL, "out of memory") : query(inst, c->con, q.data, &res, err);
+    pthread_mutex_lock(&inst->mu);
+    int rc = admin_query_locked(inst, q.data, &res, err);
     sb_free(&q);
     if (rc == 0) {
         if (duckdb_row_count(&res) == 0) {
             rc = ds_fail(err, DS_E_OBJECT_NOT_FOUND, "the workspace has no table or view \"%s\"", name);
         } else {
             char *kind = duckdb_value_varchar(&res, 0, 0);
+            bool view = kind && strcmp(kind, "view") == 0;
             sb d;
             sb_init(&d);
-            sb_printf(&d, "DROP %s \"%s\".main.", strcmp(kind, "view") == 0 ? "VIEW" : "TABLE", inst->dbname);
-            sb_ident(&d, name);
-            if (strcmp(kind, "table") == 0) sb_append(&d, " CASCADE");
+            sb_printf(&d, "DROP %s ", view ? "VIEW" : "TABLE");
+            qualified_name(&d, inst, "main", name);
+            if (!view) sb_append(&d, " CASCADE");
             duckdb_result r2;
-            if (sb_failed(&d) || duckdb_query(c->con, d.data, &r2) == DuckDBError)
+            if (sb_failed(&d) || duckdb_query(inst->admin, d.data, &r2) == DuckDBError)
                 rc = ds_fail(err, DS_E_INVALID_REQUEST, "%s", sb_failed(&d) ? "out of memory" : duckdb_result_error(&r2));
             if (!sb_failed(&d)) duckdb_destroy_result(&r2);
             sb_free(&d);
@@ -174,7 +241,7 @@ int ws_drop_object(ws_instance *inst, const char *name, ds_err *err) {
         }
         duckdb_destroy_result(&res);
     }
-    ws_conn_close(c);
+    pthread_mutex_unlock(&inst->mu);
     return rc;
 }
 
@@ -278,8 +345,9 @@ int ws_load(ws_instance *inst, const ws_load_item *items, int n, json_t **out, d
         if (rc && err->code == DS_E_FORBIDDEN) err->code = DS_E_INVALID_REQUEST; /* a REST 400, per the contract */
     }
     if (rc) goto out;
-    /* 3. Run them in one transaction: all or nothing. */
+    /* 3. Run them in one transaction: all or nothing. The size guard watches it. */
     duckdb_result r;
+    ws_conn_begin(c);
     duckdb_query(c->con, "BEGIN TRANSACTION", &r);
     duckdb_destroy_result(&r);
     for (int i = 0; i < n && rc == 0; i++) {
@@ -290,19 +358,30 @@ int ws_load(ws_instance *inst, const ws_load_item *items, int n, json_t **out, d
     if (duckdb_query(c->con, rc ? "ROLLBACK" : "COMMIT", &r) == DuckDBError && rc == 0)
         rc = dberr_fail(err, DS_E_INVALID_REQUEST, duckdb_result_error_type(&r), duckdb_result_error(&r));
     duckdb_destroy_result(&r);
+    ws_conn_end(c);
+    if (rc && ws_conn_size_stopped(c)) {
+        rc = ds_fail(err, DS_E_LIMIT_EXCEEDED, "the load was stopped: the workspace grew past its size limit of %lld GB",
+                     (long long)(inst->w.size_limit_bytes >> 30));
+        char lim[32];
+        snprintf(lim, sizeof lim, "%lld", (long long)(inst->w.size_limit_bytes >> 30));
+        ds_err_detail(err, "limit", lim, 1);
+    }
     if (rc) goto out;
-    inst_admin_exec(inst, "CHECKPOINT", err);
+    inst_checkpoint(inst);
     json_t *arr = json_array();
     for (int i = 0; i < n; i++) {
         char sql[700];
-        snprintf(sql, sizeof sql, "SELECT count(*), (SELECT count(DISTINCT block_id) * 262144 FROM pragma_storage_info('\"%s\".main.\"%s\"'))"
-                 " FROM \"%s\".main.\"%s\"", inst->dbname, steps[i].dest, inst->dbname, steps[i].dest);
+        snprintf(sql, sizeof sql, "SELECT count(*), (SELECT count(DISTINCT block_id) * 262144 FROM "
+                 "system.main.pragma_storage_info('\"%s\".main.\"%s\"')) FROM \"%s\".main.\"%s\"",
+                 inst->dbname, steps[i].dest, inst->dbname, steps[i].dest);
         int64_t rows = 0, bytes = 0;
-        if (duckdb_query(c->con, sql, &r) != DuckDBError) {
+        pthread_mutex_lock(&inst->mu); /* on the admin connection: see the top of this file */
+        if (duckdb_query(inst->admin, sql, &r) != DuckDBError) {
             rows = duckdb_value_int64(&r, 0, 0);
             bytes = duckdb_value_int64(&r, 1, 0);
         }
         duckdb_destroy_result(&r);
+        pthread_mutex_unlock(&inst->mu);
         json_array_append_new(arr, json_pack("{s:s, s:s, s:I, s:I}", "source", items[i].source, "destination",
                                              steps[i].dest, "rows", (json_int_t)rows, "size_bytes", (json_int_t)bytes));
     }

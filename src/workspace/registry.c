@@ -1,5 +1,5 @@
-/* registry.c - open instances by workspace id, reference counts, idle close, and the
- * reaper that deletes expired workspaces. */
+/* registry.c - open instances by workspace id, reference counts, idle close, the
+ * reaper that deletes expired workspaces, and the size guard. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +10,10 @@
 #include "workspace/internal.h"
 
 static void *reaper_main(void *arg);
+static void *guard_main(void *arg);
+
+/* How often the size guard looks at workspaces with statements running. */
+#define GUARD_INTERVAL_MS 200
 
 int ws_registry_new(const ds_config *cfg, cat *c, stor *s, ws_registry **out, ds_err *err) {
     ws_registry *r = calloc(1, sizeof *r);
@@ -22,14 +26,21 @@ int ws_registry_new(const ds_config *cfg, cat *c, stor *s, ws_registry **out, ds
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&r->cv, &ca);
+    pthread_cond_init(&r->guard_cv, &ca);
     pthread_condattr_destroy(&ca);
     if (pthread_create(&r->reaper, NULL, reaper_main, r) != 0) {
+        pthread_cond_destroy(&r->guard_cv);
         pthread_cond_destroy(&r->cv);
         pthread_mutex_destroy(&r->mu);
         free(r);
         return ds_fail(err, DS_E_INTERNAL, "cannot start the reaper thread");
     }
     r->reaper_started = true;
+    if (pthread_create(&r->guard, NULL, guard_main, r) != 0) {
+        ws_registry_free(r);
+        return ds_fail(err, DS_E_INTERNAL, "cannot start the size guard thread");
+    }
+    r->guard_started = true;
     *out = r;
     return 0;
 }
@@ -46,13 +57,16 @@ void ws_registry_free(ws_registry *r) {
     pthread_mutex_lock(&r->mu);
     r->stopping = true;
     pthread_cond_broadcast(&r->cv);
+    pthread_cond_broadcast(&r->guard_cv);
     pthread_mutex_unlock(&r->mu);
     if (r->reaper_started) pthread_join(r->reaper, NULL);
+    if (r->guard_started) pthread_join(r->guard, NULL);
     while (r->list) {
         ws_instance *i = r->list;
         r->list = i->next;
         inst_close(i);
     }
+    pthread_cond_destroy(&r->guard_cv);
     pthread_cond_destroy(&r->cv);
     pthread_mutex_destroy(&r->mu);
     free(r);
@@ -175,5 +189,49 @@ static void *reaper_main(void *arg) {
         }
     }
     pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
+/* The size guard: every GUARD_INTERVAL_MS, each instance with a statement running gets
+ * one inst_size_guard look (a stat of its files; DuckDB's block count only when the
+ * files are past the limit). The instances are held by a reference, not under the
+ * registry's mutex, while they are looked at. A statement can grow the workspace for at
+ * most one interval (plus the time DuckDB takes to notice the interrupt) beyond limit +
+ * allowance before it stops. */
+static void *guard_main(void *arg) {
+    ws_registry *r = arg;
+    ws_instance **busy = NULL;
+    size_t cap = 0;
+    pthread_mutex_lock(&r->mu);
+    while (!r->stopping) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_nsec += GUARD_INTERVAL_MS * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&r->guard_cv, &r->mu, &ts);
+        if (r->stopping) break;
+        size_t n = 0;
+        for (ws_instance *i = r->list; i; i = i->next) {
+            if (i->doomed || atomic_load(&i->nrunning) == 0) continue;
+            if (n == cap) {
+                size_t ncap = cap ? cap * 2 : 16;
+                ws_instance **g = realloc(busy, ncap * sizeof *g);
+                if (!g) break; /* the others get their look next time */
+                busy = g;
+                cap = ncap;
+            }
+            i->refcount++;
+            busy[n++] = i;
+        }
+        pthread_mutex_unlock(&r->mu);
+        for (size_t k = 0; k < n; k++) inst_size_guard(busy[k], r->cfg->workspace_size_allowance);
+        for (size_t k = 0; k < n; k++) ws_release(r, busy[k]);
+        pthread_mutex_lock(&r->mu);
+    }
+    pthread_mutex_unlock(&r->mu);
+    free(busy);
     return NULL;
 }

@@ -48,6 +48,15 @@ typedef struct ws_conn ws_conn;
 int ws_conn_open(ws_instance *inst, ws_conn **out, ds_err *err);
 void ws_conn_close(ws_conn *c);
 void *ws_conn_duckdb(ws_conn *c); /* duckdb_connection */
+/* A statement starts / ends on c (NULL: no-op). While any runs, the size guard samples
+ * the workspace every 200 ms, and stops every running statement of a workspace that
+ * grows past its size limit plus workspace_size_allowance (duckdb_interrupt; the
+ * statement fails and its changes roll back). */
+void ws_conn_begin(ws_conn *c);
+void ws_conn_end(ws_conn *c);
+/* Whether the size guard stopped c's current or last statement (report SQLSTATE 53100,
+ * not a cancel). Cleared by ws_conn_begin. */
+bool ws_conn_size_stopped(ws_conn *c);
 
 /* Prepares one statement of user SQL in the sandbox (the gate is src/workspace/gate.c).
  * Refuses (DS_E_FORBIDDEN, SQLSTATE 42501) what could leave it, however wrapped: ATTACH,
@@ -62,11 +71,20 @@ int ws_prepare(ws_conn *c, const char *sql, void *out, int *runs, ds_err *err);
  * per-session macro (made successfully), not DuckDB's, which shows server settings. */
 void ws_conn_set_setting_shim(ws_conn *c, bool on);
 
-/* Bytes on disk (database file and WAL). */
+/* Bytes the workspace uses, as counted against its size limit: the blocks of its
+ * database that hold data (DuckDB's used blocks x block size: space freed by DROP or
+ * DELETE counts once a checkpoint has released it), its WAL, and the files in its temp
+ * directory. At or past the limit it checkpoints first (so what was dropped is freed)
+ * and measures again. */
 int64_t ws_size_bytes(ws_instance *inst);
+/* ws_size_bytes(inst) >= its size limit, cheaply while the files are well below it
+ * (two stat calls; DuckDB is asked only when their length reaches the limit). */
+bool ws_size_reached(ws_instance *inst);
 /* [{"name","type":"table"|"view","rows"}] of the user's objects. */
 int ws_objects(ws_instance *inst, json_t **out, ds_err *err);
-/* Drops every object the user created; project tables stay reachable. */
+/* Drops every object the user created (schemas, tables, views, macros, sequences,
+ * types, indexes), checks that none is left (DS_E_INTERNAL otherwise) and checkpoints,
+ * so the space is free again; project tables stay reachable. */
 int ws_clear(ws_instance *inst, ds_err *err);
 /* Drops one table or view; DS_E_OBJECT_NOT_FOUND when there is none by that name. */
 int ws_drop_object(ws_instance *inst, const char *name, ds_err *err);

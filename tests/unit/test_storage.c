@@ -14,8 +14,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <duckdb.h>
+#include <errno.h>
+
 #include "catalog/catalog.h"
 #include "storage/storage.h"
+#include "util/privs.h"
 #include "util/timeutil.h"
 
 typedef struct {
@@ -239,13 +243,122 @@ static void test_branch_write_copies_and_main_is_unchanged(void **st) {
     cat_table_clear(&t);
 }
 
+static int file_mode(fixture *f, const char *rel) {
+    struct stat st;
+    assert_int_equal(stat(path_in(f, rel), &st), 0);
+    return (int)(st.st_mode & 07777);
+}
+
+/* ATTACH path [READ_ONLY] in a fresh in-memory DuckDB: true when it worked. */
+static bool duckdb_attach(const char *path, bool read_only) {
+    duckdb_database db;
+    duckdb_connection con;
+    assert_int_equal(duckdb_open(NULL, &db), DuckDBSuccess);
+    assert_int_equal(duckdb_connect(db, &con), DuckDBSuccess);
+    char sql[700];
+    snprintf(sql, sizeof sql, "ATTACH '%s' AS x%s", path, read_only ? " (READ_ONLY)" : "");
+    duckdb_result r;
+    bool ok = duckdb_query(con, sql, &r) == DuckDBSuccess;
+    duckdb_destroy_result(&r);
+    if (ok) {
+        ok = duckdb_query(con, "SELECT count(*) FROM x.in_c_s.t", &r) == DuckDBSuccess;
+        duckdb_destroy_result(&r);
+    }
+    duckdb_disconnect(&con);
+    duckdb_close(&db);
+    return ok;
+}
+
+static void test_published_generations_are_read_only_files(void **st) {
+    fixture *f = *st;
+    ds_err e;
+    cat_table t;
+    assert_int_equal(file_mode(f, "project_p1/in_c_s/t.g1.duckdb"), 0444);
+    assert_int_equal(import_csv(f, "", STOR_REPLACE, "id,v\n1,a\n", &t, &e), 1); /* full import: a new file */
+    cat_table_clear(&t);
+    assert_int_equal(file_mode(f, "project_p1/in_c_s/t.g2.duckdb"), 0444);
+    assert_int_equal(import_csv(f, "", STOR_APPEND, "id,v\n2,b\n", &t, &e), 1); /* incremental: a copy */
+    assert_int_equal(t.rows, 2);
+    cat_table_clear(&t);
+    assert_int_equal(file_mode(f, "project_p1/in_c_s/t.g3.duckdb"), 0444);
+    assert_int_equal(count_files(f, "project_p1/in_c_s"), 1);
+}
+
+static void test_published_generation_cannot_be_opened_for_writing(void **st) {
+    fixture *f = *st;
+    /* main() gave up the capabilities that override file modes, as the server does. */
+    assert_false(privs_can_override_files());
+    const char *p = path_in(f, "project_p1/in_c_s/t.g1.duckdb");
+    char path[512];
+    snprintf(path, sizeof path, "%s", p);
+    errno = 0;
+    int fd = open(path, O_RDWR);
+    assert_int_equal(fd, -1);
+    assert_int_equal(errno, EACCES);
+    assert_int_equal(open(path, O_WRONLY | O_TRUNC), -1);
+    /* Through a hard link, as a workspace sees it. */
+    char link_path[600];
+    snprintf(link_path, sizeof link_path, "%s/linked.duckdb", f->dir);
+    assert_int_equal(link(path, link_path), 0);
+    assert_int_equal(open(link_path, O_RDWR), -1);
+    assert_false(duckdb_attach(link_path, false));
+    assert_true(duckdb_attach(link_path, true));
+    assert_false(duckdb_attach(path, false));
+    assert_true(duckdb_attach(path, true));
+    unlink(link_path);
+}
+
+static void test_restart_makes_existing_generations_read_only(void **st) {
+    fixture *f = *st;
+    close_all(f);
+    /* A data directory written before published files were read-only. */
+    assert_int_equal(chmod(path_in(f, "project_p1/in_c_s/t.g1.duckdb"), 0640), 0);
+    open_all(f);
+    assert_int_equal(file_mode(f, "project_p1/in_c_s/t.g1.duckdb"), 0444);
+}
+
+static void test_link_table_replaces_a_foreign_file_under_the_link_name(void **st) {
+    fixture *f = *st;
+    ds_err e;
+    cat_table t;
+    char links[256], out[1024], first[1024];
+    snprintf(links, sizeof links, "%s/links", f->dir);
+    assert_int_equal(mkdir(links, 0750), 0);
+    assert_int_equal(stor_link_table(f->s, "p1", "", "in.c-s", "t", links, first, sizeof first, &t, &e), 0);
+    cat_table_clear(&t);
+    /* Something else put there (from SQL, say) is not attached in place of the table. */
+    assert_int_equal(unlink(first), 0);
+    FILE *fp = fopen(first, "w");
+    assert_non_null(fp);
+    fputs("x\nnot a table\n", fp);
+    fclose(fp);
+    assert_int_equal(stor_link_table(f->s, "p1", "", "in.c-s", "t", links, out, sizeof out, &t, &e), 0);
+    cat_table_clear(&t);
+    assert_string_equal(out, first);
+    struct stat a, b;
+    assert_int_equal(stat(path_in(f, "project_p1/in_c_s/t.g1.duckdb"), &a), 0);
+    assert_int_equal(stat(out, &b), 0);
+    assert_true(a.st_ino == b.st_ino && a.st_dev == b.st_dev);
+}
+
 int main(void) {
+    /* As the server does first in main(): root (CI) would otherwise open any file. */
+    bool held;
+    char why[200];
+    if (privs_drop_file_override(&held, why, sizeof why) != 0) {
+        fprintf(stderr, "cannot drop capabilities: %s\n", why);
+        return 1;
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_import_publishes_next_generation_and_removes_old, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_removes_unpublished_and_superseded_generations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_import_keeps_table_and_leaves_no_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reader_pins_generation_until_done, setup, teardown),
         cmocka_unit_test_setup_teardown(test_branch_write_copies_and_main_is_unchanged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_published_generations_are_read_only_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_published_generation_cannot_be_opened_for_writing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restart_makes_existing_generations_read_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_link_table_replaces_a_foreign_file_under_the_link_name, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
