@@ -324,6 +324,28 @@ class PgTestCase(WsTestCase):
         self.assertEqual((st, body.get("status") if isinstance(body, dict) else body), (200, "ok"))
 
 
+class TlsPgTestCase(PgTestCase):
+    """PgTestCase whose server has --tls-cert/--tls-key from a fresh test CA (self.certs)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.certdir = tempfile.mkdtemp(prefix="duckspace-tls-")
+        cls.certs = make_test_ca(cls.certdir)
+        cls.server_args = ["--tls-cert", cls.certs["cert"], "--tls-key", cls.certs["key"]]
+        try:
+            super().setUpClass()
+        except Exception:
+            shutil.rmtree(cls.certdir, ignore_errors=True)
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            shutil.rmtree(cls.certdir, ignore_errors=True)
+
+
 def _close_quietly(conn):
     try:
         conn.close()

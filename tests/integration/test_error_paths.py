@@ -5,9 +5,8 @@ the temp directory taken out before it reaches REST or PostgreSQL clients."""
 
 import os
 import tempfile
-import unittest
 
-from harness import uniq
+import harness
 from pghelpers import PgTestCase
 
 # Internal SQL and reader options that used to show in import errors.
@@ -94,4 +93,4 @@ class ServerPathsInErrors(PgTestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    harness.main()

@@ -9,16 +9,14 @@ Run: /usr/bin/python3 tests/integration/test_pg_connect.py [-v] [Class.test_name
 
 import os
 import re
-import shutil
 import socket
 import struct
-import tempfile
 
 import psycopg2
 
 import harness
 from harness import uniq
-from pghelpers import (Jdbc, PgTestCase, jdbc_url, make_test_ca, parse_error_fields, read_message,
+from pghelpers import (Jdbc, PgTestCase, TlsPgTestCase, jdbc_url, parse_error_fields, read_message,
                        recv_exact, scram_login, simple_query, startup_packet)
 
 SSL_REQUEST = struct.pack("!II", 8, 80877103)
@@ -352,14 +350,11 @@ class PgExpiredWorkspace(PgTestCase):
         self.assertEqual((info.get("C"), info.get("M")), ("28P01", auth_message(c["username"])), info)
 
 
-class PgTls(PgTestCase):
+class PgTls(TlsPgTestCase):
     """A server with --tls-cert/--tls-key from a test CA."""
 
     @classmethod
     def setUpClass(cls):
-        cls.certdir = tempfile.mkdtemp(prefix="duckspace-tls-")
-        cls.certs = make_test_ca(cls.certdir)
-        cls.server_args = ["--tls-cert", cls.certs["cert"], "--tls-key", cls.certs["key"]]
         super().setUpClass()
         cls.jdbc = Jdbc("PgLogin", JAVA_LOGIN)
 
@@ -367,9 +362,8 @@ class PgTls(PgTestCase):
     def tearDownClass(cls):
         try:
             cls.jdbc.cleanup()
-            super().tearDownClass()
         finally:
-            shutil.rmtree(cls.certdir, ignore_errors=True)
+            super().tearDownClass()
 
     def setUp(self):
         super().setUp()

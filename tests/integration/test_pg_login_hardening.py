@@ -14,10 +14,9 @@ Run: /usr/bin/python3 tests/integration/test_pg_login_hardening.py [-v] [Class.t
 import socket
 import struct
 
-import psycopg2
 
 import harness
-from pghelpers import PgTestCase, parse_error_fields, read_message, scram_login, startup_packet, wait_until
+from pghelpers import PgTestCase, TlsPgTestCase, parse_error_fields, read_message, scram_login, startup_packet, wait_until
 
 TOO_MANY = "sorry, too many clients already"
 
@@ -339,26 +338,9 @@ def scram_exchange(sock, user, database, password, mech, gs2, cbind=b""):
         sock.close()
 
 
-class PgChannelBinding(PgTestCase):
+class PgChannelBinding(TlsPgTestCase):
     """S81: over TLS, SCRAM-SHA-256-PLUS with tls-server-end-point channel binding is
     offered and checked; without TLS only SCRAM-SHA-256."""
-
-    @classmethod
-    def setUpClass(cls):
-        import tempfile
-        from pghelpers import make_test_ca
-        cls.certdir = tempfile.mkdtemp(prefix="duckspace-tls-")
-        cls.certs = make_test_ca(cls.certdir)
-        cls.server_args = ["--tls-cert", cls.certs["cert"], "--tls-key", cls.certs["key"]]
-        super().setUpClass()
-
-    @classmethod
-    def tearDownClass(cls):
-        import shutil
-        try:
-            super().tearDownClass()
-        finally:
-            shutil.rmtree(cls.certdir, ignore_errors=True)
 
     def setUp(self):
         super().setUp()

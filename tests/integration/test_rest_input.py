@@ -2,7 +2,6 @@
 segment and query argument percent-decoded once, and a NUL, an encoded '/' or a
 malformed escape is a 400 instead of a request for another route or another name."""
 
-import unittest
 
 import harness
 from harness import uniq
@@ -196,4 +195,4 @@ class ContentTypes(WsTestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    harness.main()
