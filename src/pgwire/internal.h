@@ -22,6 +22,7 @@
 #define PGW_FORGIVE_S 60.0           /* ... forgotten after this many quiet seconds */
 #define PGW_FAIL_SLOTS 4096          /* addresses remembered */
 #define PGW_FLUSH_AT (64u << 10)     /* result bytes buffered before a write */
+#define PGW_MAX_COLUMNS 1664         /* result columns, as PostgreSQL's target lists (54011) */
 
 typedef struct pgw_session pgw_session;
 
@@ -70,6 +71,7 @@ typedef struct pgw_portal {
     bool has_res;
     int ncols;
     pgt_col *cols;
+    duckdb_vector *vecs;     /* ncols: the current chunk's columns, while sending it */
     duckdb_data_chunk chunk; /* the chunk being sent, when suspended mid-chunk */
     idx_t chunk_row;
     uint64_t rows;

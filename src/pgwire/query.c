@@ -33,6 +33,14 @@ static int16_t col_format(const int16_t *fmts, int nfmts, int i) {
     return nfmts == 1 ? fmts[0] : i < nfmts ? fmts[i] : 0;
 }
 
+/* PostgreSQL refuses more than 1664 result columns while parsing (54011); DuckDB does
+ * not, and RowDescription counts them in 16 bits. Returns true (error sent) past it. */
+static bool too_wide(pgw_session *s, idx_t ncols) {
+    if (ncols <= PGW_MAX_COLUMNS) return false;
+    pgw_error(s, "ERROR", "54011", "target lists can have at most 1664 entries", 0);
+    return true;
+}
+
 /* RowDescription from column names and types, with the result formats of the portal
  * (fmts NULL: text, as for the simple protocol and Describe of a statement). */
 static void row_description_f(pgw_session *s, int n, char *(*name)(void *, int), duckdb_logical_type (*type)(void *, int),
@@ -322,8 +330,8 @@ static int stream_rows(pgw_session *s, pgw_portal *p, int64_t max_rows, uint64_t
             if (nc <= 0) return nc;
         }
         idx_t n = duckdb_data_chunk_get_size(p->chunk);
-        duckdb_vector vecs[256];
-        int nc = p->ncols < 256 ? p->ncols : 256;
+        duckdb_vector *vecs = p->vecs;
+        int nc = p->ncols;
         for (int c = 0; c < nc; c++) vecs[c] = duckdb_data_chunk_get_vector(p->chunk, (idx_t)c);
         while (p->chunk_row < n) {
             if (max_rows > 0 && (int64_t)*sent >= max_rows) return 1;
@@ -416,7 +424,9 @@ static void portal_clear_result(pgw_session *s, pgw_portal *p) {
     p->has_res = false;
     for (int i = 0; i < p->ncols; i++) pgt_col_destroy(&p->cols[i]);
     free(p->cols);
+    free(p->vecs);
     p->cols = NULL;
+    p->vecs = NULL;
     p->ncols = 0;
 }
 
@@ -532,9 +542,20 @@ static int start_portal(pgw_session *s, pgw_portal *p) {
         end_running(s);
         return -1;
     }
-    p->ncols = (int)duckdb_column_count(&p->res);
-    p->cols = calloc((size_t)(p->ncols ? p->ncols : 1), sizeof *p->cols);
-    for (int i = 0; p->cols && i < p->ncols; i++) {
+    if (too_wide(s, duckdb_column_count(&p->res))) {
+        end_running(s);
+        return -1;
+    }
+    int nc = (int)duckdb_column_count(&p->res);
+    p->cols = calloc((size_t)(nc ? nc : 1), sizeof *p->cols);
+    p->vecs = calloc((size_t)(nc ? nc : 1), sizeof *p->vecs);
+    if (!p->cols || !p->vecs) {
+        pgw_error(s, "ERROR", "53200", "out of memory", 0);
+        end_running(s);
+        return -1;
+    }
+    p->ncols = nc;
+    for (int i = 0; i < p->ncols; i++) {
         duckdb_logical_type lt = duckdb_column_logical_type(&p->res, (idx_t)i);
         pgt_col_init(&p->cols[i], lt);
         pgt_col_set_tz(&p->cols[i], s->tz);
@@ -1062,30 +1083,33 @@ static int describe_by_running(pgw_session *s, pgw_stmt *t) {
     return 0;
 }
 
-static void describe_stmt_rows(pgw_session *s, pgw_stmt *t) {
+/* The RowDescription (or NoData) of statement t; -1 with an error sent. */
+static int describe_stmt_rows(pgw_session *s, pgw_stmt *t) {
     char w0[2][32];
     if (t->kind == STMT_LOCAL && sqlscan_keywords(t->sql, strlen(t->sql), w0, 1) == 1 && !strcmp(w0[0], "select")) {
         static const char *const col[] = {"set_config"}; /* SELECT set_config(...): one text column */
         pgw_text_row_description(s, 1, col);
-        return;
+        return 0;
     }
     if (t->kind == STMT_LOCAL) {
         if (pgw_settings_statement(s, t->sql, strlen(t->sql), true) == 1) {
             char w[1][32];
             sqlscan_keywords(t->sql, strlen(t->sql), w, 1);
-            if (!strcmp(w[0], "show")) return; /* RowDescription written */
+            if (!strcmp(w[0], "show")) return 0; /* RowDescription written */
         }
         simple_msg(s, 'n');
-        return;
+        return 0;
     }
     if (t->kind == STMT_EMPTY || !returns_rows(t)) {
         simple_msg(s, 'n'); /* NoData */
-        return;
+        return 0;
     }
     if (unresolved(t) && duckdb_prepared_statement_type(t->st) == DUCKDB_STATEMENT_TYPE_SELECT &&
         describe_by_running(s, t) == 0)
-        return;
+        return 0;
+    if (too_wide(s, duckdb_prepared_statement_column_count(t->st))) return -1;
     row_description(s, (int)duckdb_prepared_statement_column_count(t->st), st_name, st_type, &t->st);
+    return 0;
 }
 
 static int do_describe(pgw_session *s, pgw_rd *r) {
@@ -1108,8 +1132,7 @@ static int do_describe(pgw_session *s, pgw_rd *r) {
             pgw_wb_i32(&s->out, (int32_t)(oid ? oid : 25));
         }
         pgw_wb_end(&s->out);
-        describe_stmt_rows(s, t);
-        return 0;
+        return describe_stmt_rows(s, t);
     }
     pgw_portal *p = find_portal(s, name);
     if (!p) return missing(s, "portal", name, "34000");
@@ -1125,12 +1148,12 @@ static int do_describe(pgw_session *s, pgw_rd *r) {
         return 0;
     }
     if (t->kind == STMT_DUCK && returns_rows(t)) {
+        if (too_wide(s, duckdb_prepared_statement_column_count(t->st))) return -1;
         row_description_f(s, (int)duckdb_prepared_statement_column_count(t->st), st_name, st_type, &t->st, p->formats,
                           p->nformats);
         return 0;
     }
-    describe_stmt_rows(s, t);
-    return 0;
+    return describe_stmt_rows(s, t);
 }
 
 static int do_execute(pgw_session *s, pgw_rd *r) {

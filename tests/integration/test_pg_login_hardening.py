@@ -441,5 +441,24 @@ class PgHandshakeTimeout(PgTestCase):
         self.assertTrue(closed, "the server kept a trickling connection past its handshake deadline")
 
 
+class PgShutdownWithPendingLogins(PgTestCase):
+    """A connection that never logs in does not hold up a clean stop (the review of
+    2026-11-29 measured 31.8 s: pgw_stop woke only authenticated sessions). The handshake
+    timeout is set far past the harness's stop timeout, so only waking it ends it."""
+
+    server_args = ["--authentication-timeout", "600"]
+
+    def test_sigterm_stops_at_once_with_silent_and_half_logged_in_clients(self):
+        silent = [self.raw_socket(timeout=60) for _ in range(3)]
+        half = self.raw_socket(timeout=60)
+        half.sendall(startup_packet({"user": "nobody", "database": "nothing"}))
+        self.assertEqual(read_message(half)[0], b"R")  # asked for SASL: mid-handshake now
+        rc = self.server.stop(timeout=harness.STOP_TIMEOUT)
+        self.assertEqual(rc, 0, "the server did not exit on SIGTERM within %s s" % harness.STOP_TIMEOUT)
+        for s in silent + [half]:
+            s.close()
+        self.server.start()  # tearDownClass stops it again
+
+
 if __name__ == "__main__":
     harness.main()

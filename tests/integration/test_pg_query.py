@@ -854,6 +854,30 @@ class PgQueries(PgTestCase):
         self.assertIn("duckspace", v)
         self.assertRegex(self.scalar(self.conn, "SHOW server_version"), r"^15\.\d+")
 
+    def test_wide_results_keep_every_column(self):
+        """More than 256 columns used to break the protocol: RowDescription announced
+        them all, DataRow carried 256 (psql: unexpected field count in "D" message)."""
+        cols = ", ".join("%d AS c%d" % (i, i) for i in range(300))
+        rc, out, err = self.psql(self.ws, "-A", "-t", sql="SELECT %s FROM range(3)" % cols)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(out.splitlines(), ["|".join(str(i) for i in range(300))] * 3)
+        conn = self.pg3(self.ws)
+        for prepare in (False, True):
+            with self.subTest(prepare=prepare):
+                cur = conn.execute("SELECT %s FROM range(2)" % cols, prepare=prepare)
+                self.assertEqual(len(cur.description), 300)
+                self.assertEqual(cur.fetchall(), [tuple(range(300))] * 2)
+        self.q2(self.conn, "CREATE TABLE wide AS SELECT %s" % cols)
+        self.assertEqual(self.q2(self.conn, "SELECT * FROM wide"), [tuple(range(300))])
+
+    def test_more_columns_than_postgresql_allows_is_54011(self):
+        cols = ", ".join("%d AS c%d" % (i, i) for i in range(1665))
+        self.assertSqlError(self.conn, "SELECT " + cols, "54011")
+        self.assertPgError("54011", self.pg3(self.ws).execute, "SELECT " + cols, prepare=True)
+        self.assertEqual(self.scalar(self.conn, "SELECT 1"), 1)
+        ok = ", ".join("%d AS c%d" % (i, i) for i in range(1664))
+        self.assertEqual(len(self.q2(self.conn, "SELECT " + ok)[0]), 1664)
+
     # ---- imports while connected ------------------------------------------------------
 
     def test_import_through_rest_seen_in_the_next_transaction(self):
