@@ -93,8 +93,9 @@ typedef struct http_route {
 int router_match(http_req *r);
 /* Splits the raw (still percent-encoded) URL path at its '/' into r->segs and decodes
  * each segment once, inside r->path (a copy it owns). Returns HTTP_PATH_OK, or
- * HTTP_PATH_BAD when a segment has a malformed escape or decodes to contain NUL, '/'
- * or a control character, HTTP_PATH_TOO_DEEP past HTTP_MAX_SEGS segments,
+ * HTTP_PATH_BAD when the path does not start with '/', has an empty segment ("//" or a
+ * trailing '/'), or a segment has a malformed escape or decodes to contain NUL, '/' or
+ * a control character, HTTP_PATH_TOO_DEEP past HTTP_MAX_SEGS segments,
  * HTTP_PATH_NOMEM. */
 enum { HTTP_PATH_OK = 0, HTTP_PATH_NOMEM = -1, HTTP_PATH_TOO_DEEP = -2, HTTP_PATH_BAD = -3 };
 int router_split_path(http_req *r, const char *url);

@@ -59,11 +59,12 @@ int router_split_path(http_req *r, const char *url) {
     r->path = strdup(url);
     if (!r->path) return HTTP_PATH_NOMEM;
     char *p = r->path;
+    if (*p != '/') return HTTP_PATH_BAD;
+    p++;
     while (*p) {
-        if (*p == '/') {
-            p++; /* empty segments ("//") are skipped, as before */
-            continue;
-        }
+        /* An empty segment ("//", or a trailing '/') is refused, not skipped: a path
+         * reaches exactly one route, as a proxy rule on the raw path would read it. */
+        if (*p == '/') return HTTP_PATH_BAD;
         char *seg = p;
         size_t n = strcspn(seg, "/");
         bool last = seg[n] == '\0';
@@ -75,6 +76,7 @@ int router_split_path(http_req *r, const char *url) {
             if (c == '\0' || c == '/' || c < 0x20 || c == 0x7f) return HTTP_PATH_BAD;
         }
         r->segs[r->nseg++] = seg;
+        if (!last && seg[n + 1] == '\0') return HTTP_PATH_BAD; /* a trailing '/' */
         p = last ? seg + n : seg + n + 1;
     }
     return HTTP_PATH_OK;

@@ -75,6 +75,26 @@ const char *http_header(http_req *r, const char *key) {
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, key);
 }
 
+struct header_count {
+    const char *name;
+    int n;
+};
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+    (void)kind;
+    (void)value;
+    struct header_count *c = cls;
+    if (key && strcasecmp(key, c->name) == 0) c->n++;
+    return MHD_YES;
+}
+
+/* How many times the request carries header name (any case). */
+static int header_count(http_req *r, const char *name) {
+    struct header_count c = {name, 0};
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_header, &c);
+    return c.n;
+}
+
 static enum MHD_Result send_response(http_req *r) {
     /* Counted before the response leaves, so a client that reads /metrics right
      * after a response sees it counted. */
@@ -267,8 +287,8 @@ static bool req_start(http_req *r) {
     if (r->path_status == HTTP_PATH_BAD) {
         /* Before routing and authentication: nothing about the path can be trusted. */
         http_fail(r, DS_E_INVALID_REQUEST,
-                  "invalid path: a %% must be followed by two hex digits, and a path segment must not decode to "
-                  "NUL, '/' or a control character");
+                  "invalid path: no empty segments ('//' or a trailing '/'), a %% must be followed by two hex "
+                  "digits, and a path segment must not decode to NUL, '/' or a control character");
         return true;
     }
     if (r->path_status != HTTP_PATH_OK) {
@@ -283,6 +303,11 @@ static bool req_start(http_req *r) {
     }
     if (authenticate(r) != 0) return true;
     if (collect_args(r) != 0) return true;
+    /* Which one counts would be a guess, and a proxy may have judged the other one. */
+    if (header_count(r, "Content-Type") > 1) {
+        http_fail(r, DS_E_INVALID_REQUEST, "the request has more than one Content-Type header");
+        return true;
+    }
     const char *ct = http_header(r, "Content-Type");
     uint64_t limit;
     if ((r->route->flags & ROUTE_DATA) && http_media_is_data(ct)) {

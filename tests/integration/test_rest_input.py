@@ -35,6 +35,18 @@ class PathDecoding(WsTestCase):
         self.assertError(self.req("DELETE", self.ws_url(ws, "%00/sessions/1")), 400, "invalid_request")
         self.assertOk(self.req("GET", self.ws_url(ws)))
 
+    def test_empty_segments_are_400_not_the_collapsed_route(self):
+        """Re-audit: '//' and a trailing '/' were skipped, so //projects/P/buckets and
+        .../workspaces/W//sessions reached the real routes past a proxy rule on the raw path."""
+        ws = self.create_ws()["id"]
+        for path in ("//projects/%s/buckets" % self.pid, "/projects//%s/buckets" % self.pid,
+                     "/projects/%s/buckets/" % self.pid, self.ws_url(ws, "//sessions"), "/health/"):
+            with self.subTest(path=path):
+                self.assertError(self.req("GET", path), 400, "invalid_request")
+        self.assertError(self.req("DELETE", "/projects/%s/workspaces//%s" % (self.pid, ws)), 400, "invalid_request")
+        self.assertOk(self.req("GET", self.ws_url(ws)))
+        self.assertOk(self.req("GET", "/projects/%s/buckets" % self.pid))
+
     def test_malformed_escapes_and_control_characters_in_the_path_are_400(self):
         for path in ("/projects/%zz", "/projects/abc%4", "/projects/abc%", "/projects/%%41",
                      "/projects/a%0Ab", "/projects/a%7Fb", "/projects/%s/tables/%s%%" % (self.pid, self.table)):
@@ -163,6 +175,29 @@ class ContentTypes(WsTestCase):
             self.assertEqual(resp.status, 415, resp.read())
         finally:
             conn.close()
+
+    def test_two_content_type_headers_are_400(self):
+        """Re-audit: the first of two Content-Type headers won, so a JSON body passed as
+        JSON while a proxy may have judged it by the other header."""
+        import http.client
+        url = "/projects/%s/branches" % self.pid
+        for first, second in (("application/json", "text/plain"), ("text/plain", "application/json"),
+                              ("application/json", "application/json")):
+            with self.subTest(first=first, second=second):
+                conn = http.client.HTTPConnection("127.0.0.1", self.server.http_port, timeout=30)
+                try:
+                    data = self.branch_body()
+                    conn.putrequest("POST", url)
+                    conn.putheader("Authorization", "Bearer " + self.server.admin_key)
+                    conn.putheader("Content-Type", first)
+                    conn.putheader("Content-Type", second)
+                    conn.putheader("Content-Length", str(len(data)))
+                    conn.endheaders(data)
+                    resp = conn.getresponse()
+                    self.assertEqual(resp.status, 400, resp.read())
+                finally:
+                    conn.close()
+        self.assertEqual(self.assertOk(self.req("GET", url))["branches"], [])
 
     def test_requests_without_a_body_need_no_content_type(self):
         ws = self.create_ws()["id"]
