@@ -90,6 +90,26 @@ static int admin_key(const ds_config *cfg, char *out, size_t outsz, bool *genera
     return 0;
 }
 
+/* How long a clean stop may wait for statements to end. DuckDB cannot interrupt a
+ * statement inside one function call (levenshtein of two long strings ran for minutes
+ * through statement_timeout, cancel and disconnect: security re-audit), and a stop that
+ * waited for it kept every tenant's listeners closed with the process still up. Past
+ * this the process exits at once: committed work is safe in each database's WAL, as
+ * after a crash. Worker processes (overview.md, "Isolation") will end such a statement
+ * by ending its worker. */
+#define SHUTDOWN_GRACE_S 10
+
+static void *shutdown_deadline(void *arg) {
+    (void)arg;
+    struct timespec ts = {SHUTDOWN_GRACE_S, 0};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+    log_warn("statements still running %d s after the stop signal (DuckDB cannot interrupt them): exiting "
+             "without waiting for them", SHUTDOWN_GRACE_S);
+    _exit(0);
+    return NULL;
+}
+
 static int serve(int argc, char **argv) {
     ds_config cfg;
     char err[1024];
@@ -176,6 +196,8 @@ static int serve(int argc, char **argv) {
     int sig = 0;
     sigwait(&stop, &sig);
     log_info("received %s: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    pthread_t deadline;
+    if (pthread_create(&deadline, NULL, shutdown_deadline, NULL) == 0) pthread_detach(deadline);
     rc = 0;
 out:
     http_stop(h);

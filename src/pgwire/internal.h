@@ -135,6 +135,8 @@ struct pgw_session {
     atomic_bool running;      /* a statement is executing */
     atomic_llong deadline_ms; /* monotonic ms; 0 = none */
     atomic_int cancel_reason; /* 0 none, 1 user, 2 timeout, 3 disconnected, 4 killed */
+    atomic_uint cancel_seq;   /* counts cancel requests, also those between statements */
+    double msg_deadline_ms;   /* a simple query's statement_timeout covers the whole message; 0 = none */
     atomic_bool killed;
     char kill_message[200];
     int64_t connected_at;

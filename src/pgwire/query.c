@@ -500,7 +500,8 @@ int pgw_park_portals(pgw_session *s, const pgw_portal *keep, bool report) {
 static void begin_running(pgw_session *s) {
     atomic_store(&s->cancel_reason, 0);
     int64_t t = s->statement_timeout_ms;
-    atomic_store(&s->deadline_ms, t > 0 ? (long long)(pgw_now_ms() + (double)t) : 0);
+    double dl = s->msg_deadline_ms > 0 ? s->msg_deadline_ms : t > 0 ? pgw_now_ms() + (double)t : 0;
+    atomic_store(&s->deadline_ms, (long long)dl);
     atomic_store(&s->running, true);
     atomic_fetch_add(&s->query_count, 1);
     ws_conn_begin(s->wc);
@@ -635,12 +636,32 @@ typedef struct {
     pgw_session *s;
     const char *sql;
     bool failed;
+    unsigned cancels; /* s->cancel_seq when the message arrived */
 } simple_ctx;
+
+/* As in PostgreSQL, statement_timeout and a cancel request apply to the whole Query
+ * message: a script of many statements (each cheap, or each costly to parse, which
+ * DuckDB cannot interrupt) stops at the next statement once either has struck. */
+static bool script_stopped(simple_ctx *c) {
+    pgw_session *s = c->s;
+    const char *why = NULL;
+    /* A SET earlier in the message starts the timeout from here (PostgreSQL's
+     * enable_statement_timeout: armed if it is not running yet). */
+    if (s->msg_deadline_ms <= 0 && s->statement_timeout_ms > 0)
+        s->msg_deadline_ms = pgw_now_ms() + (double)s->statement_timeout_ms;
+    if (atomic_load(&s->cancel_seq) != c->cancels) why = "canceling statement due to user request";
+    else if (s->msg_deadline_ms > 0 && pgw_now_ms() >= s->msg_deadline_ms)
+        why = "canceling statement due to statement timeout";
+    if (!why) return false;
+    pgw_error(s, "ERROR", "57014", why, 0);
+    c->failed = true;
+    return true;
+}
 
 static void simple_one(void *ud, size_t start, size_t n) {
     simple_ctx *c = ud;
     pgw_session *s = c->s;
-    if (c->failed) return;
+    if (c->failed || script_stopped(c)) return;
     const char *text = c->sql + start;
     if (s->tx == 'E') {
         kw_kind k = classify(text, n);
@@ -686,8 +707,10 @@ static void simple_one(void *ud, size_t start, size_t n) {
 }
 
 void pgw_simple_query(pgw_session *s, const char *sql, size_t len) {
-    simple_ctx c = {.s = s, .sql = sql};
+    simple_ctx c = {.s = s, .sql = sql, .cancels = atomic_load(&s->cancel_seq)};
+    s->msg_deadline_ms = s->statement_timeout_ms > 0 ? pgw_now_ms() + (double)s->statement_timeout_ms : 0;
     int n = sqlscan_split(sql, len, simple_one, &c);
+    s->msg_deadline_ms = 0;
     if (n == 0) simple_msg(s, 'I'); /* EmptyQueryResponse */
     if (c.failed && s->tx == 'T') s->tx = 'E';
     pgw_ready(s);

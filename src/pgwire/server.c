@@ -202,7 +202,10 @@ void pgw_session_cancel(pgw_server *srv, int32_t pid, int32_t secret) {
     pthread_mutex_lock(&srv->mu);
     for (pgw_session *s = srv->sessions; s; s = s->next) {
         if (s->pid != pid) continue;
-        if (CRYPTO_memcmp(&s->secret, &secret, sizeof secret) == 0) interrupt_locked(s, 1);
+        if (CRYPTO_memcmp(&s->secret, &secret, sizeof secret) == 0) {
+            atomic_fetch_add(&s->cancel_seq, 1); /* seen between the statements of a script too */
+            interrupt_locked(s, 1);
+        }
         break;
     }
     pthread_mutex_unlock(&srv->mu);

@@ -89,7 +89,11 @@ int gate_text(const char *sql, bool setting_shim, ds_err *err) {
         "duckdb_extensions", "duckdb_external_file_cache", "duckdb_secrets", "which_secret", "duckdb_logs",
         "duckdb_logs_parsed", "duckdb_log_contexts", "json_execute_serialized_sql", "sql_auto_complete",
         "arrow_scan", "arrow_scan_dumb", "enable_logging", "disable_logging", "truncate_duckdb_logs", "write_log",
-        "getenv", "load_extension", "check_peg_parser", NULL};
+        "getenv", "load_extension", "check_peg_parser",
+        /* binds SQL given as text past this gate, with DuckDB's own current_setting() */
+        "json_serialize_plan",
+        /* shows memory_limit */
+        "pragma_database_size", NULL};
     bad = sqlscan_mentions(sql, len, refused_names);
     if (bad) return refuse(err, "42501", bad, " is not allowed in a workspace: it reaches outside it");
     /* current_setting(): the PostgreSQL front end shadows DuckDB's (which shows the

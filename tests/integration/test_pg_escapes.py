@@ -202,6 +202,10 @@ class Leaks(GateCase):
         "SELECT * FROM duckdb_settings()",
         "SELECT * FROM DuckDB_Settings()",
         "CREATE MACRO m_s() AS TABLE SELECT * FROM pg_settings",
+        # Re-audit: json_serialize_plan binds (and folds) SQL given as text, past the gate.
+        "SELECT json_serialize_plan('SELECT current_setting(''temp_directory'') a', optimize := true)",
+        "SELECT json_serialize_plan('SELECT * FROM read_csv(''x.csv'')')",
+        "SELECT * FROM pragma_database_size()",
         # S15: DuckDB's own current_setting() behind the session's macro.
         "SELECT system.main.current_setting('memory_limit')",
         "SELECT main.current_setting('temp_directory')",
@@ -242,7 +246,9 @@ class Leaks(GateCase):
                       "EXISTS (SELECT * FROM duckdb_databases)",
                       "system.main.current_setting('memory_limit') IS NOT NULL",
                       "current_setting('memory_limit') IS NOT NULL",
-                      "name = current_setting('temp_directory')"):
+                      "name = current_setting('temp_directory')",
+                      "json_serialize_plan($$SELECT current_setting('home_directory') x$$, optimize := true) "
+                      "IS NOT NULL"):
             with self.subTest(where=where):
                 self.assertError(self.load_req(self.ws["id"], [{"source": ORDERS, "destination": "x",
                                                                  "where": where}]), 400, "invalid_request")
@@ -260,6 +266,31 @@ class ParserBombs(GateCase):
             with self.subTest(n=len(sql)):
                 self.assertSqlError(self.conn, sql, "54001")
         self.assertEqual(self.q2(self.conn, "SELECT 1 " + "/**/" * 500), [(1,)])
+
+    SCRIPT = ("SELECT 1 " + "/**/" * 999 + ";") * 600  # each statement under the limit: ~20 s of parsing
+
+    def test_statement_timeout_covers_a_whole_script(self):
+        """Re-audit: a script of many statements, each just under the comment limit, ran on
+        through statement_timeout (PostgreSQL times the whole Query message)."""
+        self.q2(self.conn, "SET statement_timeout = '1s'")
+        self.assertSqlError(self.conn, self.SCRIPT, "57014")
+        self.q2(self.conn, "SET statement_timeout = 0")
+        # a SET at the head of the message arms the timeout for the rest of it
+        self.assertSqlError(self.conn, "SET statement_timeout = '1s';" + self.SCRIPT, "57014")
+        self.q2(self.conn, "RESET statement_timeout")
+        self.assertEqual(self.q2(self.conn, "SELECT 1"), [(1,)])
+
+    def test_cancel_stops_a_whole_script(self):
+        import threading
+        conn = self.pg2(self.ws)
+        self.q2(conn, "SET statement_timeout = 0")
+        timer = threading.Timer(0.5, conn.cancel)
+        timer.start()
+        try:
+            self.assertSqlError(conn, self.SCRIPT, "57014")
+        finally:
+            timer.cancel()
+        self.assertEqual(self.q2(conn, "SELECT 2"), [(2,)])
         self.assertEqual(self.q2(self.conn, "SELECT '" + "/**/" * 5000 + "' IS NOT NULL -- /* /*"), [(True,)])
         self.assertHealthy()
 
@@ -285,6 +316,40 @@ class MemoryBombs(GateCase):
                 self.assertEqual(self.q2(other, "SELECT sum(a) FROM mine"), [(3,)])
         self.assertHealthy()
         self.assertEqual(self.q2(self.conn, "SELECT count(*) FROM in_c_sales.orders"), [(10,)])
+
+
+class UncancellableStatements(GateCase):
+    """Re-audit: DuckDB cannot interrupt a statement inside one function call
+    (levenshtein of two 300,000-character strings runs for minutes through
+    statement_timeout, cancel and disconnect). Until workspaces run in worker processes
+    it keeps a core; what must hold now is that it cannot keep the server from
+    stopping: SIGTERM used to close every tenant's listeners and then wait for it."""
+
+    def test_sigterm_does_not_wait_for_an_uninterruptible_statement(self):
+        import threading
+        conn = self.pg2(self.ws)
+        self.q2(conn, "SET statement_timeout = 0")
+        outcome = {}
+
+        def run():
+            try:
+                outcome["rows"] = self.q2(conn, "SELECT levenshtein(repeat('a', 300000), repeat('b', 300000))")
+            except psycopg2.Error as e:
+                outcome["error"] = e
+
+        t = threading.Thread(target=run, daemon=True)
+        t.start()
+        self.wait_active_sessions(self.ws["id"], 1)
+        rc = self.server.stop(timeout=harness.STOP_TIMEOUT)
+        self.assertEqual(rc, 0, "the server did not exit on SIGTERM within %s s" % harness.STOP_TIMEOUT)
+        t.join(10)
+        self.assertIn("error", outcome)  # the connection ended; no result came
+        with open(self.server.stderr_path) as f:
+            self.assertIn("exiting without waiting", f.read())
+        self.server.start()
+        conn = self.pg2(self.ws)
+        self.assertEqual(self.q2(conn, "SELECT sum(a) FROM mine"), [(3,)])
+        self.assertEqual(self.q2(conn, "SELECT count(*) FROM in_c_sales.orders"), [(10,)])
 
 
 if __name__ == "__main__":
