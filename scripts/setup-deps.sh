@@ -11,6 +11,7 @@ dest="$top/third_party/duckdb"
 DEB_PACKAGES=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
   libssl-dev libmicrohttpd-dev libjansson-dev libcmocka-dev
+  libpg-query-dev libprotobuf-c-dev
   postgresql postgresql-client libpq-dev curl ca-certificates
   python3 python3-psycopg2 python3-psycopg python3-sqlalchemy python3-pandas
   default-jdk-headless libpostgresql-jdbc-java
