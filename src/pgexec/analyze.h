@@ -1,0 +1,74 @@
+/* analyze.h - one analysis of each SQL statement, with PostgreSQL's own parser
+ * (libpg_query, the PostgreSQL 15 grammar).
+ *
+ * From the one parse tree it tells what the statement is, what PostgreSQL would name its
+ * result columns, and the text DuckDB should run: the tree rewritten where PostgreSQL's
+ * dialect and DuckDB's differ (rewrite.c), deparsed only when a rule changed something.
+ * SQL that PostgreSQL's parser rejects (DuckDB-only syntax: FROM-first, PIVOT, SUMMARIZE,
+ * lambdas, ...) is passed through as written, with parsed == false; everything DuckDB
+ * runs still goes through the workspace's gate, rewritten or not.
+ *
+ * Thread safety: libpg_query keeps its memory per thread; a thread that called
+ * pga_analyze calls pga_thread_exit before it ends. */
+#ifndef DS_PGEXEC_ANALYZE_H
+#define DS_PGEXEC_ANALYZE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Who is asking: what current_user, session_user and current_database() mean. */
+typedef struct {
+    const char *user;     /* the login role */
+    const char *database; /* the database the client connected to */
+} pga_session;
+
+typedef enum {
+    PGA_UNPARSED = 0, /* PostgreSQL's parser refused it: DuckDB gets the text as is */
+    PGA_SELECT,       /* SELECT, VALUES, TABLE, set operations, WITH ... SELECT */
+    PGA_INSERT,
+    PGA_UPDATE,
+    PGA_DELETE,
+    PGA_CREATE_TABLE_AS,
+    PGA_TRANSACTION, /* BEGIN, COMMIT, ROLLBACK, SAVEPOINT, ... */
+    PGA_SET,         /* SET, RESET */
+    PGA_SHOW,
+    PGA_CURSOR, /* DECLARE, FETCH, MOVE, CLOSE */
+    PGA_COPY,
+    PGA_EXPLAIN,
+    PGA_OTHER, /* any other statement PostgreSQL's grammar accepts (DDL, ...) */
+} pga_kind;
+
+/* Rewrites applied (bits of pga_result.rules), for tests and the debug log. */
+enum {
+    PGA_R_OPERATOR = 1 << 0,  /* OPERATOR(pg_catalog.op) -> op */
+    PGA_R_REGEX = 1 << 1,     /* ~ !~ ~* !~* with PostgreSQL's meaning (a search) */
+    PGA_R_COLLATE = 1 << 2,   /* COLLATE pg_catalog.default / "C" / "POSIX" dropped */
+    PGA_R_TYPES = 1 << 3,     /* pg_catalog. qualified or PostgreSQL-only type names */
+    PGA_R_REGCAST = 1 << 4,   /* regclass / regtype / regnamespace / regproc casts */
+    PGA_R_ARRAY = 1 << 5,     /* '{...}' array literals, = ANY / <> ALL */
+    PGA_R_CATALOG = 1 << 6,   /* pg_catalog. / information_schema. relations and functions */
+    PGA_R_PUBLIC = 1 << 7,    /* public. -> the workspace's own schema */
+    PGA_R_IDENTITY = 1 << 8,  /* current_user, current_database(), ... for this login */
+};
+
+typedef struct {
+    pga_kind kind;
+    char *sql;        /* the rewritten text for DuckDB (malloc'd), or NULL: run the input */
+    unsigned rules;   /* PGA_R_* applied */
+    int ncols;        /* entries of colnames; -1 when the statement returns no select list */
+    char **colnames;  /* PostgreSQL's name for each select-list entry; NULL for a '*' */
+} pga_result;
+
+/* Analyses sql[0..len) (one statement). Returns 0, or -1 when out of memory (out is then
+ * empty). Never fails on bad SQL: that is kind PGA_UNPARSED. */
+int pga_analyze(const char *sql, size_t len, const pga_session *ss, pga_result *out);
+void pga_result_free(pga_result *r);
+
+/* The name PostgreSQL gives result column i of the ncols that DuckDB returned, or NULL
+ * when DuckDB's name stands (a column of a '*', or a shape the analysis cannot map). */
+const char *pga_colname(const pga_result *r, int ncols, int i);
+
+/* Frees this thread's parser memory; call before a thread that analysed SQL ends. */
+void pga_thread_exit(void);
+
+#endif

@@ -1,0 +1,7 @@
+SELECT c.oid,
+  n.nspname,
+  c.relname
+FROM pg_catalog.pg_class c
+     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname OPERATOR(pg_catalog.~) '^(in_c_crm)$' COLLATE pg_catalog.default
+ORDER BY 2, 3

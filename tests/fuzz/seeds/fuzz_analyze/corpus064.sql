@@ -1,0 +1,1 @@
+SELECT $1::int + 1, $2::text, $3::date, $4::numeric

@@ -1,0 +1,1 @@
+SELECT $1::timestamp, $2::timestamptz, $3::bigint, $4::uuid

@@ -1,0 +1,1 @@
+select relname from pg_class c join pg_namespace n on n.oid=c.relnamespace where n.nspname='in_c_crm' and relname='orders'

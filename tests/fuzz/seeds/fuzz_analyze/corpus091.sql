@@ -1,0 +1,1 @@
+CREATE TEMP TABLE IF NOT EXISTS t3 (a int, b text, c numeric(10,2), d date)

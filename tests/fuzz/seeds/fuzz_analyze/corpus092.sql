@@ -1,0 +1,1 @@
+INSERT INTO t3 VALUES ($1, $2, $3, $4)

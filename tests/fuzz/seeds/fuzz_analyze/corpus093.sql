@@ -1,0 +1,1 @@
+COPY (SELECT * FROM in_c_crm.orders) TO STDOUT

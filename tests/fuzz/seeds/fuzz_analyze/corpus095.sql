@@ -1,0 +1,1 @@
+CREATE TEMP TABLE IF NOT EXISTS t4 (a int, b text)

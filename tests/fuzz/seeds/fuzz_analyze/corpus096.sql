@@ -1,0 +1,1 @@
+COPY t4 (a, b) FROM STDIN

@@ -1,0 +1,1 @@
+CREATE TEMP TABLE IF NOT EXISTS t5 (a int, b text)

@@ -1,0 +1,1 @@
+DECLARE "sc1" CURSOR FOR SELECT * FROM in_c_crm.orders

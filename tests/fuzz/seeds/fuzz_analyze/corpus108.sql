@@ -1,0 +1,1 @@
+SET application_name = 'DBeaver 25.1.5 - Main <postgres>'

@@ -1,0 +1,1 @@
+SELECT * FROM pg_catalog.pg_settings where name='standard_conforming_strings'

@@ -1,0 +1,1 @@
+SET application_name = 'DataGrip 2025.2.3'

@@ -1,0 +1,1 @@
+select current_database() as a, current_schemas(false) as b

@@ -1,0 +1,1 @@
+select current_database(), current_schema(), current_user

@@ -1,0 +1,1 @@
+SELECT '{a,"b\\"c",NULL}'::text[] WHERE x = ANY('{1,2}') AND y <> ALL(z)

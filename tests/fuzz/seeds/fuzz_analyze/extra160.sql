@@ -1,0 +1,1 @@
+SELECT c.oid::regclass::text, 'x'::regtype, current_user FROM pg_catalog.pg_class c WHERE c.relname OPERATOR(pg_catalog.~*) 'a' COLLATE "C"

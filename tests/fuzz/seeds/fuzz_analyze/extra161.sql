@@ -1,0 +1,1 @@
+FROM t SELECT [1,2]
