@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "pgexec/pgtree.h"
+#include "pgexec/quick.h"
 
 const char *pgt_sval(const PgQuery__Node *n) {
     return n && n->node_case == PG_QUERY__NODE__NODE_STRING && n->string ? n->string->sval : NULL;
@@ -236,6 +237,12 @@ const char *pga_colname(const pga_result *r, int ncols, int i) {
 /* ---- the analysis ---- */
 
 int pga_analyze(const char *sql, size_t len, const pga_session *ss, pga_result *out) {
+    int q = pga_quick(sql, len, out);
+    if (q != 0) return q < 0 ? -1 : 0;
+    return pga_analyze_full(sql, len, ss, out);
+}
+
+int pga_analyze_full(const char *sql, size_t len, const pga_session *ss, pga_result *out) {
     memset(out, 0, sizeof *out);
     out->ncols = -1;
     char *text = malloc(len + 1);

@@ -63,6 +63,9 @@ typedef struct {
  * empty). Never fails on bad SQL: that is kind PGA_UNPARSED. */
 int pga_analyze(const char *sql, size_t len, const pga_session *ss, pga_result *out);
 void pga_result_free(pga_result *r);
+/* The same without the fast path (quick.c) of plain statements: always PostgreSQL's
+ * parser. For tests and the fuzz target, which check that both agree. */
+int pga_analyze_full(const char *sql, size_t len, const pga_session *ss, pga_result *out);
 
 /* The name PostgreSQL gives result column i of the ncols that DuckDB returned, or NULL
  * when DuckDB's name stands (a column of a '*', or a shape the analysis cannot map). */

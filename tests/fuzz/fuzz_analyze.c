@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "pgexec/analyze.h"
+#include "pgexec/quick.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static const pga_session ss = {"ws_1_fuzz", "workspace_ws_1"};
@@ -19,5 +20,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             if (c && strlen(c) > 100000) abort();
         }
     pga_result_free(&r);
+    /* The fast path answers only where PostgreSQL's parser would say the same. */
+    pga_result q, f;
+    if (pga_quick((const char *)data, size, &q) != 1) return 0;
+    if (pga_analyze_full((const char *)data, size, &ss, &f) == 0) {
+        if (f.kind != PGA_UNPARSED) {
+            if (f.kind != q.kind || f.rules != 0 || f.ncols != q.ncols) abort();
+            for (int i = 0; i < q.ncols; i++)
+                if ((q.colnames[i] == NULL) != (f.colnames[i] == NULL) ||
+                    (q.colnames[i] && strcmp(q.colnames[i], f.colnames[i]) != 0))
+                    abort();
+        }
+        pga_result_free(&f);
+    }
+    pga_result_free(&q);
     return 0;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "pgexec/analyze.h"
+#include "pgexec/quick.h"
 
 static const pga_session ss = {"ws_1_alice", "workspace_ws_1"};
 
@@ -220,6 +221,40 @@ static void test_deep_and_long_input(void **st) {
     free(sql);
 }
 
+/* The fast path answers for plain statements, exactly as the full parse would, and
+ * leaves everything a rule could touch to the parser. */
+static void test_fast_path(void **st) {
+    (void)st;
+    static const char *sure[] = {
+        "SELECT 1", "SELECT * FROM lookup WHERE id = 5", "SELECT a, b AS c, t.d, \"E\", 'x', $1, u.* FROM t, u",
+        "select a from t union all select b from u", "UPDATE t SET a = 1 WHERE b = 'x'", "DELETE FROM t WHERE id = $1",
+        "INSERT INTO t VALUES (1, 'a')", "SELECT Name FROM t -- comment\n;",
+    };
+    for (size_t i = 0; i < sizeof sure / sizeof sure[0]; i++) {
+        pga_result q, f;
+        assert_int_equal(pga_quick(sure[i], strlen(sure[i]), &q), 1);
+        assert_int_equal(pga_analyze_full(sure[i], strlen(sure[i]), &ss, &f), 0);
+        if (q.kind != f.kind || f.rules != 0 || q.ncols != f.ncols) fail_msg("%s: fast path disagrees", sure[i]);
+        for (int k = 0; k < q.ncols; k++)
+            if ((q.colnames[k] == NULL) != (f.colnames[k] == NULL) || (q.colnames[k] && strcmp(q.colnames[k], f.colnames[k])))
+                fail_msg("%s: column %d", sure[i], k);
+        pga_result_free(&q);
+        pga_result_free(&f);
+    }
+    static const char *unsure[] = {
+        "SELECT count(*) FROM t", "SELECT a FROM t WHERE b ~ 'x'", "SELECT a FROM t WHERE b !~* 'x'",
+        "SELECT a FROM pg_catalog.pg_class", "SELECT a FROM public.t", "SELECT x::int FROM t", "SELECT current_user",
+        "SELECT a FROM t WHERE b = ANY('{1,2}')", "SELECT '{a}'", "SELECT E'x'", "SELECT $$x$$", "SELECT 0x1F",
+        "SELECT 1e5", "SELECT a /* c */ FROM t", "SELECT DISTINCT a FROM t", "BEGIN", "SELECT 1; SELECT 2",
+        "INSERT INTO t VALUES (1) RETURNING *", "WITH a AS (SELECT 1) SELECT * FROM a", "SELECT true",
+        "SELECT a FROM t WHERE c COLLATE \"C\" = 'x'", "FROM t SELECT a", "SELECT \"a\"\"b\" FROM t",
+    };
+    for (size_t i = 0; i < sizeof unsure / sizeof unsure[0]; i++) {
+        pga_result q;
+        if (pga_quick(unsure[i], strlen(unsure[i]), &q) != 0) fail_msg("%s: the fast path answered", unsure[i]);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plain_sql_is_not_rewritten),
@@ -231,6 +266,7 @@ int main(void) {
         cmocka_unit_test(test_result_column_names),
         cmocka_unit_test(test_kinds_and_duckdb_only_sql),
         cmocka_unit_test(test_deep_and_long_input),
+        cmocka_unit_test(test_fast_path),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     pga_thread_exit();

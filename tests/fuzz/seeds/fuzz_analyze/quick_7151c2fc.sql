@@ -1,0 +1,1 @@
+SELECT a, b AS c, t.d, "E", 1, 'x', $1, * FROM t WHERE x = 1
