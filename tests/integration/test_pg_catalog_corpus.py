@@ -1,6 +1,7 @@
 """The differential catalog suite: every statement that 12 real clients send while connecting
-and browsing (../shared/compat/corpus.json: psql 15, pgJDBC, SQLAlchemy, psycopg 3, DBeaver,
-DataGrip, Metabase, pgcli, Npgsql, Grafana, pgAdmin, ADBC), replayed against a real
+and browsing (data/client_corpus.json, a copy of shared/compat/corpus.json: psql 15, pgJDBC,
+SQLAlchemy, psycopg 3, DBeaver, DataGrip, Metabase, pgcli, Npgsql, Grafana, pgAdmin, ADBC;
+the capture is described in shared/compat/client-compat-notes.md), replayed against a real
 PostgreSQL 15 and against a target shaped the same way (compat_shape.py).
 
 For each statement, in the client's order on one connection per client and target:
@@ -50,7 +51,8 @@ from compat_shape import Target, shape_postgres, shape_workspace  # noqa: F401
 from pghelpers import PgTestCase
 from pgref import PgReference
 
-CORPUS = os.environ.get("COMPAT_CORPUS", os.path.join(harness.REPO, "..", "shared", "compat", "corpus.json"))
+CORPUS = os.environ.get("COMPAT_CORPUS", os.path.join(os.path.dirname(os.path.abspath(__file__)), "data",
+                                                      "client_corpus.json"))
 
 REF_DB, REF_USER, REF_PASSWORD = "reference_db", "reference_user", "reference-login-pw"
 
