@@ -12,6 +12,7 @@
 
 #include "catalog/catalog.h"
 #include "config.h"
+#include "pgexec/compat/compat.h"
 #include "http/http.h"
 #include "storage/storage.h"
 #include "pgwire/pgwire.h"
@@ -165,6 +166,11 @@ static int serve(int argc, char **argv) {
         goto out;
     }
     if (ws_registry_new(&cfg, c, s, &reg, &e) != 0) {
+        die("%s", e.message);
+        goto out;
+    }
+    /* PostgreSQL's catalogs in every workspace instance (src/pgexec/compat/catalog.sql). */
+    if (ws_registry_set_init_sql(reg, ds_compat_catalog_sql, &e) != 0) {
         die("%s", e.message);
         goto out;
     }

@@ -157,7 +157,8 @@ void pgw_session_run(pgw_session *s) {
     s->auth_deadline_ms = 0; /* reads wait by the session's own timeouts from now on */
     ds_err e;
     ds_err_clear(&e);
-    if (ws_acquire(s->srv->reg, &s->w, &s->inst, &e) != 0 || ws_conn_open(s->inst, &s->wc, &e) != 0) {
+    if (ws_acquire(s->srv->reg, &s->w, &s->inst, &e) != 0 || ws_conn_open(s->inst, &s->wc, &e) != 0 ||
+        ws_conn_set_identity(s->wc, s->user, st.database, &e) != 0) {
         fatal(s, "57P03", "the workspace cannot be opened now");
         goto out;
     }

@@ -216,15 +216,22 @@ void dberr_parse(const char *text, const char *sql, db_error *out) {
                  "cannot modify \"%s\": project tables are read-only in a workspace (copy it into the workspace first)",
                  name);
     }
+    /* Scrubbed first too: a registered catalog name (the workspace's compat catalog is
+     * shown as "pg_catalog") decides which message fits. */
+    dberr_scrub(out->message, sizeof out->message);
     char *ro = strstr(out->message, "which is attached in read-only mode");
     char *ty = strstr(out->message, "statement of type \"");
     if (ro && ty) {
         char kind[32];
         snprintf(kind, sizeof kind, "%.*s", (int)strcspn(ty + 19, "\""), ty + 19);
-        snprintf(out->message, sizeof out->message,
-                 "cannot execute %s on a project table: project tables are read-only in a workspace (copy the data "
-                 "into a workspace table first)",
-                 kind);
+        if (strstr(out->message, "on database \"pg_catalog\""))
+            snprintf(out->message, sizeof out->message,
+                     "permission denied: cannot execute %s on a system catalog (pg_catalog is read-only)", kind);
+        else
+            snprintf(out->message, sizeof out->message,
+                     "cannot execute %s on a project table: project tables are read-only in a workspace (copy the "
+                     "data into a workspace table first)",
+                     kind);
     }
     /* Drop DuckDB's trailing "LINE 1: ..." excerpt; the position says where. */
     char *line = strstr(out->message, "\n\nLINE ");
@@ -236,6 +243,7 @@ static bool has(const db_error *e, const char *s) { return strstr(e->message, s)
 
 const char *dberr_sqlstate(duckdb_error_type et, const db_error *e) {
     if (has(e, "Current transaction is aborted")) return "25P02";
+    if (has(e, "permission denied: cannot execute")) return "42501"; /* a system catalog */
     if (has(e, "attached in read-only mode") || has(e, "is not an table") || has(e, "read-only")) return "25006";
     switch (et) {
     case DUCKDB_ERROR_PARSER:

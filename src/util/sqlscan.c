@@ -214,11 +214,14 @@ char *sqlscan_rewrite_pg_names(const char *sql, size_t len) {
         }
         ql = word_start ? qualifier_at(sql, len, i, "pg_catalog") : 0;
         if (ql) {
-            /* pg_catalog.fn( -> fn( ; pg_catalog.pg_type stays (DuckDB has those views). */
+            /* pg_catalog.fn( -> fn( ; pg_catalog.pg_type stays (DuckDB has those views),
+             * but pg_catalog.pg_settings -> pg_settings: the compat catalog's, not DuckDB's
+             * (which shows server settings and paths). */
             size_t e = skip_identifier(sql, len, i + ql);
             size_t k = e;
             while (k < len && isspace((unsigned char)sql[k])) k++;
-            if (e > i + ql && k < len && sql[k] == '(') {
+            if (e > i + ql && ((k < len && sql[k] == '(') ||
+                               (e - (i + ql) == 11 && strncasecmp(sql + i + ql, "pg_settings", 11) == 0))) {
                 i += ql;
                 continue;
             }
@@ -364,6 +367,30 @@ static const char *plain_fn(void *ud, const char *name, size_t n, bool qualified
 
 bool sqlscan_plain_calls_only(const char *sql, size_t len, const char *name) {
     return scan_idents(sql, len, plain_fn, (void *)name) == NULL;
+}
+
+typedef struct {
+    const char *sql, *name, *allowed;
+} qualified_ud;
+
+/* A qualified mention of ud->name whose qualifier is not exactly ud->allowed. */
+static const char *qualified_fn(void *ud, const char *name, size_t n, bool qualified, bool call) {
+    (void)call;
+    qualified_ud *q = ud;
+    if (!qualified || strlen(q->name) != n || strncasecmp(name, q->name, n) != 0) return NULL;
+    size_t al = q->allowed ? strlen(q->allowed) : 0;
+    const char *start = name > q->sql && name[-1] == '"' ? name - 1 : name; /* the quote of "name" */
+    if (al && (size_t)(start - q->sql) >= al && strncasecmp(start - al, q->allowed, al) == 0) {
+        const char *b = start - al; /* the qualifier must stand alone: not x.<allowed> or x<allowed> */
+        if (b == q->sql || !(ident_char(b[-1]) || b[-1] == '.' || b[-1] == '"' || (unsigned char)b[-1] >= 0x80))
+            return NULL;
+    }
+    return q->name;
+}
+
+bool sqlscan_qualified_only_by(const char *sql, size_t len, const char *name, const char *allowed) {
+    qualified_ud q = {sql, name, allowed};
+    return scan_idents(sql, len, qualified_fn, &q) == NULL;
 }
 
 size_t sqlscan_block_comments(const char *sql, size_t len, size_t limit) {

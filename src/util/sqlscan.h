@@ -29,6 +29,10 @@ const char *sqlscan_mentions(const char *sql, size_t len, const char *const *nam
  * unqualified call, "name(" (no "x." before it); true when there is none. */
 bool sqlscan_plain_calls_only(const char *sql, size_t len, const char *name);
 
+/* True when no mention of the lower-case identifier name in sql[0..len) is qualified
+ * ("x.name", quoted or not), except by exactly allowed ("a.b." with its dot; NULL: no
+ * exception) standing alone. */
+bool sqlscan_qualified_only_by(const char *sql, size_t len, const char *name, const char *allowed);
 /* How many block comments sql[0..len) opens ("/" "*", nested ones too), counting no
  * further than limit + 1. DuckDB's parser takes time quadratic in this number. */
 size_t sqlscan_block_comments(const char *sql, size_t len, size_t limit);

@@ -55,7 +55,7 @@ static int check_leading_keyword(const char *sql, size_t len, ds_err *err) {
     return 0;
 }
 
-int gate_text(const char *sql, bool setting_shim, ds_err *err) {
+int gate_text(const char *sql, bool setting_shim, bool compat, ds_err *err) {
     size_t len = strlen(sql);
     if (sqlscan_block_comments(sql, len, GATE_MAX_BLOCK_COMMENTS) > GATE_MAX_BLOCK_COMMENTS) {
         int rc = ds_fail(err, DS_E_INVALID_REQUEST, "statement too complex: more than %d block comments",
@@ -85,7 +85,7 @@ int gate_text(const char *sql, bool setting_shim, ds_err *err) {
      * gate, read raw memory (arrow_scan takes pointers), complete file names, or change
      * the instance's logging. Column names rarely collide with these. */
     static const char *const refused_names[] = {
-        "duckdb_databases", "pragma_database_list", "duckdb_settings", "pg_settings", "duckdb_temporary_files",
+        "duckdb_databases", "pragma_database_list", "duckdb_settings", "duckdb_temporary_files",
         "duckdb_extensions", "duckdb_external_file_cache", "duckdb_secrets", "which_secret", "duckdb_logs",
         "duckdb_logs_parsed", "duckdb_log_contexts", "json_execute_serialized_sql", "sql_auto_complete",
         "arrow_scan", "arrow_scan_dumb", "enable_logging", "disable_logging", "truncate_duckdb_logs", "write_log",
@@ -96,6 +96,16 @@ int gate_text(const char *sql, bool setting_shim, ds_err *err) {
         "pragma_database_size", NULL};
     bad = sqlscan_mentions(sql, len, refused_names);
     if (bad) return refuse(err, "42501", bad, " is not allowed in a workspace: it reaches outside it");
+    /* pg_settings: unqualified it is the compat catalog's PostgreSQL-shaped view (last in
+     * the search path; pg_catalog.pg_settings was rewritten to it before this gate).
+     * Qualified any other way (system.pg_catalog., pg_catalog. in quotes, <db>.pg_catalog.:
+     * DuckDB reserves pg_catalog in every catalog) it is DuckDB's own view, which shows
+     * the server's settings and paths; so is an unqualified one without the compat
+     * catalog. */
+    if (!compat && sqlscan_mentions(sql, len, (const char *const[]){"pg_settings", NULL}))
+        return refuse(err, "42501", "pg_settings", " is not allowed in a workspace: it reaches outside it");
+    if (!sqlscan_qualified_only_by(sql, len, "pg_settings", WS_COMPAT_ALIAS ".main."))
+        return refuse(err, "42501", "this use of pg_settings", " is not allowed in a workspace: it reaches outside it");
     /* current_setting(): the PostgreSQL front end shadows DuckDB's (which shows the
      * server's settings and paths) with a per-session macro. Only a plain call reaches
      * that macro; system.main.current_setting(...) or DROP MACRO current_setting would

@@ -48,6 +48,10 @@ static int rebuild_search_path(ws_instance *inst) {
     sb_printf(&b, "\"%s\".main", inst->dbname);
     for (int i = 0; i < inst->nrefs; i++)
         if (inst->refs[i].present) sb_printf(&b, ",%s.\"%s\"", inst->refs[i].alias, inst->refs[i].schema);
+    /* Last: the compat catalog answers only names that nothing of the user's or the
+     * project's takes (and unqualified CREATE still goes to the first entry's database:
+     * with the compat schema first, DuckDB 1.4.4 tried to create there). */
+    if (inst->compat) sb_append(&b, "," WS_COMPAT_ALIAS ".main");
     char *sp = sb_take(&b);
     if (!sp) return -1;
     free(inst->search_path);
@@ -197,6 +201,7 @@ int inst_open(ws_registry *r, const cat_workspace *w, ws_instance **out, ds_err 
     inst->w = *w;
     pthread_mutex_init(&inst->mu, NULL);
     pthread_mutex_init(&inst->conns_mu, NULL);
+    pthread_mutex_init(&inst->pcat_mu, NULL);
     int rc = stor_workspace_paths(r->stor, w->project_id, w->branch_id, w->id, true, &inst->paths, err);
     if (rc) goto fail;
     duckdb_config cfg;
@@ -244,6 +249,23 @@ int inst_open(ws_registry *r, const cat_workspace *w, ws_instance **out, ds_err 
         goto fail_open;
     }
     if ((rc = admin_exec_locked(inst, "SET search_path = 'system.main'", err))) goto fail_open;
+    /* The compat catalog (ws_registry_set_init_sql) and the project table functions its
+     * views read, before the sandbox closes file access. */
+    if (r->compat_path[0]) {
+        if (pcat_register(inst->admin, inst) != 0) {
+            rc = ds_fail(err, DS_E_INTERNAL, "workspace set-up failed");
+            goto fail_open;
+        }
+        sb a;
+        sb_init(&a);
+        sb_append(&a, "ATTACH ");
+        sb_literal(&a, r->compat_path);
+        sb_append(&a, " AS " WS_COMPAT_ALIAS " (READ_ONLY)");
+        rc = sb_failed(&a) ? ds_fail(err, DS_E_INTERNAL, "out of memory") : admin_exec_locked(inst, a.data, err);
+        sb_free(&a);
+        if (rc) goto fail_open;
+        inst->compat = true;
+    }
     if (duckdb_query(inst->guard, "SET search_path = 'system.main'", &res) == DuckDBError) {
         duckdb_destroy_result(&res);
         rc = ds_fail(err, DS_E_INTERNAL, "workspace set-up failed");
@@ -275,6 +297,8 @@ fail_open:
     duckdb_disconnect(&inst->admin);
     duckdb_close(&inst->db);
 fail:
+    pcat_free(inst);
+    pthread_mutex_destroy(&inst->pcat_mu);
     pthread_mutex_destroy(&inst->conns_mu);
     pthread_mutex_destroy(&inst->mu);
     free(inst);
@@ -290,6 +314,8 @@ void inst_close(ws_instance *inst) {
     stor_workspace_drop_links(&inst->paths);
     free(inst->refs);
     free(inst->search_path);
+    pcat_free(inst);
+    pthread_mutex_destroy(&inst->pcat_mu);
     pthread_mutex_destroy(&inst->conns_mu);
     pthread_mutex_destroy(&inst->mu);
     free(inst);
@@ -399,6 +425,34 @@ int ws_prepare(ws_conn *c, const char *sql, void *out, int *runs, ds_err *err) {
 
 void ws_conn_set_setting_shim(ws_conn *c, bool on) { c->setting_shim = on; }
 
+/* TEMP macros of this connection: the temp catalog comes first in DuckDB's name
+ * resolution, also for names used inside the compat catalog's views and macros (they
+ * bind in the caller's search path: probed with DuckDB 1.4.4), so the compat catalog's
+ * defaults (ds_compat.main.ds_session_user() ...) give way to these. */
+int ws_conn_set_identity(ws_conn *c, const char *user, const char *database, ds_err *err) {
+    if (!user || !database || strlen(user) > 63 || strlen(database) > 63)
+        return ds_fail(err, DS_E_INTERNAL, "invalid session identity");
+    sb q;
+    sb_init(&q);
+    sb_append(&q, "CREATE OR REPLACE TEMP MACRO ds_session_user() AS ");
+    sb_literal(&q, user);
+    sb_append(&q, "; CREATE OR REPLACE TEMP MACRO ds_session_database() AS ");
+    sb_literal(&q, database);
+    int rc = 0;
+    duckdb_result r;
+    if (sb_failed(&q)) {
+        rc = ds_fail(err, DS_E_INTERNAL, "out of memory");
+    } else if (duckdb_query(c->con, q.data, &r) == DuckDBError) {
+        log_error("workspace %s: session identity: %s", c->inst->w.id, duckdb_result_error(&r));
+        rc = ds_fail(err, DS_E_INTERNAL, "cannot set the session identity");
+        duckdb_destroy_result(&r);
+    } else {
+        duckdb_destroy_result(&r);
+    }
+    sb_free(&q);
+    return rc;
+}
+
 /* st prepared an EXPLAIN: judges the statement it explains (and, with ANALYZE, runs) as
  * if it came alone, and sets *runs to what executing st really does. */
 static int check_explained(ws_conn *c, const char *sql, int *runs, ds_err *err) {
@@ -416,7 +470,7 @@ static int check_explained(ws_conn *c, const char *sql, int *runs, ds_err *err) 
 }
 
 static int prepare_text(ws_conn *c, const char *sql, duckdb_prepared_statement *st, int *runs, ds_err *err) {
-    int rc = gate_text(sql, c->setting_shim, err);
+    int rc = gate_text(sql, c->setting_shim, c->inst->compat, err);
     if (rc) return rc;
     if ((rc = conn_sync(c, err))) return rc;
     /* One statement at a time: callers split scripts first, and DuckDB refuses to

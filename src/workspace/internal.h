@@ -44,6 +44,10 @@ struct ws_instance {
     ws_conn *conns;       /* under conns_mu */
     atomic_int nrunning;  /* connections with a statement running */
     duckdb_connection guard; /* the size guard's own connection (search path system.main) */
+    /* The project's tables as catalog rows (project_catalog.c), under pcat_mu. */
+    pthread_mutex_t pcat_mu;
+    struct pcat_snap *pcat;
+    bool compat; /* the compat catalog is attached (its schema is in the search path) */
 };
 
 struct ws_conn {
@@ -71,7 +75,13 @@ struct ws_registry {
     bool stopping;
     ws_gone_fn gone;
     void *gone_ud;
+    /* The compat catalog built from the init SQL (ws_registry_set_init_sql): a database
+     * file written once, attached READ_ONLY by every instance as WS_COMPAT_ALIAS. */
+    char compat_path[4200]; /* "" when there is none */
 };
+
+/* The catalog name the compat database is attached under in every instance. */
+#define WS_COMPAT_ALIAS "ds_compat"
 
 /* instance.c */
 int inst_open(ws_registry *r, const cat_workspace *w, ws_instance **out, ds_err *err);
@@ -81,10 +91,18 @@ int inst_ensure_table(ws_instance *inst, const char *bucket_id, const char *name
 /* Runs SQL on the admin connection (under mu). */
 int inst_admin_exec(ws_instance *inst, const char *sql, ds_err *err);
 
+/* project_catalog.c: registers ds_project_schemas/tables/columns/constraints() on con's
+ * database; with inst NULL they return no rows (the compat catalog's build). Returns 0
+ * or -1. pcat_free drops the instance's cached rows. */
+typedef struct pcat_snap pcat_snap;
+int pcat_register(duckdb_connection con, ws_instance *inst);
+void pcat_free(ws_instance *inst);
+
 /* gate.c: the statement gate. gate_text judges the text before DuckDB parses it (and the
  * statement inside EXPLAIN); gate_refuse_type the kind DuckDB prepared. Both return 0 or
  * fill err (SQLSTATE 42501, or 54001 for a statement too complex to parse safely). */
-int gate_text(const char *sql, bool setting_shim, ds_err *err);
+/* compat: the compat catalog is attached (its pg_settings answers unqualified names). */
+int gate_text(const char *sql, bool setting_shim, bool compat, ds_err *err);
 const char *gate_refused_type(duckdb_statement_type t);
 int gate_refuse_type(duckdb_statement_type t, bool in_explain, ds_err *err);
 /* size.c */

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "util/dberr.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "workspace/internal.h"
@@ -52,6 +54,69 @@ void ws_registry_on_gone(ws_registry *r, ws_gone_fn fn, void *ud) {
     pthread_mutex_unlock(&r->mu);
 }
 
+/* Builds the compat database file: a private in-memory instance (with the project
+ * table functions registered, returning nothing, so that views over them bind) attaches
+ * the new file as WS_COMPAT_ALIAS, runs the SQL and detaches it, which checkpoints it:
+ * instances then attach a finished file READ_ONLY. Measured with DuckDB 1.4.4: DuckDB
+ * refuses CREATE, DROP, ALTER, INSERT in a READ_ONLY catalog ("... attached in read-only
+ * mode") whatever the search path, and reads of an attached file keep working after
+ * enable_external_access = false. */
+int ws_registry_set_init_sql(ws_registry *r, const char *sql, ds_err *err) {
+    double t0 = ds_monotonic();
+    char path[4200];
+    int fd;
+    int rc = stor_spool_create(r->stor, &fd, path, sizeof path - 16, err);
+    if (rc) return rc;
+    close(fd);
+    unlink(path);
+    strcat(path, ".duckdb"); /* unique: the spool name was */
+    duckdb_database db;
+    duckdb_connection con;
+    if (duckdb_open(NULL, &db) == DuckDBError) return ds_fail(err, DS_E_INTERNAL, "cannot build the compat catalog");
+    if (duckdb_connect(db, &con) == DuckDBError) {
+        duckdb_close(&db);
+        return ds_fail(err, DS_E_INTERNAL, "cannot build the compat catalog");
+    }
+    rc = pcat_register(con, NULL) ? ds_fail(err, DS_E_INTERNAL, "cannot build the compat catalog") : 0;
+    sb q;
+    sb_init(&q);
+    sb_append(&q, "ATTACH ");
+    sb_literal(&q, path);
+    sb_append(&q, " AS " WS_COMPAT_ALIAS);
+    duckdb_result res;
+    /* Names inside macro bodies are checked against the search path when the macro is
+     * made: the compat schema's own names must resolve while it is built. */
+    const char *steps[] = {q.data, "SET search_path = '" WS_COMPAT_ALIAS ".main'", sql, "RESET search_path",
+                           "DETACH " WS_COMPAT_ALIAS};
+    for (int i = 0; rc == 0 && i < 5; i++) {
+        if (!steps[i]) {
+            rc = ds_fail(err, DS_E_INTERNAL, "out of memory");
+            break;
+        }
+        if (duckdb_query(con, steps[i], &res) == DuckDBError) {
+            log_error("compat catalog: %s", duckdb_result_error(&res));
+            rc = ds_fail(err, DS_E_INTERNAL, "cannot build the compat catalog");
+        }
+        duckdb_destroy_result(&res);
+    }
+    sb_free(&q);
+    duckdb_disconnect(&con);
+    duckdb_close(&db);
+    if (rc) {
+        unlink(path);
+        return rc;
+    }
+    snprintf(r->compat_path, sizeof r->compat_path, "%s", path);
+    /* Its name stays out of messages: DuckDB names the catalog in errors such as
+     * 'Cannot execute statement of type "DROP" on database "ds_compat" which is attached
+     * in read-only mode!'; users see PostgreSQL's name for system catalogs instead. */
+    dberr_scrub_add("\"" WS_COMPAT_ALIAS "\"", "\"pg_catalog\"");
+    dberr_scrub_add(WS_COMPAT_ALIAS ".main", "pg_catalog");
+    dberr_scrub_add(WS_COMPAT_ALIAS, "pg_catalog");
+    log_info("compat catalog built in %.1f ms", (ds_monotonic() - t0) * 1000);
+    return 0;
+}
+
 void ws_registry_free(ws_registry *r) {
     if (!r) return;
     pthread_mutex_lock(&r->mu);
@@ -69,6 +134,12 @@ void ws_registry_free(ws_registry *r) {
     pthread_cond_destroy(&r->guard_cv);
     pthread_cond_destroy(&r->cv);
     pthread_mutex_destroy(&r->mu);
+    if (r->compat_path[0]) {
+        unlink(r->compat_path);
+        char wal[4300];
+        snprintf(wal, sizeof wal, "%s.wal", r->compat_path);
+        unlink(wal);
+    }
     free(r);
 }
 

@@ -31,6 +31,15 @@ int ws_registry_new(const ds_config *cfg, cat *c, stor *s, ws_registry **out, ds
 /* Stops the reaper and closes every instance. NULL is a no-op. */
 void ws_registry_free(ws_registry *r);
 void ws_registry_on_gone(ws_registry *r, ws_gone_fn fn, void *ud);
+/* SQL run once (now) into a database that every instance opened from now on attaches
+ * READ_ONLY and puts last in each connection's search path, so its views and macros
+ * answer unqualified names that neither the workspace nor the project defines; nobody
+ * can write into it. The SQL is opaque here (the SQL front end's compatibility catalog);
+ * it names its own objects <compat>.main.x, where <compat> is the catalog name it is
+ * attached under (ds_compat), and can use the table functions of project_catalog.c.
+ * The file lives in the data directory's tmp area until ws_registry_free. Call before
+ * any instance opens. */
+int ws_registry_set_init_sql(ws_registry *r, const char *sql, ds_err *err);
 
 /* The open instance of workspace w (opened now if needed, creating the file for a new
  * workspace). Reference counted: every acquire is paired with a release. */
@@ -67,6 +76,11 @@ bool ws_conn_size_stopped(ws_conn *c);
  * duckdb_statement_type of what executing it does (for EXPLAIN ANALYZE INSERT: INSERT).
  * SQL errors come back as DS_E_INVALID_REQUEST with DuckDB's message. */
 int ws_prepare(ws_conn *c, const char *sql, void *out, int *runs, ds_err *err);
+/* Who is connected, for the compat catalog's identity macros: creates the connection's
+ * TEMP macros ds_session_user() and ds_session_database() (what current_database(),
+ * pg_roles, ... of the compat catalog answer). Names are checked (at most 63 bytes,
+ * no NUL). 0, or DS_E_INTERNAL. */
+int ws_conn_set_identity(ws_conn *c, const char *user, const char *database, ds_err *err);
 /* Tells the gate that current_setting() on this connection is the SQL front end's
  * per-session macro (made successfully), not DuckDB's, which shows server settings. */
 void ws_conn_set_setting_shim(ws_conn *c, bool on);

@@ -195,13 +195,19 @@ class Leaks(GateCase):
         "SELECT * FROM pragma_database_list",
         "SELECT (SELECT max(path) FROM duckdb_databases)",
         "CREATE VIEW v_db AS SELECT * FROM duckdb_databases",
-        # S14: every DuckDB setting, paths included.
-        "SELECT name, setting FROM pg_settings",
-        "SELECT * FROM pg_catalog.pg_settings",
+        # S14: every DuckDB setting, paths included. (Unqualified and pg_catalog.pg_settings
+        # are the compat catalog's PostgreSQL-shaped view: PgSettingsView below.)
         "SELECT * FROM system.pg_catalog.pg_settings",
+        "SELECT * FROM \"pg_catalog\".\"pg_settings\"",
+        "SELECT * FROM system.main.pg_settings",
+        "SELECT * FROM memory.pg_catalog.pg_settings",
+        "SELECT * FROM temp.pg_catalog.pg_settings",
+        "SELECT * FROM ds_compat.pg_catalog.pg_settings",
+        "SELECT * FROM \"system\" . pg_catalog . pg_settings",
+        "CREATE MACRO m_s() AS TABLE SELECT * FROM system.pg_catalog.pg_settings",
+        "CREATE VIEW v_s AS SELECT * FROM pg_catalog . \"pg_settings\"",
         "SELECT * FROM duckdb_settings()",
         "SELECT * FROM DuckDB_Settings()",
-        "CREATE MACRO m_s() AS TABLE SELECT * FROM pg_settings",
         # Re-audit: json_serialize_plan binds (and folds) SQL given as text, past the gate.
         "SELECT json_serialize_plan('SELECT current_setting(''temp_directory'') a', optimize := true)",
         "SELECT json_serialize_plan('SELECT * FROM read_csv(''x.csv'')')",
@@ -239,10 +245,44 @@ class Leaks(GateCase):
         self.q2(self.conn, "SET application_name = 'gate'")
         self.assertEqual(self.scalar(self.conn, "SELECT current_setting('application_name')"), "gate")
 
+    def test_compat_pg_settings_shows_no_server_setting(self):
+        """pg_settings is the compat catalog's view: PostgreSQL's client settings and fixed
+        values only, however it is reached without a qualifier DuckDB's own would take."""
+        for sql in ("SELECT name, setting FROM pg_settings", "SELECT name, setting FROM pg_catalog.pg_settings",
+                    "SELECT name, setting FROM ds_compat.main.pg_settings"):
+            rows = self.q2(self.conn, sql)
+            names = {r[0] for r in rows}
+            self.assertIn("max_index_keys", names, sql)
+            for bad in ("memory_limit", "temp_directory", "home_directory", "extension_directory", "allowed_directories"):
+                self.assertNotIn(bad, names, sql)
+            self.assertFalse([r for r in rows if r[1] and "/" in r[1]], rows)
+        self.q2(self.conn, "CREATE MACRO m_s() AS TABLE SELECT name FROM pg_settings")
+        self.assertNotIn(("memory_limit",), self.q2(self.conn, "SELECT * FROM m_s()"))
+
+    def test_compat_catalog_cannot_be_written_or_shadowed_for_others(self):
+        """The compat catalog is a READ_ONLY attachment: DDL and DML into it fail in DuckDB."""
+        for sql in ("DROP VIEW pg_class", "DROP VIEW pg_settings", "DROP MACRO format_type",
+                    "DROP MACRO current_setting", "CREATE OR REPLACE MACRO ds_compat.main.x() AS 1",
+                    "CREATE OR REPLACE VIEW ds_compat.main.pg_settings AS SELECT 1 AS name",
+                    "CREATE TABLE ds_compat.main.t (a INTEGER)", "ALTER VIEW pg_roles RENAME TO r2",
+                    "CREATE SCHEMA ds_compat.evil", "COMMENT ON VIEW pg_class IS 'x'"):
+            with self.subTest(sql=sql):
+                try:
+                    self.q2(self.conn, sql)
+                    self.fail("no error: " + sql)
+                except psycopg2.Error as err:
+                    self.assertIn(err.pgcode, ("42501", "25006"), "%s: %s" % (sql, err))
+                    self.assertNotIn("ds_compat", str(err))
+        # a TEMP shadow is the user's own session only
+        self.q2(self.conn, "CREATE TEMP VIEW pg_class AS SELECT 1 AS oid")
+        other = self.pg2(self.ws)
+        self.assertGreater(self.scalar(other, "SELECT count(*) FROM pg_namespace"), 2)
+        self.assertEqual(self.scalar(other, "SELECT count(*) FROM pg_class WHERE relname = 'pg_class'"), 0)
+
     def test_load_filter_gets_the_same_gate(self):
         """S96: the same expressions passed in REST load's where."""
         for where in ("EXISTS (SELECT * FROM json_execute_serialized_sql(json_serialize_sql('SELECT 1')))",
-                      "EXISTS (SELECT * FROM pg_settings)",
+                      "EXISTS (SELECT * FROM system.pg_catalog.pg_settings)",
                       "EXISTS (SELECT * FROM duckdb_databases)",
                       "system.main.current_setting('memory_limit') IS NOT NULL",
                       "current_setting('memory_limit') IS NOT NULL",
