@@ -35,10 +35,10 @@ static void mock_verifier(pgw_server *srv, const char *user, scram_verifier *v) 
 }
 
 static void send_auth(pgw_session *s, int32_t code, const void *data, size_t n) {
-    pgw_wb_begin(&s->out, 'R');
-    pgw_wb_i32(&s->out, code);
-    if (data) pgw_wb_bytes(&s->out, data, n);
-    pgw_wb_end(&s->out);
+    wire_wb_begin(&s->out, 'R');
+    wire_wb_i32(&s->out, code);
+    if (data) wire_wb_bytes(&s->out, data, n);
+    wire_wb_end(&s->out);
 }
 
 /* Reads the next SASL message ('p'); returns its payload in *data. The initial one names
@@ -52,12 +52,12 @@ static int read_sasl(pgw_session *s, bool initial, bool plus_offered, bool *plus
         pgw_error(s, "FATAL", "08P01", "expected a SASL response message", 0);
         return -1;
     }
-    pgw_rd r;
-    pgw_rd_init(&r, body, len);
+    wire_rd r;
+    wire_rd_init(&r, body, len);
     if (initial) {
         const char *mech;
         int32_t dlen;
-        if (!pgw_rd_cstr(&r, &mech) || !pgw_rd_i32(&r, &dlen) || dlen < 0 || (size_t)dlen != pgw_rd_left(&r)) {
+        if (!wire_rd_cstr(&r, &mech) || !wire_rd_i32(&r, &dlen) || dlen < 0 || (size_t)dlen != wire_rd_left(&r)) {
             pgw_error(s, "FATAL", "08P01", "malformed SASLInitialResponse message", 0);
             return -1;
         }
@@ -67,8 +67,8 @@ static int read_sasl(pgw_session *s, bool initial, bool plus_offered, bool *plus
             return -1;
         }
     }
-    *n = pgw_rd_left(&r);
-    pgw_rd_bytes(&r, *n, data);
+    *n = wire_rd_left(&r);
+    wire_rd_bytes(&r, *n, data);
     return 0;
 }
 

@@ -12,8 +12,9 @@
 
 #include "pgwire/pgwire.h"
 #include "pgwire/proto.h"
-#include "pgwire/types.h"
-#include "pgwire/tz.h"
+#include "pgexec/frontend.h"
+#include "pgexec/types.h"
+#include "pgexec/tz.h"
 
 #define PGW_STARTUP_MAX 10000        /* bytes of a startup packet */
 #define PGW_PREAUTH_MSG_MAX 10000    /* any message before authentication */
@@ -109,7 +110,7 @@ struct pgw_session {
     /* The body of the current message. */
     uint8_t *in;
     size_t in_cap;
-    pgw_wb out;
+    wire_wb out;
     pgt_buf cell;  /* scratch for one formatted value */
     pgt_buf cell2; /* more scratch (binary numeric goes through text) */
     /* Who. */

@@ -17,14 +17,14 @@
 /* ---- small message helpers ---- */
 
 static void complete(pgw_session *s, const char *tag) {
-    pgw_wb_begin(&s->out, 'C');
-    pgw_wb_cstr(&s->out, tag);
-    pgw_wb_end(&s->out);
+    wire_wb_begin(&s->out, 'C');
+    wire_wb_cstr(&s->out, tag);
+    wire_wb_end(&s->out);
 }
 
 static void simple_msg(pgw_session *s, char type) {
-    pgw_wb_begin(&s->out, type);
-    pgw_wb_end(&s->out);
+    wire_wb_begin(&s->out, type);
+    wire_wb_end(&s->out);
 }
 
 /* The format of result column i as Bind asked: none = text, one = all, else each. */
@@ -45,23 +45,23 @@ static bool too_wide(pgw_session *s, idx_t ncols) {
  * (fmts NULL: text, as for the simple protocol and Describe of a statement). */
 static void row_description_f(pgw_session *s, int n, char *(*name)(void *, int), duckdb_logical_type (*type)(void *, int),
                               void *ud, const int16_t *fmts, int nfmts) {
-    pgw_wb_begin(&s->out, 'T');
-    pgw_wb_i16(&s->out, (int16_t)n);
+    wire_wb_begin(&s->out, 'T');
+    wire_wb_i16(&s->out, (int16_t)n);
     for (int i = 0; i < n; i++) {
         duckdb_logical_type t = type(ud, i);
         uint32_t oid = pgt_oid(t);
         duckdb_destroy_logical_type(&t);
         char *nm = name(ud, i); /* owned: freed with duckdb_free */
-        pgw_wb_cstr(&s->out, nm ? nm : "?column?");
+        wire_wb_cstr(&s->out, nm ? nm : "?column?");
         duckdb_free(nm);
-        pgw_wb_i32(&s->out, 0); /* table oid */
-        pgw_wb_i16(&s->out, 0); /* column number */
-        pgw_wb_i32(&s->out, (int32_t)oid);
-        pgw_wb_i16(&s->out, pgt_typlen(oid));
-        pgw_wb_i32(&s->out, -1); /* typmod */
-        pgw_wb_i16(&s->out, col_format(fmts, nfmts, i));
+        wire_wb_i32(&s->out, 0); /* table oid */
+        wire_wb_i16(&s->out, 0); /* column number */
+        wire_wb_i32(&s->out, (int32_t)oid);
+        wire_wb_i16(&s->out, pgt_typlen(oid));
+        wire_wb_i32(&s->out, -1); /* typmod */
+        wire_wb_i16(&s->out, col_format(fmts, nfmts, i));
     }
-    pgw_wb_end(&s->out);
+    wire_wb_end(&s->out);
 }
 
 #define row_description(s, n, name, type, ud) row_description_f(s, n, name, type, ud, NULL, 0)
@@ -132,7 +132,7 @@ static int duck_exec_plain(pgw_session *s, const char *sql) {
 static pgw_stmt *find_stmt(pgw_session *s, const char *name);
 static void free_stmt(pgw_session *s, pgw_stmt *t);
 static void destroy_stmt(pgw_stmt *t);
-static int bind_values(pgw_session *s, pgw_stmt *t, const pgw_bind_msg *m);
+static int bind_values(pgw_session *s, pgw_stmt *t, const pgx_bind_msg *m);
 static int cursor_statement(pgw_session *s, kw_kind k, const char *sql, size_t len);
 
 /* DEALLOCATE [PREPARE] name | ALL: drops protocol-level prepared statements. */
@@ -336,11 +336,11 @@ static int stream_rows(pgw_session *s, pgw_portal *p, int64_t max_rows, uint64_t
         while (p->chunk_row < n) {
             if (max_rows > 0 && (int64_t)*sent >= max_rows) return 1;
             idx_t row = p->chunk_row++;
-            pgw_wb_begin(&s->out, 'D');
-            pgw_wb_i16(&s->out, (int16_t)nc);
+            wire_wb_begin(&s->out, 'D');
+            wire_wb_i16(&s->out, (int16_t)nc);
             for (int c = 0; c < nc; c++) {
                 if (pgt_is_null(vecs[c], row)) {
-                    pgw_wb_i32(&s->out, -1);
+                    wire_wb_i32(&s->out, -1);
                     continue;
                 }
                 s->cell.len = 0;
@@ -349,10 +349,10 @@ static int stream_rows(pgw_session *s, pgw_portal *p, int64_t max_rows, uint64_t
                 } else if (pgt_col_format(&p->cols[c], vecs[c], row, &s->cell) != 0) {
                     s->out.failed = true;
                 }
-                pgw_wb_i32(&s->out, (int32_t)s->cell.len);
-                pgw_wb_bytes(&s->out, s->cell.data, s->cell.len);
+                wire_wb_i32(&s->out, (int32_t)s->cell.len);
+                wire_wb_bytes(&s->out, s->cell.data, s->cell.len);
             }
-            pgw_wb_end(&s->out);
+            wire_wb_end(&s->out);
             (*sent)++;
             p->rows++;
         }
@@ -523,13 +523,13 @@ static int start_portal(pgw_session *s, pgw_portal *p) {
         return -1;
     }
     if (p->stmt->bound_by != p && p->bind_body) {
-        pgw_bind_msg m;
-        if (pgw_parse_bind(p->bind_body, p->bind_len, &m) != 0) {
+        pgx_bind_msg m;
+        if (pgx_parse_bind(p->bind_body, p->bind_len, &m) != 0) {
             pgw_error(s, "ERROR", "XX000", "the portal's parameters could not be bound again", 0);
             return -1;
         }
         int brc = bind_values(s, p->stmt, &m);
-        pgw_bind_msg_free(&m);
+        pgx_bind_msg_free(&m);
         if (brc != 0) return -1;
         p->stmt->bound_by = p;
     }
@@ -833,8 +833,8 @@ static bool params_unresolved(duckdb_prepared_statement st) {
 }
 
 static int do_parse(pgw_session *s, const uint8_t *body, size_t len) {
-    pgw_parse_msg pm;
-    if (pgw_parse_parse(body, len, &pm) != 0) {
+    pgx_parse_msg pm;
+    if (pgx_parse_parse(body, len, &pm) != 0) {
         free(pm.oids);
         return protocol_error(s, "Parse");
     }
@@ -988,10 +988,10 @@ static int bind_param(pgw_session *s, pgw_stmt *t, int i, int16_t fmt, const uin
 }
 
 /* Binds Bind's parameter values into t's DuckDB statement; -1 with an error sent. */
-static int bind_values(pgw_session *s, pgw_stmt *t, const pgw_bind_msg *m) {
+static int bind_values(pgw_session *s, pgw_stmt *t, const pgx_bind_msg *m) {
     duckdb_clear_bindings(t->st);
     for (int i = 0; i < m->nparams; i++) {
-        int br = bind_param(s, t, i, pgw_bind_param_format(m, i), m->values[i], m->lengths[i]);
+        int br = bind_param(s, t, i, pgx_bind_param_format(m, i), m->values[i], m->lengths[i]);
         if (br != 0) {
             char msg[120];
             snprintf(msg, sizeof msg,
@@ -1005,8 +1005,8 @@ static int bind_values(pgw_session *s, pgw_stmt *t, const pgw_bind_msg *m) {
 }
 
 static int do_bind(pgw_session *s, const uint8_t *body, size_t len) {
-    pgw_bind_msg m;
-    if (pgw_parse_bind(body, len, &m) != 0) return protocol_error(s, "Bind");
+    pgx_bind_msg m;
+    if (pgx_parse_bind(body, len, &m) != 0) return protocol_error(s, "Bind");
     int rc = -1;
     pgw_stmt *t = find_stmt(s, m.stmt);
     char msg[200];
@@ -1060,7 +1060,7 @@ static int do_bind(pgw_session *s, const uint8_t *body, size_t len) {
     simple_msg(s, '2'); /* BindComplete */
     rc = 0;
 out:
-    pgw_bind_msg_free(&m);
+    pgx_bind_msg_free(&m);
     return rc;
 }
 
@@ -1135,15 +1135,15 @@ static int describe_stmt_rows(pgw_session *s, pgw_stmt *t) {
     return 0;
 }
 
-static int do_describe(pgw_session *s, pgw_rd *r) {
+static int do_describe(pgw_session *s, wire_rd *r) {
     uint8_t kind;
     const char *name;
-    if (!pgw_rd_u8(r, &kind) || !pgw_rd_cstr(r, &name) || (kind != 'S' && kind != 'P')) return protocol_error(s, "Describe");
+    if (!wire_rd_u8(r, &kind) || !wire_rd_cstr(r, &name) || (kind != 'S' && kind != 'P')) return protocol_error(s, "Describe");
     if (kind == 'S') {
         pgw_stmt *t = find_stmt(s, name);
         if (!t) return missing(s, "prepared statement", name, "26000");
-        pgw_wb_begin(&s->out, 't'); /* ParameterDescription */
-        pgw_wb_i16(&s->out, (int16_t)t->nparams);
+        wire_wb_begin(&s->out, 't'); /* ParameterDescription */
+        wire_wb_i16(&s->out, (int16_t)t->nparams);
         for (int i = 0; i < t->nparams; i++) {
             uint32_t oid = t->param_oids[i];
             if (!oid && t->kind == STMT_DUCK) {
@@ -1152,9 +1152,9 @@ static int do_describe(pgw_session *s, pgw_rd *r) {
                 if (lt && duckdb_get_type_id(lt) == DUCKDB_TYPE_INVALID) oid = 25;
                 if (lt) duckdb_destroy_logical_type(&lt);
             }
-            pgw_wb_i32(&s->out, (int32_t)(oid ? oid : 25));
+            wire_wb_i32(&s->out, (int32_t)(oid ? oid : 25));
         }
-        pgw_wb_end(&s->out);
+        wire_wb_end(&s->out);
         return describe_stmt_rows(s, t);
     }
     pgw_portal *p = find_portal(s, name);
@@ -1179,10 +1179,10 @@ static int do_describe(pgw_session *s, pgw_rd *r) {
     return describe_stmt_rows(s, t);
 }
 
-static int do_execute(pgw_session *s, pgw_rd *r) {
+static int do_execute(pgw_session *s, wire_rd *r) {
     const char *name;
     int32_t max;
-    if (!pgw_rd_cstr(r, &name) || !pgw_rd_i32(r, &max)) return protocol_error(s, "Execute");
+    if (!wire_rd_cstr(r, &name) || !wire_rd_i32(r, &max)) return protocol_error(s, "Execute");
     pgw_portal *p = find_portal(s, name);
     if (!p) return missing(s, "portal", name, "34000");
     pgw_stmt *t = p->stmt;
@@ -1215,10 +1215,10 @@ static int do_execute(pgw_session *s, pgw_rd *r) {
     return run_portal(s, p, max > 0 ? max : 0, false);
 }
 
-static int do_close(pgw_session *s, pgw_rd *r) {
+static int do_close(pgw_session *s, wire_rd *r) {
     uint8_t kind;
     const char *name;
-    if (!pgw_rd_u8(r, &kind) || !pgw_rd_cstr(r, &name) || (kind != 'S' && kind != 'P')) return protocol_error(s, "Close");
+    if (!wire_rd_u8(r, &kind) || !wire_rd_cstr(r, &name) || (kind != 'S' && kind != 'P')) return protocol_error(s, "Close");
     if (kind == 'S') {
         pgw_stmt *t = find_stmt(s, name);
         if (t) free_stmt(s, t);
@@ -1242,8 +1242,8 @@ int pgw_extended(pgw_session *s, char type, const uint8_t *body, size_t len) {
     }
     if (type == 'H') return pgw_flush(s); /* Flush */
     if (s->ext_error) return 0;           /* discard until Sync */
-    pgw_rd r;
-    pgw_rd_init(&r, body, len);
+    wire_rd r;
+    wire_rd_init(&r, body, len);
     int rc;
     switch (type) {
     case 'P': rc = do_parse(s, body, len); break;

@@ -47,7 +47,7 @@ static int startup(pgw_session *s, pgw_startup *st, uint8_t **buf) {
     for (int round = 0; round < 3; round++) {
         uint8_t lenb[4];
         if (pgw_read_exact(s, lenb, 4, pgw_auth_remaining_ms(s)) != 1) return 0;
-        uint32_t len = pgw_be32(lenb);
+        uint32_t len = wire_be32(lenb);
         if (len < 8 || len > PGW_STARTUP_MAX) {
             pgw_error(s, "FATAL", "08P01", "invalid length of startup packet", 0);
             pgw_flush(s);
@@ -124,7 +124,7 @@ void pgw_session_run(pgw_session *s) {
     char ctx[24];
     snprintf(ctx, sizeof ctx, "pg-%d", s->pid);
     log_set_context(ctx);
-    pgw_wb_init(&s->out, PGW_MSG_MAX + (64u << 10));
+    wire_wb_init(&s->out, PGW_MSG_MAX + (64u << 10));
     pgt_buf_init(&s->cell);
     pgt_buf_init(&s->cell2);
     s->tx = 'I';
@@ -134,11 +134,11 @@ void pgw_session_run(pgw_session *s) {
     if (startup(s, &st, &sbuf) != 1) goto out;
     if (st.minor > 0 || st.nunknown > 0) {
         /* NegotiateProtocolVersion: we speak 3.0 and know no _pq_ options. */
-        pgw_wb_begin(&s->out, 'v');
-        pgw_wb_i32(&s->out, 3 << 16);
-        pgw_wb_i32(&s->out, st.nunknown);
-        for (int i = 0; i < st.nunknown; i++) pgw_wb_cstr(&s->out, st.unknown_opts[i]);
-        pgw_wb_end(&s->out);
+        wire_wb_begin(&s->out, 'v');
+        wire_wb_i32(&s->out, 3 << 16);
+        wire_wb_i32(&s->out, st.nunknown);
+        for (int i = 0; i < st.nunknown; i++) wire_wb_cstr(&s->out, st.unknown_opts[i]);
+        wire_wb_end(&s->out);
     }
     if (s->srv->cfg->require_ssl && !s->ssl) {
         fatal(s, "28000", "SSL is required: connect with sslmode=require");
@@ -164,10 +164,10 @@ void pgw_session_run(pgw_session *s) {
     s->con = ws_conn_duckdb(s->wc);
     pgw_settings_init(s, &st);
     pgw_settings_report_all(s);
-    pgw_wb_begin(&s->out, 'K'); /* BackendKeyData */
-    pgw_wb_i32(&s->out, s->pid);
-    pgw_wb_i32(&s->out, s->secret);
-    pgw_wb_end(&s->out);
+    wire_wb_begin(&s->out, 'K'); /* BackendKeyData */
+    wire_wb_i32(&s->out, s->pid);
+    wire_wb_i32(&s->out, s->secret);
+    wire_wb_end(&s->out);
     pgw_ready(s);
     if (pgw_flush(s) != 0) goto out;
     log_info("pgwire: %s connected to workspace %s as %s", s->client_addr, s->w.id, s->user);
@@ -198,7 +198,7 @@ void pgw_session_run(pgw_session *s) {
             }
             pgw_simple_query(s, (const char *)body, len - 1);
             if (atomic_load(&s->killed)) {
-                pgw_wb_reset(&s->out);
+                wire_wb_reset(&s->out);
                 fatal(s, "57P01", s->kill_message);
                 break;
             }
@@ -208,7 +208,7 @@ void pgw_session_run(pgw_session *s) {
         if (strchr("PBDESCH", type)) {
             if (pgw_extended(s, type, body, len) != 0) break;
             if (atomic_load(&s->killed)) {
-                pgw_wb_reset(&s->out);
+                wire_wb_reset(&s->out);
                 fatal(s, "57P01", s->kill_message);
                 break;
             }
@@ -222,7 +222,7 @@ void pgw_session_run(pgw_session *s) {
     log_info("pgwire: %s disconnected from workspace %s", s->client_addr, s->w.id);
 out:
     if (!admitted && atomic_load(&s->evicted)) {
-        pgw_wb_reset(&s->out);
+        wire_wb_reset(&s->out);
         fatal(s, "53300", "sorry, too many clients already");
     }
     if (admitted) pgw_session_leave(s);
@@ -242,7 +242,7 @@ out:
     close(s->fd);
     free(sbuf);
     free(s->in);
-    pgw_wb_free(&s->out);
+    wire_wb_free(&s->out);
     pgt_buf_free(&s->cell);
     pgt_buf_free(&s->cell2);
     pgt_tz_free(s->tz);

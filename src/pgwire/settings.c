@@ -56,10 +56,10 @@ const char *pgw_setting_get(pgw_session *s, const char *name) {
 }
 
 static void report(pgw_session *s, const pgw_setting *st) {
-    pgw_wb_begin(&s->out, 'S');
-    pgw_wb_cstr(&s->out, st->name);
-    pgw_wb_cstr(&s->out, st->value);
-    pgw_wb_end(&s->out);
+    wire_wb_begin(&s->out, 'S');
+    wire_wb_cstr(&s->out, st->name);
+    wire_wb_cstr(&s->out, st->value);
+    wire_wb_end(&s->out);
 }
 
 static void format_ms(int64_t ms, char *out, size_t n) {
@@ -176,9 +176,9 @@ static void reset_one(pgw_session *s, pgw_setting *st) {
 }
 
 static void complete(pgw_session *s, const char *tag) {
-    pgw_wb_begin(&s->out, 'C');
-    pgw_wb_cstr(&s->out, tag);
-    pgw_wb_end(&s->out);
+    wire_wb_begin(&s->out, 'C');
+    wire_wb_cstr(&s->out, tag);
+    wire_wb_end(&s->out);
 }
 
 static void show(pgw_session *s, const char *colname, const char *value, bool describe_only) {
@@ -186,11 +186,11 @@ static void show(pgw_session *s, const char *colname, const char *value, bool de
         pgw_text_row_description(s, 1, &colname);
         if (describe_only) return;
     }
-    pgw_wb_begin(&s->out, 'D');
-    pgw_wb_i16(&s->out, 1);
-    pgw_wb_i32(&s->out, (int32_t)strlen(value));
-    pgw_wb_bytes(&s->out, value, strlen(value));
-    pgw_wb_end(&s->out);
+    wire_wb_begin(&s->out, 'D');
+    wire_wb_i16(&s->out, 1);
+    wire_wb_i32(&s->out, (int32_t)strlen(value));
+    wire_wb_bytes(&s->out, value, strlen(value));
+    wire_wb_end(&s->out);
     complete(s, "SHOW");
 }
 
@@ -250,14 +250,14 @@ int pgw_settings_statement(pgw_session *s, const char *sql, size_t len, bool des
                 if (describe_only) return 1;
             }
             for (int i = 0; i < s->nsettings; i++) {
-                pgw_wb_begin(&s->out, 'D');
-                pgw_wb_i16(&s->out, 3);
+                wire_wb_begin(&s->out, 'D');
+                wire_wb_i16(&s->out, 3);
                 const char *vals[] = {s->settings[i].name, s->settings[i].value, ""};
                 for (int k = 0; k < 3; k++) {
-                    pgw_wb_i32(&s->out, (int32_t)strlen(vals[k]));
-                    pgw_wb_bytes(&s->out, vals[k], strlen(vals[k]));
+                    wire_wb_i32(&s->out, (int32_t)strlen(vals[k]));
+                    wire_wb_bytes(&s->out, vals[k], strlen(vals[k]));
                 }
-                pgw_wb_end(&s->out);
+                wire_wb_end(&s->out);
             }
             complete(s, "SHOW");
             return 1;
@@ -492,11 +492,11 @@ int pgw_settings_set_config(pgw_session *s, const char *sql, size_t len) {
     }
     static const char *const col[] = {"set_config"};
     if (!s->in_execute) pgw_text_row_description(s, 1, col);
-    pgw_wb_begin(&s->out, 'D');
-    pgw_wb_i16(&s->out, 1);
-    pgw_wb_i32(&s->out, (int32_t)strlen(st->value));
-    pgw_wb_bytes(&s->out, st->value, strlen(st->value));
-    pgw_wb_end(&s->out);
+    wire_wb_begin(&s->out, 'D');
+    wire_wb_i16(&s->out, 1);
+    wire_wb_i32(&s->out, (int32_t)strlen(st->value));
+    wire_wb_bytes(&s->out, st->value, strlen(st->value));
+    wire_wb_end(&s->out);
     complete(s, "SELECT 1");
     return 1;
 }
