@@ -1,5 +1,5 @@
 /* conn.c - bytes in and out of a session's socket (plain or TLS), message framing
- * with length limits, and the response messages every part uses. */
+ * with length limits, flushing, and the client side's own error messages. */
 #include <errno.h>
 #include <openssl/err.h>
 #include <poll.h>
@@ -147,57 +147,6 @@ int pgw_flush(pgw_session *s) {
     return rc;
 }
 
-static void error_fields(pgw_session *s, char type, const char *severity, const char *sqlstate, const char *msg,
-                         int position) {
-    wire_wb_begin(&s->out, type);
-    wire_wb_u8(&s->out, 'S');
-    wire_wb_cstr(&s->out, severity);
-    wire_wb_u8(&s->out, 'V');
-    wire_wb_cstr(&s->out, severity);
-    wire_wb_u8(&s->out, 'C');
-    wire_wb_cstr(&s->out, sqlstate);
-    wire_wb_u8(&s->out, 'M');
-    wire_wb_cstr(&s->out, msg);
-    if (position > 0) {
-        char p[16];
-        snprintf(p, sizeof p, "%d", position);
-        wire_wb_u8(&s->out, 'P');
-        wire_wb_cstr(&s->out, p);
-    }
-    wire_wb_u8(&s->out, 0);
-    wire_wb_end(&s->out);
-}
-
 void pgw_error(pgw_session *s, const char *severity, const char *sqlstate, const char *msg, int position) {
-    error_fields(s, 'E', severity, sqlstate, msg, position);
-}
-
-void pgw_notice(pgw_session *s, const char *severity, const char *sqlstate, const char *msg) {
-    error_fields(s, 'N', severity, sqlstate, msg, 0);
-}
-
-void pgw_error_from(pgw_session *s, const ds_err *e, int position_offset) {
-    const char *state = e->sqlstate[0] ? e->sqlstate : ds_code_sqlstate(e->code);
-    pgw_error(s, "ERROR", state, e->message[0] ? e->message : "error", e->position ? e->position + position_offset : 0);
-}
-
-void pgw_ready(pgw_session *s) {
-    wire_wb_begin(&s->out, 'Z');
-    wire_wb_u8(&s->out, (uint8_t)s->tx);
-    wire_wb_end(&s->out);
-}
-
-void pgw_text_row_description(pgw_session *s, int n, const char *const *names) {
-    wire_wb_begin(&s->out, 'T');
-    wire_wb_i16(&s->out, (int16_t)n);
-    for (int i = 0; i < n; i++) {
-        wire_wb_cstr(&s->out, names[i]);
-        wire_wb_i32(&s->out, 0);  /* table oid */
-        wire_wb_i16(&s->out, 0);  /* column number */
-        wire_wb_i32(&s->out, 25); /* text */
-        wire_wb_i16(&s->out, -1);
-        wire_wb_i32(&s->out, -1);
-        wire_wb_i16(&s->out, 0); /* text format */
-    }
-    wire_wb_end(&s->out);
+    pgx_msg_error_fields(&s->out, PqMsg_ErrorResponse, severity, sqlstate, msg, position);
 }

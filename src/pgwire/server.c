@@ -25,7 +25,7 @@
 
 void pgw_session_run(pgw_session *s);
 
-double pgw_now_ms(void) { return ds_monotonic() * 1000.0; }
+double pgw_now_ms(void) { return pgx_now_ms(); }
 
 /* ---- failed logins ---- */
 
@@ -190,21 +190,15 @@ void pgw_session_leave(pgw_session *s) {
 }
 
 /* Interrupts s's running statement (srv->mu held: s is still in the list, so its
- * DuckDB connection is open). */
-static void interrupt_locked(pgw_session *s, int reason) {
-    if (atomic_load(&s->running) && s->con) {
-        atomic_store(&s->cancel_reason, reason);
-        duckdb_interrupt(s->con);
-    }
-}
+ * executor, when it has one, is alive). */
+static void interrupt_locked(pgw_session *s, pgx_stop reason) { pgx_interrupt(s->x, reason); }
 
 void pgw_session_cancel(pgw_server *srv, int32_t pid, int32_t secret) {
     pthread_mutex_lock(&srv->mu);
     for (pgw_session *s = srv->sessions; s; s = s->next) {
         if (s->pid != pid) continue;
         if (CRYPTO_memcmp(&s->secret, &secret, sizeof secret) == 0) {
-            atomic_fetch_add(&s->cancel_seq, 1); /* seen between the statements of a script too */
-            interrupt_locked(s, 1);
+            pgx_cancel(s->x);
         }
         break;
     }
@@ -215,7 +209,7 @@ void pgw_session_cancel(pgw_server *srv, int32_t pid, int32_t secret) {
 static void kill_locked(pgw_session *s, const char *why) {
     snprintf(s->kill_message, sizeof s->kill_message, "%s", why);
     atomic_store(&s->killed, true);
-    interrupt_locked(s, 4);
+    interrupt_locked(s, PGX_STOP_KILLED);
     shutdown(s->fd, SHUT_RD);
 }
 
@@ -235,14 +229,11 @@ json_t *pgw_sessions_json(pgw_server *srv, const char *ws_id) {
     pthread_mutex_lock(&srv->mu);
     for (pgw_session *s = srv->sessions; s; s = s->next) {
         if (strcmp(s->w.id, ws_id) != 0 || atomic_load(&s->killed)) continue;
-        const char *state = atomic_load(&s->running) ? "active"
-                            : s->tx == 'T'          ? "idle in transaction"
-                            : s->tx == 'E'          ? "idle in transaction (aborted)"
-                                                    : "idle";
+        const char *state = pgx_state(s->x);
         json_t *o = json_pack("{s:s, s:s}", "id", s->id, "client_addr", s->client_addr);
         jx_set_time(o, "connected_at", s->connected_at);
         jx_set_time(o, "last_activity_at", (int64_t)atomic_load(&s->last_activity));
-        json_object_set_new(o, "query_count", json_integer((json_int_t)atomic_load(&s->query_count)));
+        json_object_set_new(o, "query_count", json_integer((json_int_t)pgx_query_count(s->x)));
         json_object_set_new(o, "state", json_string(state));
         json_array_append_new(arr, o);
     }
@@ -313,15 +304,10 @@ static void *watchdog_main(void *arg) {
                 kill_locked(s, "terminating connection because the workspace expired");
                 continue;
             }
-            if (!atomic_load(&s->running) || atomic_load(&s->cancel_reason)) continue;
-            long long dl = atomic_load(&s->deadline_ms);
-            if (dl > 0 && now >= (double)dl) {
-                interrupt_locked(s, 2);
-                continue;
-            }
+            if (!pgx_watch(s->x, now)) continue; /* idle, interrupted, or past its timeout now */
             /* A client that hung up mid-query: stop the query. */
             struct pollfd p = {.fd = s->fd, .events = POLLRDHUP};
-            if (poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) interrupt_locked(s, 3);
+            if (poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) interrupt_locked(s, PGX_STOP_DISCONNECTED);
         }
     }
     pthread_mutex_unlock(&srv->mu);
