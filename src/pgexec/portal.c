@@ -51,7 +51,7 @@ int portal_stream(pgx *x, pgx_portal *p, int64_t max_rows, uint64_t *sent) {
         while (p->chunk_row < n) {
             if (max_rows > 0 && (int64_t)*sent >= max_rows) return 1;
             idx_t row = p->chunk_row++;
-            wire_wb_begin(x->out, 'D');
+            wire_wb_begin(x->out, PqMsg_DataRow);
             wire_wb_i16(x->out, (int16_t)nc);
             for (int c = 0; c < nc; c++) {
                 if (pgt_is_null(vecs[c], row)) {

@@ -66,6 +66,7 @@ struct pgw_server {
     const ds_config *cfg;
     cat *cat;
     ws_registry *reg;
+    ctl *control; /* where REST finds the sessions */
     SSL_CTX *tls;
     int listen_fd;
     int port; /* bound */

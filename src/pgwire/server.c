@@ -342,7 +342,7 @@ static void refuse_cheaply(int fd) {
     static const char fields[] = "SFATAL\0VFATAL\0C53300\0Msorry, too many clients already\0";
     uint8_t buf[128];
     size_t n = sizeof fields; /* the fields, their NULs and the final NUL */
-    buf[0] = 'E';
+    buf[0] = PqMsg_ErrorResponse;
     uint32_t len = (uint32_t)(n + 4);
     buf[1] = (uint8_t)(len >> 24), buf[2] = (uint8_t)(len >> 16), buf[3] = (uint8_t)(len >> 8), buf[4] = (uint8_t)len;
     memcpy(buf + 5, fields, n);
@@ -545,11 +545,23 @@ static void on_workspace_gone(void *ud, const char *ws_id) {
     pgw_kill_workspace(ud, ws_id, "terminating connection: the workspace was deleted");
 }
 
-int pgw_start(const ds_config *cfg, cat *c, ws_registry *reg, pgw_server **out, int *bound_port, ds_err *err) {
+/* The session operations as control/ calls them. */
+static int ops_count(void *ud, const char *ws_id) { return pgw_session_count(ud, ws_id); }
+static json_t *ops_list(void *ud, const char *ws_id) { return pgw_sessions_json(ud, ws_id); }
+static int ops_kill(void *ud, const char *ws_id, const char *session_id, ds_err *err) {
+    return pgw_kill_session(ud, ws_id, session_id, err);
+}
+static int ops_kill_workspace(void *ud, const char *ws_id, const char *why) { return pgw_kill_workspace(ud, ws_id, why); }
+static int ops_port(void *ud) { return pgw_port(ud, 0); }
+static const ctl_sessions_ops session_ops = {ops_count, ops_list, ops_kill, ops_kill_workspace, ops_port};
+
+int pgw_start(const ds_config *cfg, cat *c, ws_registry *reg, ctl *control, pgw_server **out, int *bound_port,
+              ds_err *err) {
     pgw_server *srv = calloc(1, sizeof *srv);
     if (!srv) return ds_fail(err, DS_E_INTERNAL, "out of memory");
     srv->cfg = cfg;
     srv->cat = c;
+    srv->control = control;
     srv->reg = reg;
     srv->listen_fd = srv->wake[0] = srv->wake[1] = -1;
     pthread_mutex_init(&srv->mu, NULL);
@@ -581,6 +593,7 @@ int pgw_start(const ds_config *cfg, cat *c, ws_registry *reg, pgw_server **out, 
     }
     ws_registry_on_gone(reg, on_workspace_gone, srv);
     srv->port = *bound_port;
+    if (control) ctl_sessions_register(control, &session_ops, srv);
     *out = srv;
     return 0;
 fail:
@@ -596,6 +609,7 @@ fail:
 
 void pgw_stop(pgw_server *srv) {
     if (!srv) return;
+    if (srv->control) ctl_sessions_register(srv->control, NULL, NULL);
     ssize_t w = write(srv->wake[1], "x", 1);
     (void)w;
     pthread_join(srv->listener, NULL);
