@@ -13,6 +13,7 @@
 #include "catalog/catalog.h"
 #include "config.h"
 #include "pgexec/compat/compat.h"
+#include "control/control.h"
 #include "http/http.h"
 #include "storage/storage.h"
 #include "pgwire/pgwire.h"
@@ -134,6 +135,7 @@ static int serve(int argc, char **argv) {
     http_server *h = NULL;
     ws_registry *reg = NULL;
     pgw_server *pg = NULL;
+    ctl *control = NULL;
     char key[256] = "";
 
     if (mkdir_p(cfg.data_dir) != 0 || access(cfg.data_dir, W_OK | X_OK) != 0) {
@@ -174,13 +176,17 @@ static int serve(int argc, char **argv) {
         die("%s", e.message);
         goto out;
     }
+    if (!(control = ctl_new(&cfg, c, reg))) {
+        die("out of memory");
+        goto out;
+    }
     int pg_port = 0;
-    if (pgw_start(&cfg, c, reg, &pg, &pg_port, &e) != 0) {
+    if (pgw_start(&cfg, c, reg, control, &pg, &pg_port, &e) != 0) {
         die("%s", e.message);
         goto out;
     }
     int port = 0;
-    if (http_start(&cfg, c, s, reg, pg, key, &h, &port, &e) != 0) {
+    if (http_start(&cfg, c, s, reg, control, key, &h, &port, &e) != 0) {
         die("%s", e.message);
         goto out;
     }
@@ -208,6 +214,7 @@ static int serve(int argc, char **argv) {
 out:
     http_stop(h);
     pgw_stop(pg);
+    ctl_free(control);
     ws_registry_free(reg);
     stor_close(s);
     cat_close(c);

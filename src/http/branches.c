@@ -116,7 +116,7 @@ void h_branch_delete(http_req *r) {
     }
     cat_branch b;
     ds_err e;
-    if (cat_branch_get(r->app->cat, r->pid, r->bid, &b, &e) != 0 || drop_workspaces(r, r->pid, r->bid, &e) != 0 ||
+    if (cat_branch_get(r->app->cat, r->pid, r->bid, &b, &e) != 0 || ctl_workspaces_drop(r->app->ctl, r->pid, r->bid, &e) != 0 ||
         cat_branch_delete(r->app->cat, r->pid, r->bid, &e) != 0) {
         http_error(r, &e);
         return;

@@ -13,7 +13,7 @@
 #include "storage/storage.h"
 #include "util/err.h"
 #include "util/str.h"
-#include "pgwire/pgwire.h"
+#include "control/control.h"
 #include "workspace/workspace.h"
 
 #define HTTP_MAX_SEGS 12
@@ -27,7 +27,7 @@ typedef struct {
     ws_registry *reg;
     char admin_key[256];
     char host[256];                            /* advertised in connection info */
-    pgw_server *pg; /* the SQL front end: sessions */
+    ctl *ctl; /* product operations: workspace lifecycle, SQL sessions */
 } http_app;
 
 typedef enum { BODY_NONE = 0, BODY_JSON, BODY_FILE } body_kind;
@@ -156,7 +156,6 @@ const char *http_header(http_req *r, const char *key);
 HTTP_HANDLERS(HTTP_DECLARE_HANDLER)
 #undef HTTP_DECLARE_HANDLER
 /* Drops every workspace of project pid in branch bid (NULL: all branches). */
-int drop_workspaces(http_req *r, const char *pid, const char *bid, ds_err *e);
 
 /* Shared checks: the project of the route exists and, for branch routes, the branch.
  * Return 0, or respond with the error and return -1. */

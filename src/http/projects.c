@@ -106,7 +106,7 @@ void h_project_delete(http_req *r) {
     for (int i = 0; ids && i < nb; i++) ids[i] = bs[i].id;
     /* Workspaces first (their sessions end, instances close), then the metadata: a
      * crash after it leaves only files, which start-up removes. */
-    if (!ids || drop_workspaces(r, r->pid, NULL, &e) != 0 || cat_project_delete(r->app->cat, r->pid, &e) != 0) {
+    if (!ids || ctl_workspaces_drop(r->app->ctl, r->pid, NULL, &e) != 0 || cat_project_delete(r->app->cat, r->pid, &e) != 0) {
         if (!ids) ds_fail(&e, DS_E_INTERNAL, "out of memory");
         http_error(r, &e);
     } else {

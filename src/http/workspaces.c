@@ -6,8 +6,6 @@
 
 #include "http/internal.h"
 #include "util/jsonx.h"
-#include "util/scram.h"
-#include "util/secure.h"
 #include "util/timeutil.h"
 
 #include <openssl/crypto.h>
@@ -25,8 +23,8 @@ static json_t *connection_json(http_req *r, const cat_workspace *w, const char *
     char db[64], cs[512];
     snprintf(db, sizeof db, "workspace_%s", w->id);
     snprintf(cs, sizeof cs, "postgresql://%s%s%s@%s:%lld/%s?sslmode=%s", w->username, password ? ":" : "",
-             password ? password : "", r->app->host, (long long)pgw_port(r->app->pg, (int)cfg->pg_port), db, ssl_mode(cfg));
-    json_t *c = json_pack("{s:s, s:I, s:s, s:s}", "host", r->app->host, "port", (json_int_t)pgw_port(r->app->pg, (int)cfg->pg_port), "database", db,
+             password ? password : "", r->app->host, (long long)ctl_sql_port(r->app->ctl, (int)cfg->pg_port), db, ssl_mode(cfg));
+    json_t *c = json_pack("{s:s, s:I, s:s, s:s}", "host", r->app->host, "port", (json_int_t)ctl_sql_port(r->app->ctl, (int)cfg->pg_port), "database", db,
                           "username", w->username);
     if (password) json_object_set_new(c, "password", json_string(password));
     json_object_set_new(c, "ssl_mode", json_string(ssl_mode(cfg)));
@@ -147,25 +145,6 @@ static int parse_load_items(json_t *tables, ws_load_item **out, int *n, ds_err *
 }
 
 /* Runs a load on w, refusing it once the workspace is at its size limit. */
-static int run_load(http_req *r, const cat_workspace *w, const ws_load_item *items, int n, json_t **loaded,
-                    int64_t *size, ds_err *e) {
-    ws_instance *inst;
-    int rc = ws_acquire(r->app->reg, w, &inst, e);
-    if (rc) return rc;
-    if (ws_size_bytes(inst) >= w->size_limit_bytes) {
-        rc = ds_fail(e, DS_E_LIMIT_EXCEEDED, "the workspace has reached its size limit of %lld GB",
-                     (long long)(w->size_limit_bytes / GB));
-        char lim[32];
-        snprintf(lim, sizeof lim, "%lld", (long long)(w->size_limit_bytes / GB));
-        ds_err_detail(e, "limit", lim, 1);
-    } else {
-        rc = ws_load(inst, items, n, loaded, e);
-        *size = ws_size_bytes(inst);
-    }
-    ws_release(r->app->reg, inst);
-    return rc;
-}
-
 void h_ws_create(http_req *r) {
     if (require_project(r) || require_branch(r)) return;
     const ds_config *cfg = r->app->cfg;
@@ -176,7 +155,6 @@ void h_ws_create(http_req *r) {
     const char *name = NULL;
     int64_t ttl = cfg->workspace_ttl_hours, size_gb = cfg->workspace_size_limit_gb;
     static const char *const allowed[] = {"name", "ttl_hours", "size_limit_gb", "preload_tables", NULL};
-    bool created = false;
     cat_workspace w = {0};
     if (body && json_is_null(json_object_get(body, "ttl_hours"))) {
         ds_fail(&e, DS_E_INVALID_REQUEST, "\"ttl_hours\" must be from 1 to %lld (workspaces always expire)",
@@ -218,43 +196,17 @@ void h_ws_create(http_req *r) {
     }
     if (attached_tables(r, r->pid, r->bid, &attached, &e) != 0) goto fail;
 
-    char hex12[13], hex8[9], password[44], verifier[SCRAM_VERIFIER_MAX];
-    if (sec_random_hex(hex12, 6) != 0 || sec_random_hex(hex8, 4) != 0) goto rng;
-    snprintf(w.id, sizeof w.id, "ws_%s", hex12);
-    snprintf(w.username, sizeof w.username, "%s_%s", w.id, hex8);
-    if (scram_random_password(password) != 0 || scram_make_verifier(password, verifier) != 0) goto rng;
-    snprintf(w.project_id, sizeof w.project_id, "%s", r->pid);
-    snprintf(w.branch_id, sizeof w.branch_id, "%s", r->bid);
-    snprintf(w.name, sizeof w.name, "%s", name);
-    w.created_at = ds_now();
-    w.expires_at = w.created_at + ttl * 3600;
-    w.size_limit_bytes = size_gb * GB;
-    snprintf(w.status, sizeof w.status, "active");
-    if (cat_workspace_create(r->app->cat, &w, verifier, cfg->workspaces_per_project, &e) != 0) goto fail;
-    created = true;
-    /* Create the file now (and load the preloads), so errors surface here. */
-    if (nitems) {
-        int64_t size = 0;
-        if (run_load(r, &w, items, nitems, &loaded, &size, &e) != 0) goto fail;
-    } else {
-        ws_instance *inst;
-        if (ws_acquire(r->app->reg, &w, &inst, &e) != 0) goto fail;
-        ws_release(r->app->reg, inst);
-    }
+    char password[CTL_PASSWORD_LEN];
+    ctl_ws_spec spec = {.project_id = r->pid, .branch_id = r->bid, .name = name, .ttl_hours = ttl,
+                        .size_limit_gb = size_gb, .preload = items, .npreload = nitems};
+    if (ctl_workspace_create(r->app->ctl, &spec, &w, password, &loaded, &e) != 0) goto fail;
     json_t *j = ws_json(r, &w, password);
     json_object_set_new(j, "attached_tables", attached);
     attached = NULL;
     OPENSSL_cleanse(password, sizeof password);
     http_json(r, 201, j);
     goto out;
-rng:
-    ds_fail(&e, DS_E_INTERNAL, "random number generator failed");
 fail:
-    if (created) {
-        ds_err e2;
-        ws_destroy(r->app->reg, &w);
-        cat_workspace_delete(r->app->cat, w.id, &e2);
-    }
     http_error(r, &e);
 out:
     json_decref(attached);
@@ -318,7 +270,7 @@ void h_ws_get(http_req *r) {
     }
     json_t *j = ws_json(r, &w, NULL);
     json_object_set_new(j, "size_bytes", json_integer(size));
-    json_object_set_new(j, "active_sessions", json_integer(pgw_session_count(r->app->pg, w.id)));
+    json_object_set_new(j, "active_sessions", json_integer(ctl_session_count(r->app->ctl, w.id)));
     json_object_set_new(j, "workspace_objects", objects);
     json_object_set_new(j, "attached_tables", attached);
     http_json(r, 200, j);
@@ -328,8 +280,7 @@ void h_ws_delete(http_req *r) {
     cat_workspace w;
     if (load_ws(r, &w, true)) return;
     ds_err e;
-    ws_destroy(r->app->reg, &w);
-    if (cat_workspace_delete(r->app->cat, w.id, &e) != 0) {
+    if (ctl_workspace_drop(r->app->ctl, &w, &e) != 0) {
         http_error(r, &e);
         return;
     }
@@ -381,7 +332,7 @@ void h_ws_load(http_req *r) {
     int64_t size = 0;
     static const char *const allowed[] = {"tables", NULL};
     if (!body || jx_only(body, allowed, &e) || parse_load_items(json_object_get(body, "tables"), &items, &n, &e) ||
-        run_load(r, &w, items, n, &loaded, &size, &e)) {
+        ctl_workspace_load(r->app->ctl, &w, items, n, &loaded, &size, &e)) {
         http_error(r, &e);
     } else {
         http_json(r, 200, json_pack("{s:o, s:I}", "loaded", loaded, "workspace_size_bytes", (json_int_t)size));
@@ -393,13 +344,9 @@ void h_ws_load(http_req *r) {
 void h_ws_reset(http_req *r) {
     cat_workspace w;
     if (load_ws(r, &w, false)) return;
-    char password[44], verifier[SCRAM_VERIFIER_MAX];
+    char password[CTL_PASSWORD_LEN];
     ds_err e;
-    if (scram_random_password(password) != 0 || scram_make_verifier(password, verifier) != 0) {
-        http_fail(r, DS_E_INTERNAL, "random number generator failed");
-        return;
-    }
-    if (cat_workspace_set_verifier(r->app->cat, w.id, verifier, &e) != 0) {
+    if (ctl_workspace_reset_password(r->app->ctl, w.id, password, &e) != 0) {
         http_error(r, &e);
         return;
     }
@@ -411,33 +358,20 @@ void h_ws_reset(http_req *r) {
 void h_ws_sessions(http_req *r) {
     cat_workspace w;
     if (load_ws(r, &w, false)) return;
-    http_json(r, 200, json_pack("{s:o}", "sessions", pgw_sessions_json(r->app->pg, w.id)));
+    http_json(r, 200, json_pack("{s:o}", "sessions", ctl_sessions_json(r->app->ctl, w.id)));
 }
 
 void h_ws_session_delete(http_req *r) {
     cat_workspace w;
     if (load_ws(r, &w, false)) return;
     ds_err e;
-    if (pgw_kill_session(r->app->pg, w.id, r->segs[5], &e) != 0) http_error(r, &e);
+    if (ctl_kill_session(r->app->ctl, w.id, r->segs[5], &e) != 0) http_error(r, &e);
     else http_no_content(r);
 }
 
 void h_ws_disconnect_all(http_req *r) {
     cat_workspace w;
     if (load_ws(r, &w, false)) return;
-    int n = pgw_kill_workspace(r->app->pg, w.id, "terminating connection due to administrator command");
+    int n = ctl_kill_workspace(r->app->ctl, w.id, "terminating connection due to administrator command");
     http_json(r, 200, json_pack("{s:i}", "disconnected", n));
-}
-
-int drop_workspaces(http_req *r, const char *pid, const char *bid, ds_err *e) {
-    cat_workspace *ws = NULL;
-    int n = 0;
-    int64_t total = 0;
-    int rc = cat_workspace_list(r->app->cat, pid, bid, 0, 0, &ws, &n, &total, e);
-    for (int i = 0; rc == 0 && i < n; i++) {
-        ws_destroy(r->app->reg, &ws[i]);
-        rc = cat_workspace_delete(r->app->cat, ws[i].id, e);
-    }
-    free(ws);
-    return rc;
 }

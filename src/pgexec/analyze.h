@@ -8,8 +8,10 @@
  * lambdas, ...) is passed through as written, with parsed == false; everything DuckDB
  * runs still goes through the workspace's gate, rewritten or not.
  *
- * Thread safety: libpg_query keeps its memory per thread; a thread that called
- * pga_analyze calls pga_thread_exit before it ends. */
+ * Thread safety: libpg_query keeps its memory per thread and frees it itself when the
+ * thread ends (a pthread key destructor in 15-4.0.0: calling pg_query_exit() in a
+ * thread as well frees it twice, found with ASan). Only the main thread, which ends
+ * without running key destructors, calls pga_thread_exit (tests, fuzz targets). */
 #ifndef DS_PGEXEC_ANALYZE_H
 #define DS_PGEXEC_ANALYZE_H
 
@@ -71,7 +73,7 @@ int pga_analyze_full(const char *sql, size_t len, const pga_session *ss, pga_res
  * when DuckDB's name stands (a column of a '*', or a shape the analysis cannot map). */
 const char *pga_colname(const pga_result *r, int ncols, int i);
 
-/* Frees this thread's parser memory; call before a thread that analysed SQL ends. */
+/* Frees the main thread's parser memory (other threads' is freed when they end). */
 void pga_thread_exit(void);
 
 #endif

@@ -35,29 +35,29 @@ static void mock_verifier(pgw_server *srv, const char *user, scram_verifier *v) 
 }
 
 static void send_auth(pgw_session *s, int32_t code, const void *data, size_t n) {
-    pgw_wb_begin(&s->out, 'R');
-    pgw_wb_i32(&s->out, code);
-    if (data) pgw_wb_bytes(&s->out, data, n);
-    pgw_wb_end(&s->out);
+    wire_wb_begin(&s->out, PqMsg_AuthenticationRequest);
+    wire_wb_i32(&s->out, code);
+    if (data) wire_wb_bytes(&s->out, data, n);
+    wire_wb_end(&s->out);
 }
 
-/* Reads the next SASL message ('p'); returns its payload in *data. The initial one names
+/* Reads the next SASL message (PqMsg_SASLResponse); returns its payload in *data. The initial one names
  * the mechanism: SCRAM-SHA-256, or SCRAM-SHA-256-PLUS when offered (then *plus is set). */
 static int read_sasl(pgw_session *s, bool initial, bool plus_offered, bool *plus, const uint8_t **data, size_t *n) {
     char type;
     const uint8_t *body;
     size_t len;
     if (pgw_read_msg(s, &type, &body, &len, SASL_MAX, pgw_auth_remaining_ms(s)) != 1) return -1;
-    if (type != 'p') {
+    if (type != PqMsg_SASLResponse) {
         pgw_error(s, "FATAL", "08P01", "expected a SASL response message", 0);
         return -1;
     }
-    pgw_rd r;
-    pgw_rd_init(&r, body, len);
+    wire_rd r;
+    wire_rd_init(&r, body, len);
     if (initial) {
         const char *mech;
         int32_t dlen;
-        if (!pgw_rd_cstr(&r, &mech) || !pgw_rd_i32(&r, &dlen) || dlen < 0 || (size_t)dlen != pgw_rd_left(&r)) {
+        if (!wire_rd_cstr(&r, &mech) || !wire_rd_i32(&r, &dlen) || dlen < 0 || (size_t)dlen != wire_rd_left(&r)) {
             pgw_error(s, "FATAL", "08P01", "malformed SASLInitialResponse message", 0);
             return -1;
         }
@@ -67,8 +67,8 @@ static int read_sasl(pgw_session *s, bool initial, bool plus_offered, bool *plus
             return -1;
         }
     }
-    *n = pgw_rd_left(&r);
-    pgw_rd_bytes(&r, *n, data);
+    *n = wire_rd_left(&r);
+    wire_rd_bytes(&r, *n, data);
     return 0;
 }
 

@@ -1,5 +1,5 @@
 /* conn.c - bytes in and out of a session's socket (plain or TLS), message framing
- * with length limits, and the response messages every part uses. */
+ * with length limits, flushing, and the client side's own error messages. */
 #include <errno.h>
 #include <openssl/err.h>
 #include <poll.h>
@@ -86,7 +86,7 @@ int pgw_read_msg(pgw_session *s, char *type, const uint8_t **body, size_t *len, 
     uint8_t hdr[5];
     int r = pgw_read_exact(s, hdr, 5, timeout_ms);
     if (r != 1) return r == -2 ? -2 : r;
-    uint32_t n = pgw_be32(hdr + 1);
+    uint32_t n = wire_be32(hdr + 1);
     /* Don't believe nonsense: a length below its own size or past the limit ends the
      * connection before anything is buffered. */
     if (n < 4 || n - 4 > max) {
@@ -139,65 +139,14 @@ static int write_all(pgw_session *s, const uint8_t *p, size_t n) {
 
 int pgw_flush(pgw_session *s) {
     if (s->out.failed) {
-        pgw_wb_reset(&s->out);
+        wire_wb_reset(&s->out);
         return -1;
     }
     int rc = s->out.len ? write_all(s, s->out.data, s->out.len) : 0;
-    pgw_wb_reset(&s->out);
+    wire_wb_reset(&s->out);
     return rc;
 }
 
-static void error_fields(pgw_session *s, char type, const char *severity, const char *sqlstate, const char *msg,
-                         int position) {
-    pgw_wb_begin(&s->out, type);
-    pgw_wb_u8(&s->out, 'S');
-    pgw_wb_cstr(&s->out, severity);
-    pgw_wb_u8(&s->out, 'V');
-    pgw_wb_cstr(&s->out, severity);
-    pgw_wb_u8(&s->out, 'C');
-    pgw_wb_cstr(&s->out, sqlstate);
-    pgw_wb_u8(&s->out, 'M');
-    pgw_wb_cstr(&s->out, msg);
-    if (position > 0) {
-        char p[16];
-        snprintf(p, sizeof p, "%d", position);
-        pgw_wb_u8(&s->out, 'P');
-        pgw_wb_cstr(&s->out, p);
-    }
-    pgw_wb_u8(&s->out, 0);
-    pgw_wb_end(&s->out);
-}
-
 void pgw_error(pgw_session *s, const char *severity, const char *sqlstate, const char *msg, int position) {
-    error_fields(s, 'E', severity, sqlstate, msg, position);
-}
-
-void pgw_notice(pgw_session *s, const char *severity, const char *sqlstate, const char *msg) {
-    error_fields(s, 'N', severity, sqlstate, msg, 0);
-}
-
-void pgw_error_from(pgw_session *s, const ds_err *e, int position_offset) {
-    const char *state = e->sqlstate[0] ? e->sqlstate : ds_code_sqlstate(e->code);
-    pgw_error(s, "ERROR", state, e->message[0] ? e->message : "error", e->position ? e->position + position_offset : 0);
-}
-
-void pgw_ready(pgw_session *s) {
-    pgw_wb_begin(&s->out, 'Z');
-    pgw_wb_u8(&s->out, (uint8_t)s->tx);
-    pgw_wb_end(&s->out);
-}
-
-void pgw_text_row_description(pgw_session *s, int n, const char *const *names) {
-    pgw_wb_begin(&s->out, 'T');
-    pgw_wb_i16(&s->out, (int16_t)n);
-    for (int i = 0; i < n; i++) {
-        pgw_wb_cstr(&s->out, names[i]);
-        pgw_wb_i32(&s->out, 0);  /* table oid */
-        pgw_wb_i16(&s->out, 0);  /* column number */
-        pgw_wb_i32(&s->out, 25); /* text */
-        pgw_wb_i16(&s->out, -1);
-        pgw_wb_i32(&s->out, -1);
-        pgw_wb_i16(&s->out, 0); /* text format */
-    }
-    pgw_wb_end(&s->out);
+    pgx_msg_error_fields(&s->out, PqMsg_ErrorResponse, severity, sqlstate, msg, position);
 }

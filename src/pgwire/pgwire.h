@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "catalog/catalog.h"
+#include "control/control.h"
 #include "config.h"
 #include "util/err.h"
 #include "workspace/workspace.h"
@@ -16,15 +17,17 @@
 typedef struct pgw_server pgw_server;
 
 /* Starts listening on cfg->listen_address:cfg->pg_port (TLS when tls_cert and tls_key
- * are set). *bound_port receives the port. */
-int pgw_start(const ds_config *cfg, cat *c, ws_registry *reg, pgw_server **out, int *bound_port, ds_err *err);
-/* Stops accepting, ends every session with an error message, frees everything. */
+ * are set). *bound_port receives the port. Registers its sessions with control. */
+int pgw_start(const ds_config *cfg, cat *c, ws_registry *reg, ctl *control, pgw_server **out, int *bound_port,
+              ds_err *err);
+/* Stops accepting, ends every session with an error message, frees everything; its
+ * sessions leave control first. */
 void pgw_stop(pgw_server *s);
 
 /* The port it listens on (fallback when s is NULL). */
 int pgw_port(pgw_server *s, int fallback);
 
-/* For the REST API. */
+/* The sessions view (registered with control/ for REST). */
 int pgw_session_count(pgw_server *s, const char *ws_id);
 /* [{"id","client_addr","connected_at","last_activity_at","query_count","state"}] */
 json_t *pgw_sessions_json(pgw_server *s, const char *ws_id);

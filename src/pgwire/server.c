@@ -25,7 +25,7 @@
 
 void pgw_session_run(pgw_session *s);
 
-double pgw_now_ms(void) { return ds_monotonic() * 1000.0; }
+double pgw_now_ms(void) { return pgx_now_ms(); }
 
 /* ---- failed logins ---- */
 
@@ -190,21 +190,15 @@ void pgw_session_leave(pgw_session *s) {
 }
 
 /* Interrupts s's running statement (srv->mu held: s is still in the list, so its
- * DuckDB connection is open). */
-static void interrupt_locked(pgw_session *s, int reason) {
-    if (atomic_load(&s->running) && s->con) {
-        atomic_store(&s->cancel_reason, reason);
-        duckdb_interrupt(s->con);
-    }
-}
+ * executor, when it has one, is alive). */
+static void interrupt_locked(pgw_session *s, pgx_stop reason) { pgx_interrupt(s->x, reason); }
 
 void pgw_session_cancel(pgw_server *srv, int32_t pid, int32_t secret) {
     pthread_mutex_lock(&srv->mu);
     for (pgw_session *s = srv->sessions; s; s = s->next) {
         if (s->pid != pid) continue;
         if (CRYPTO_memcmp(&s->secret, &secret, sizeof secret) == 0) {
-            atomic_fetch_add(&s->cancel_seq, 1); /* seen between the statements of a script too */
-            interrupt_locked(s, 1);
+            pgx_cancel(s->x);
         }
         break;
     }
@@ -215,7 +209,7 @@ void pgw_session_cancel(pgw_server *srv, int32_t pid, int32_t secret) {
 static void kill_locked(pgw_session *s, const char *why) {
     snprintf(s->kill_message, sizeof s->kill_message, "%s", why);
     atomic_store(&s->killed, true);
-    interrupt_locked(s, 4);
+    interrupt_locked(s, PGX_STOP_KILLED);
     shutdown(s->fd, SHUT_RD);
 }
 
@@ -235,14 +229,11 @@ json_t *pgw_sessions_json(pgw_server *srv, const char *ws_id) {
     pthread_mutex_lock(&srv->mu);
     for (pgw_session *s = srv->sessions; s; s = s->next) {
         if (strcmp(s->w.id, ws_id) != 0 || atomic_load(&s->killed)) continue;
-        const char *state = atomic_load(&s->running) ? "active"
-                            : s->tx == 'T'          ? "idle in transaction"
-                            : s->tx == 'E'          ? "idle in transaction (aborted)"
-                                                    : "idle";
+        const char *state = pgx_state(s->x);
         json_t *o = json_pack("{s:s, s:s}", "id", s->id, "client_addr", s->client_addr);
         jx_set_time(o, "connected_at", s->connected_at);
         jx_set_time(o, "last_activity_at", (int64_t)atomic_load(&s->last_activity));
-        json_object_set_new(o, "query_count", json_integer((json_int_t)atomic_load(&s->query_count)));
+        json_object_set_new(o, "query_count", json_integer((json_int_t)pgx_query_count(s->x)));
         json_object_set_new(o, "state", json_string(state));
         json_array_append_new(arr, o);
     }
@@ -313,15 +304,10 @@ static void *watchdog_main(void *arg) {
                 kill_locked(s, "terminating connection because the workspace expired");
                 continue;
             }
-            if (!atomic_load(&s->running) || atomic_load(&s->cancel_reason)) continue;
-            long long dl = atomic_load(&s->deadline_ms);
-            if (dl > 0 && now >= (double)dl) {
-                interrupt_locked(s, 2);
-                continue;
-            }
+            if (!pgx_watch(s->x, now)) continue; /* idle, interrupted, or past its timeout now */
             /* A client that hung up mid-query: stop the query. */
             struct pollfd p = {.fd = s->fd, .events = POLLRDHUP};
-            if (poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) interrupt_locked(s, 3);
+            if (poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) interrupt_locked(s, PGX_STOP_DISCONNECTED);
         }
     }
     pthread_mutex_unlock(&srv->mu);
@@ -356,7 +342,7 @@ static void refuse_cheaply(int fd) {
     static const char fields[] = "SFATAL\0VFATAL\0C53300\0Msorry, too many clients already\0";
     uint8_t buf[128];
     size_t n = sizeof fields; /* the fields, their NULs and the final NUL */
-    buf[0] = 'E';
+    buf[0] = PqMsg_ErrorResponse;
     uint32_t len = (uint32_t)(n + 4);
     buf[1] = (uint8_t)(len >> 24), buf[2] = (uint8_t)(len >> 16), buf[3] = (uint8_t)(len >> 8), buf[4] = (uint8_t)len;
     memcpy(buf + 5, fields, n);
@@ -559,11 +545,23 @@ static void on_workspace_gone(void *ud, const char *ws_id) {
     pgw_kill_workspace(ud, ws_id, "terminating connection: the workspace was deleted");
 }
 
-int pgw_start(const ds_config *cfg, cat *c, ws_registry *reg, pgw_server **out, int *bound_port, ds_err *err) {
+/* The session operations as control/ calls them. */
+static int ops_count(void *ud, const char *ws_id) { return pgw_session_count(ud, ws_id); }
+static json_t *ops_list(void *ud, const char *ws_id) { return pgw_sessions_json(ud, ws_id); }
+static int ops_kill(void *ud, const char *ws_id, const char *session_id, ds_err *err) {
+    return pgw_kill_session(ud, ws_id, session_id, err);
+}
+static int ops_kill_workspace(void *ud, const char *ws_id, const char *why) { return pgw_kill_workspace(ud, ws_id, why); }
+static int ops_port(void *ud) { return pgw_port(ud, 0); }
+static const ctl_sessions_ops session_ops = {ops_count, ops_list, ops_kill, ops_kill_workspace, ops_port};
+
+int pgw_start(const ds_config *cfg, cat *c, ws_registry *reg, ctl *control, pgw_server **out, int *bound_port,
+              ds_err *err) {
     pgw_server *srv = calloc(1, sizeof *srv);
     if (!srv) return ds_fail(err, DS_E_INTERNAL, "out of memory");
     srv->cfg = cfg;
     srv->cat = c;
+    srv->control = control;
     srv->reg = reg;
     srv->listen_fd = srv->wake[0] = srv->wake[1] = -1;
     pthread_mutex_init(&srv->mu, NULL);
@@ -595,6 +593,7 @@ int pgw_start(const ds_config *cfg, cat *c, ws_registry *reg, pgw_server **out, 
     }
     ws_registry_on_gone(reg, on_workspace_gone, srv);
     srv->port = *bound_port;
+    if (control) ctl_sessions_register(control, &session_ops, srv);
     *out = srv;
     return 0;
 fail:
@@ -610,6 +609,7 @@ fail:
 
 void pgw_stop(pgw_server *srv) {
     if (!srv) return;
+    if (srv->control) ctl_sessions_register(srv->control, NULL, NULL);
     ssize_t w = write(srv->wake[1], "x", 1);
     (void)w;
     pthread_join(srv->listener, NULL);

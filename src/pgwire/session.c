@@ -1,6 +1,7 @@
 /* session.c - one client connection from first byte to last: SSL negotiation, the
- * startup packet, authentication, limits, the session's DuckDB connection, and the
- * message loop. Runs on its own thread. */
+ * startup packet, authentication, limits, the workspace connection with its executor,
+ * and the message loop with the one switch over every frontend message type. Runs on
+ * its own thread. */
 #include <errno.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
@@ -13,7 +14,6 @@
 
 #include "pgwire/internal.h"
 #include "util/log.h"
-#include "util/sqlscan.h"
 #include "util/timeutil.h"
 
 void pgw_session_run(pgw_session *s);
@@ -47,7 +47,7 @@ static int startup(pgw_session *s, pgw_startup *st, uint8_t **buf) {
     for (int round = 0; round < 3; round++) {
         uint8_t lenb[4];
         if (pgw_read_exact(s, lenb, 4, pgw_auth_remaining_ms(s)) != 1) return 0;
-        uint32_t len = pgw_be32(lenb);
+        uint32_t len = wire_be32(lenb);
         if (len < 8 || len > PGW_STARTUP_MAX) {
             pgw_error(s, "FATAL", "08P01", "invalid length of startup packet", 0);
             pgw_flush(s);
@@ -63,7 +63,7 @@ static int startup(pgw_session *s, pgw_startup *st, uint8_t **buf) {
              * readable without encryption: refuse them (CVE-2021-23214). */
             if (pgw_has_buffered(s)) return 0;
             bool tls = s->srv->tls && !s->ssl;
-            char c = tls ? 'S' : 'N';
+            char c = tls ? PqSSL_Accept : PqSSL_Refuse;
             if (send(s->fd, &c, 1, MSG_NOSIGNAL) != 1) return 0;
             if (tls && tls_accept(s) != 0) {
                 log_info("pgwire: %s: TLS handshake failed", s->client_addr);
@@ -72,7 +72,7 @@ static int startup(pgw_session *s, pgw_startup *st, uint8_t **buf) {
             continue;
         }
         case PGW_START_GSSENC: {
-            char c = 'N';
+            char c = PqSSL_Refuse;
             if (send(s->fd, &c, 1, MSG_NOSIGNAL) != 1) return 0;
             continue;
         }
@@ -96,49 +96,112 @@ static int startup(pgw_session *s, pgw_startup *st, uint8_t **buf) {
     return 0;
 }
 
-/* Session-local helpers in DuckDB: version() answers like PostgreSQL, current_setting()
- * answers the client settings. Made on first use (a statement that calls one of them):
- * two DDL statements per connection would cost more than the rest of the login. */
-void pgw_session_macros(pgw_session *s, const char *sql, size_t len) {
-    static const char *const names[] = {"version", "current_setting", NULL};
-    if (s->macros_ready || !s->con || !sqlscan_calls(sql, len, names)) return;
-    if (pgw_park_portals(s, NULL, false) != 0) return; /* made at a later statement */
-    s->macros_ready = true;
-    duckdb_result r;
-    char q[512];
-    snprintf(q, sizeof q,
-             "CREATE OR REPLACE TEMP MACRO version() AS 'PostgreSQL 15.0 (duckspace %s, DuckDB 1.4.4) on "
-             "x86_64-pc-linux-gnu, compiled by gcc, 64-bit'",
-             DUCKSPACE_VERSION);
-    if (duckdb_query(s->con, q, &r) == DuckDBError) log_warn("pgwire: version(): %s", duckdb_result_error(&r));
-    duckdb_destroy_result(&r);
-    pgw_settings_sync_macro(s);
-}
-
 static void fatal(pgw_session *s, const char *state, const char *msg) {
     pgw_error(s, "FATAL", state, msg, 0);
     pgw_flush(s);
+}
+
+/* The sink's back-pressure: the executor's messages go to the socket. */
+static int sink_flush(void *ud) { return pgw_flush(ud); }
+
+/* Opens the workspace connection and the executor on it, and makes the executor
+ * visible to the watchdog and cancel requests. Returns 0, or -1 with a FATAL sent. */
+static int open_executor(pgw_session *s, const pgw_startup *st) {
+    ds_err e;
+    ds_err_clear(&e);
+    if (ws_acquire(s->srv->reg, &s->w, &s->inst, &e) != 0 || ws_conn_open(s->inst, &s->wc, &e) != 0) {
+        fatal(s, "57P03", "the workspace cannot be opened now");
+        return -1;
+    }
+    const ds_config *cfg = s->srv->cfg;
+    pgx_params p = {
+        .inst = s->inst,
+        .wc = s->wc,
+        .size_limit_bytes = s->w.size_limit_bytes,
+        .suspended_result_memory = cfg->suspended_result_memory,
+        .statement_timeout_s = cfg->statement_timeout,
+        .idle_session_timeout_s = cfg->idle_session_timeout,
+        .user = st->user,
+        .database = st->database,
+        .keys = st->keys,
+        .values = st->values,
+        .nparams = st->nparams,
+    };
+    pgx *x = pgx_new(&p, (pgx_sink){.out = &s->out, .flush = sink_flush, .ud = s});
+    if (!x) {
+        fatal(s, "57P03", "the workspace cannot be opened now");
+        return -1;
+    }
+    pthread_mutex_lock(&s->srv->mu);
+    s->x = x;
+    pthread_mutex_unlock(&s->srv->mu);
+    return 0;
+}
+
+/* The session was ended from outside (REST, workspace deleted or expired, stop): what
+ * the executor wrote is dropped for the FATAL. Returns true then. */
+static bool killed(pgw_session *s) {
+    if (!atomic_load(&s->killed)) return false;
+    wire_wb_reset(&s->out);
+    fatal(s, "57P01", s->kill_message);
+    return true;
+}
+
+/* One message after login. THE switch over every frontend message type: the query
+ * protocols go to the executor, the rest ends the session. Returns 0 to go on, -1 to
+ * end the session (any FATAL sent). */
+static int dispatch(pgw_session *s, char type, const uint8_t *body, size_t len) {
+    switch (type) {
+    case PqMsg_Terminate:
+        return -1;
+    case PqMsg_Query:
+        if (len == 0 || body[len - 1] != 0) {
+            fatal(s, "08P01", "invalid Query message");
+            return -1;
+        }
+        pgx_message(s->x, type, body, len);
+        if (killed(s)) return -1;
+        return pgw_flush(s) != 0 ? -1 : 0;
+    case PqMsg_Parse:
+    case PqMsg_Bind:
+    case PqMsg_Describe:
+    case PqMsg_Execute:
+    case PqMsg_Close:
+    case PqMsg_Sync:
+    case PqMsg_Flush:
+        if (pgx_message(s->x, type, body, len) != 0) return -1;
+        return killed(s) ? -1 : 0;
+    case PqMsg_CopyData:
+    case PqMsg_CopyDone:
+    case PqMsg_CopyFail:
+        /* Not in COPY mode (COPY FROM STDIN is refused), so PostgreSQL's answer: the
+         * same FATAL as an unknown type. */
+    case PqMsg_FunctionCall:
+    default: {
+        char m[64];
+        snprintf(m, sizeof m, "invalid frontend message type %d", (unsigned char)type);
+        fatal(s, "08P01", m);
+        return -1;
+    }
+    }
 }
 
 void pgw_session_run(pgw_session *s) {
     char ctx[24];
     snprintf(ctx, sizeof ctx, "pg-%d", s->pid);
     log_set_context(ctx);
-    pgw_wb_init(&s->out, PGW_MSG_MAX + (64u << 10));
-    pgt_buf_init(&s->cell);
-    pgt_buf_init(&s->cell2);
-    s->tx = 'I';
+    wire_wb_init(&s->out, PGW_MSG_MAX + (64u << 10));
     pgw_startup st;
     uint8_t *sbuf = NULL;
     bool admitted = false;
     if (startup(s, &st, &sbuf) != 1) goto out;
     if (st.minor > 0 || st.nunknown > 0) {
         /* NegotiateProtocolVersion: we speak 3.0 and know no _pq_ options. */
-        pgw_wb_begin(&s->out, 'v');
-        pgw_wb_i32(&s->out, 3 << 16);
-        pgw_wb_i32(&s->out, st.nunknown);
-        for (int i = 0; i < st.nunknown; i++) pgw_wb_cstr(&s->out, st.unknown_opts[i]);
-        pgw_wb_end(&s->out);
+        wire_wb_begin(&s->out, PqMsg_NegotiateProtocolVersion);
+        wire_wb_i32(&s->out, 3 << 16);
+        wire_wb_i32(&s->out, st.nunknown);
+        for (int i = 0; i < st.nunknown; i++) wire_wb_cstr(&s->out, st.unknown_opts[i]);
+        wire_wb_end(&s->out);
     }
     if (s->srv->cfg->require_ssl && !s->ssl) {
         fatal(s, "28000", "SSL is required: connect with sslmode=require");
@@ -155,28 +218,19 @@ void pgw_session_run(pgw_session *s) {
     }
     admitted = true;
     s->auth_deadline_ms = 0; /* reads wait by the session's own timeouts from now on */
-    ds_err e;
-    ds_err_clear(&e);
-    if (ws_acquire(s->srv->reg, &s->w, &s->inst, &e) != 0 || ws_conn_open(s->inst, &s->wc, &e) != 0 ||
-        ws_conn_set_identity(s->wc, s->user, st.database, &e) != 0) {
-        fatal(s, "57P03", "the workspace cannot be opened now");
-        goto out;
-    }
-    s->con = ws_conn_duckdb(s->wc);
-    pgw_settings_init(s, &st);
-    pgw_settings_report_all(s);
-    pgw_wb_begin(&s->out, 'K'); /* BackendKeyData */
-    pgw_wb_i32(&s->out, s->pid);
-    pgw_wb_i32(&s->out, s->secret);
-    pgw_wb_end(&s->out);
-    pgw_ready(s);
+    if (open_executor(s, &st) != 0) goto out;
+    pgx_report_settings(s->x);
+    wire_wb_begin(&s->out, PqMsg_BackendKeyData);
+    wire_wb_i32(&s->out, s->pid);
+    wire_wb_i32(&s->out, s->secret);
+    wire_wb_end(&s->out);
+    pgx_ready(s->x);
     if (pgw_flush(s) != 0) goto out;
     log_info("pgwire: %s connected to workspace %s as %s", s->client_addr, s->w.id, s->user);
 
     for (;;) {
-        int idle_ms = -1;
-        if (s->tx == 'I' && s->idle_timeout_ms > 0)
-            idle_ms = (int)(s->idle_timeout_ms > 2000000000 ? 2000000000 : s->idle_timeout_ms);
+        int64_t idle = pgx_idle_timeout_ms(s->x);
+        int idle_ms = idle > 0 ? (int)(idle > 2000000000 ? 2000000000 : idle) : -1;
         char type;
         const uint8_t *body;
         size_t len;
@@ -191,49 +245,18 @@ void pgw_session_run(pgw_session *s) {
         }
         if (r <= 0) break;
         atomic_store(&s->last_activity, (long long)ds_now());
-        if (type == 'X') break;
-        if (type == 'Q') {
-            if (len == 0 || body[len - 1] != 0) {
-                fatal(s, "08P01", "invalid Query message");
-                break;
-            }
-            pgw_simple_query(s, (const char *)body, len - 1);
-            if (atomic_load(&s->killed)) {
-                pgw_wb_reset(&s->out);
-                fatal(s, "57P01", s->kill_message);
-                break;
-            }
-            if (pgw_flush(s) != 0) break;
-            continue;
-        }
-        if (strchr("PBDESCH", type)) {
-            if (pgw_extended(s, type, body, len) != 0) break;
-            if (atomic_load(&s->killed)) {
-                pgw_wb_reset(&s->out);
-                fatal(s, "57P01", s->kill_message);
-                break;
-            }
-            continue;
-        }
-        char m[64];
-        snprintf(m, sizeof m, "invalid frontend message type %d", (unsigned char)type);
-        fatal(s, "08P01", m);
-        break;
+        if (dispatch(s, type, body, len) != 0) break;
     }
     log_info("pgwire: %s disconnected from workspace %s", s->client_addr, s->w.id);
 out:
     if (!admitted && atomic_load(&s->evicted)) {
-        pgw_wb_reset(&s->out);
+        wire_wb_reset(&s->out);
         fatal(s, "53300", "sorry, too many clients already");
     }
-    if (admitted) pgw_session_leave(s);
+    if (admitted) pgw_session_leave(s); /* off the list first: nobody reaches s->x after */
     else pgw_session_startup_done(s);
-    pgw_free_statements(s);
-    if (s->tx != 'I' && s->con) {
-        duckdb_result r;
-        duckdb_query(s->con, "ROLLBACK", &r);
-        duckdb_destroy_result(&r);
-    }
+    pgx_free(s->x); /* its statements, and a ROLLBACK of an open transaction */
+    s->x = NULL;
     ws_conn_close(s->wc);
     if (s->inst) ws_release(s->srv->reg, s->inst);
     if (s->ssl) {
@@ -243,9 +266,6 @@ out:
     close(s->fd);
     free(sbuf);
     free(s->in);
-    pgw_wb_free(&s->out);
-    pgt_buf_free(&s->cell);
-    pgt_buf_free(&s->cell2);
-    pgt_tz_free(s->tz);
+    wire_wb_free(&s->out);
     log_set_context(NULL);
 }

@@ -5,24 +5,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pgwire/proto.h"
+#include "pgexec/frontend.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    pgw_bind_msg b;
-    if (pgw_parse_bind(data, size, &b) == 0) {
+    pgx_bind_msg b;
+    if (pgx_parse_bind(data, size, &b) == 0) {
         size_t total = 0;
         for (int i = 0; i < b.nparams; i++) {
             if (b.lengths[i] >= 0) {
                 if (b.values[i] < data || b.values[i] + b.lengths[i] > data + size) abort();
                 total += (size_t)b.lengths[i];
             }
-            (void)pgw_bind_param_format(&b, i);
+            (void)pgx_bind_param_format(&b, i);
         }
         if (total > size) abort();
-        pgw_bind_msg_free(&b);
+        pgx_bind_msg_free(&b);
     }
-    pgw_parse_msg p;
-    if (pgw_parse_parse(data, size, &p) == 0) (void)strlen(p.query);
+    pgx_parse_msg p;
+    if (pgx_parse_parse(data, size, &p) == 0) (void)strlen(p.query);
     free(p.oids);
     return 0;
 }

@@ -17,22 +17,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
     }
     /* The reader over arbitrary bytes, as message parsers use it. */
-    pgw_rd r;
-    pgw_rd_init(&r, data, size);
+    wire_rd r;
+    wire_rd_init(&r, data, size);
     for (int i = 0; i < 64 && !r.bad; i++) {
         uint8_t t;
         int16_t s;
         int32_t n;
         const char *c;
         const uint8_t *b;
-        if (!pgw_rd_u8(&r, &t)) break;
+        if (!wire_rd_u8(&r, &t)) break;
         switch (t % 4) {
-        case 0: pgw_rd_i16(&r, &s); break;
-        case 1: pgw_rd_cstr(&r, &c); break;
+        case 0: wire_rd_i16(&r, &s); break;
+        case 1: wire_rd_cstr(&r, &c); break;
         case 2:
-            if (pgw_rd_i32(&r, &n) && n >= 0) pgw_rd_bytes(&r, (size_t)n, &b);
+            if (wire_rd_i32(&r, &n) && n >= 0) wire_rd_bytes(&r, (size_t)n, &b);
             break;
-        default: pgw_rd_i32(&r, &n); break;
+        default: wire_rd_i32(&r, &n); break;
         }
     }
     return 0;

@@ -1,9 +1,9 @@
-/* libFuzzer target: the TZif reader (pgwire/tz.c) parses zone files named by clients'
+/* libFuzzer target: the TZif reader (pgexec/tz.c) parses zone files named by clients'
  * SET TimeZone; they come from the system, but the parser must not trust them. */
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pgwire/tz.h"
+#include "pgexec/tz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     pgt_tz *tz = pgt_tz_parse(data, size);

@@ -8,45 +8,46 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pgexec/frontend.h"
 #include "pgwire/proto.h"
 
 static void test_reader_refuses_reads_past_the_end(void **st) {
     (void)st;
     const uint8_t buf[] = {0, 0, 0, 5, 'a', 'b', 0, 7};
-    pgw_rd r;
-    pgw_rd_init(&r, buf, sizeof buf);
+    wire_rd r;
+    wire_rd_init(&r, buf, sizeof buf);
     int32_t n;
     const char *s;
     const uint8_t *b;
-    assert_true(pgw_rd_i32(&r, &n));
+    assert_true(wire_rd_i32(&r, &n));
     assert_int_equal(n, 5);
-    assert_true(pgw_rd_cstr(&r, &s));
+    assert_true(wire_rd_cstr(&r, &s));
     assert_string_equal(s, "ab");
-    assert_false(pgw_rd_bytes(&r, 2, &b)); /* only 1 byte left */
+    assert_false(wire_rd_bytes(&r, 2, &b)); /* only 1 byte left */
     assert_true(r.bad);
     uint8_t u;
-    assert_false(pgw_rd_u8(&r, &u)); /* sticky */
-    pgw_rd_init(&r, "abc", 3);
-    assert_false(pgw_rd_cstr(&r, &s)); /* no terminator inside the buffer */
-    pgw_rd_init(&r, buf, 3);
-    assert_false(pgw_rd_i32(&r, &n));
+    assert_false(wire_rd_u8(&r, &u)); /* sticky */
+    wire_rd_init(&r, "abc", 3);
+    assert_false(wire_rd_cstr(&r, &s)); /* no terminator inside the buffer */
+    wire_rd_init(&r, buf, 3);
+    assert_false(wire_rd_i32(&r, &n));
 }
 
 static void test_writer_patches_lengths_and_fails_sticky(void **st) {
     (void)st;
-    pgw_wb w;
-    pgw_wb_init(&w, 16);
-    pgw_wb_begin(&w, 'Z');
-    pgw_wb_u8(&w, 'I');
-    pgw_wb_end(&w);
+    wire_wb w;
+    wire_wb_init(&w, 16);
+    wire_wb_begin(&w, 'Z');
+    wire_wb_u8(&w, 'I');
+    wire_wb_end(&w);
     assert_int_equal(w.len, 6);
     assert_memory_equal(w.data, "Z\0\0\0\5I", 6);
-    pgw_wb_bytes(&w, "0123456789abcdef", 16); /* past max */
+    wire_wb_bytes(&w, "0123456789abcdef", 16); /* past max */
     assert_true(w.failed);
     size_t before = w.len;
-    pgw_wb_u8(&w, 1);
+    wire_wb_u8(&w, 1);
     assert_int_equal(w.len, before);
-    pgw_wb_free(&w);
+    wire_wb_free(&w);
 }
 
 static void test_startup_kinds(void **st) {
@@ -117,8 +118,8 @@ static void test_bind_counts_are_checked_against_bytes(void **st) {
     /* portal "", stmt "s", 1 format (text), 2 params: "42" and NULL, 1 result format (binary) */
     static const uint8_t good[] = "\0s\0\x00\x01\x00\x00\x00\x02\x00\x00\x00\x02"
                                   "42\xff\xff\xff\xff\x00\x01\x00\x01";
-    pgw_bind_msg m;
-    assert_int_equal(pgw_parse_bind(good, sizeof good - 1, &m), 0);
+    pgx_bind_msg m;
+    assert_int_equal(pgx_parse_bind(good, sizeof good - 1, &m), 0);
     assert_string_equal(m.stmt, "s");
     assert_int_equal(m.nparams, 2);
     assert_int_equal(m.lengths[0], 2);
@@ -126,30 +127,30 @@ static void test_bind_counts_are_checked_against_bytes(void **st) {
     assert_int_equal(m.lengths[1], -1);
     assert_int_equal(m.nresults, 1);
     assert_int_equal(m.results[0], 1);
-    pgw_bind_msg_free(&m);
+    pgx_bind_msg_free(&m);
     /* A parameter length past the message. */
     static const uint8_t longp[] = "\0s\0\x00\x00\x00\x01\x7f\xff\xff\xff" "ab\x00\x00";
-    assert_int_equal(pgw_parse_bind(longp, sizeof longp - 1, &m), -1);
+    assert_int_equal(pgx_parse_bind(longp, sizeof longp - 1, &m), -1);
     /* 30000 parameters announced, none there. */
     static const uint8_t many[] = "\0s\0\x00\x00\x75\x30\x00\x00";
-    assert_int_equal(pgw_parse_bind(many, sizeof many - 1, &m), -1);
+    assert_int_equal(pgx_parse_bind(many, sizeof many - 1, &m), -1);
     /* A format code that is neither 0 nor 1. */
     static const uint8_t fmt[] = "\0s\0\x00\x01\x00\x07\x00\x00\x00\x00";
-    assert_int_equal(pgw_parse_bind(fmt, sizeof fmt - 1, &m), -1);
+    assert_int_equal(pgx_parse_bind(fmt, sizeof fmt - 1, &m), -1);
 }
 
 static void test_parse_message(void **st) {
     (void)st;
     static const uint8_t good[] = "q1\0SELECT $1\0\x00\x01\x00\x00\x00\x17";
-    pgw_parse_msg p;
-    assert_int_equal(pgw_parse_parse(good, sizeof good - 1, &p), 0);
+    pgx_parse_msg p;
+    assert_int_equal(pgx_parse_parse(good, sizeof good - 1, &p), 0);
     assert_string_equal(p.name, "q1");
     assert_string_equal(p.query, "SELECT $1");
     assert_int_equal(p.noids, 1);
     assert_int_equal(p.oids[0], 23);
     free(p.oids);
     static const uint8_t bad[] = "q1\0SELECT 1\0\x00\x05\x00\x00";
-    assert_int_equal(pgw_parse_parse(bad, sizeof bad - 1, &p), -1);
+    assert_int_equal(pgx_parse_parse(bad, sizeof bad - 1, &p), -1);
     free(p.oids);
 }
 

@@ -1,6 +1,6 @@
 /* tz.c - a bounded TZif reader (RFC 8536: version 1 and 2+ data blocks, and the POSIX
  * TZ footer for instants after the last transition). */
-#include "pgwire/tz.h"
+#include "pgexec/tz.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -8,7 +8,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "pgwire/proto.h"
 
 #define TZ_MAX_TRANS 4096
 #define TZ_MAX_TYPES 256
@@ -29,9 +28,12 @@ struct pgt_tz {
     posix_rule rule;
 };
 
-static int64_t be64(const uint8_t *p) {
-    return (int64_t)(((uint64_t)pgw_be32(p) << 32) | pgw_be32(p + 4));
+/* TZif stores every number big-endian. */
+static uint32_t be32(const uint8_t *p) {
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
+
+static int64_t be64(const uint8_t *p) { return (int64_t)(((uint64_t)be32(p) << 32) | be32(p + 4)); }
 
 /* Reads "[+-]hh[:mm[:ss]]" as POSIX does (positive = west); returns chars used. */
 static int posix_offset(const char *s, int32_t *secs) {
@@ -173,7 +175,7 @@ pgt_tz *pgt_tz_parse(const uint8_t *buf, size_t len) {
     uint32_t cnt[6];
     for (int pass = 0; pass < 2; pass++) {
         if ((size_t)(end - p) < 44 || memcmp(p, "TZif", 4) != 0) return NULL;
-        for (int i = 0; i < 6; i++) cnt[i] = pgw_be32(p + 20 + 4 * i);
+        for (int i = 0; i < 6; i++) cnt[i] = be32(p + 20 + 4 * i);
         p += 44;
         uint32_t isut = cnt[0], isstd = cnt[1], leap = cnt[2], timecnt = cnt[3], typecnt = cnt[4], charcnt = cnt[5];
         if (timecnt > TZ_MAX_TRANS || typecnt == 0 || typecnt > TZ_MAX_TYPES || leap > 1000 || charcnt > 1000 ||
@@ -196,14 +198,14 @@ pgt_tz *pgt_tz_parse(const uint8_t *buf, size_t len) {
         }
         const uint8_t *times = p, *idx = p + timecnt * tsize, *types = idx + timecnt;
         int32_t type_off[TZ_MAX_TYPES];
-        for (uint32_t i = 0; i < typecnt; i++) type_off[i] = (int32_t)pgw_be32(types + 6 * i);
+        for (uint32_t i = 0; i < typecnt; i++) type_off[i] = (int32_t)be32(types + 6 * i);
         tz->first = type_off[0];
         for (uint32_t i = 0; i < timecnt; i++) {
             if (idx[i] >= typecnt) {
                 pgt_tz_free(tz);
                 return NULL;
             }
-            tz->times[i] = tsize == 8 ? be64(times + 8 * i) : (int64_t)(int32_t)pgw_be32(times + 4 * i);
+            tz->times[i] = tsize == 8 ? be64(times + 8 * i) : (int64_t)(int32_t)be32(times + 4 * i);
             tz->offsets[i] = type_off[idx[i]];
             if (i && tz->times[i] < tz->times[i - 1]) {
                 pgt_tz_free(tz);

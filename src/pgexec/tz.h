@@ -1,8 +1,8 @@
 /* tz.h - time zones for timestamptz output in the session's TimeZone: the system's
  * tz database (TZif files under /usr/share/zoneinfo) or a fixed offset. Thread-safe
  * once loaded (read-only). */
-#ifndef DS_PGW_TZ_H
-#define DS_PGW_TZ_H
+#ifndef DS_PGX_TZ_H
+#define DS_PGX_TZ_H
 
 #include <stdbool.h>
 #include <stddef.h>

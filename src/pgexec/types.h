@@ -1,7 +1,7 @@
 /* types.h - DuckDB values as PostgreSQL sees them: the type OID announced in
  * RowDescription and the text output format of every value, cell by cell. */
-#ifndef DS_PGWIRE_TYPES_H
-#define DS_PGWIRE_TYPES_H
+#ifndef DS_PGX_TYPES_H
+#define DS_PGX_TYPES_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "pgwire/types.h"
-#include "pgwire/tz.h"
+#include "pgexec/types.h"
+#include "pgexec/tz.h"
 
 typedef unsigned __int128 pgt_u128;
 
