@@ -114,6 +114,7 @@ struct pgx {
     int64_t idle_timeout_ms; /* idle_session_timeout (0: none) */
     struct pgt_tz *tz;       /* the TimeZone setting (NULL: UTC) */
     char *user, *database; /* this login: what current_user and current_database() answer */
+    char default_search_path[256]; /* "$user", public, then the bucket schemas */
     pgx_stmt *stmts;
     pgx_portal *portals;
     size_t parked_bytes;   /* of all portals, at most suspended_result_memory (+ a chunk) */

@@ -19,6 +19,10 @@ pgx *pgx_new(const pgx_params *p, pgx_sink sink) {
     pgt_buf_init(&x->cell);
     pgt_buf_init(&x->cell2);
     x->tx = PqTrans_Idle;
+    /* search_path as the workspace resolves names: its own schema, then the buckets' */
+    char buckets[200];
+    ws_project_schemas(p->inst, buckets, sizeof buckets);
+    snprintf(x->default_search_path, sizeof x->default_search_path, "\"$user\", public%s%s", buckets[0] ? ", " : "", buckets);
     settings_init(x, p->user, p->keys, p->values, p->nparams);
     /* Who is asking, for the SQL analysis (current_user, current_database()) and for the
      * compat catalog's views on this connection (pg_roles, pg_database, ...). */

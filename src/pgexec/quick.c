@@ -231,6 +231,7 @@ int pga_quick(const char *sql, size_t len, pga_result *out) {
     tok ent[QUICK_MAX_ENTRY_TOKENS];
     int nent = 0, depth = 0, cap = 0;
     bool in_list = kind == PGA_SELECT, oom = false, first_tok = true;
+    bool named_entries = false; /* an entry with a qualifier or an alias */
     char **names = NULL;
     int ncols = 0;
     tok prev = first;
@@ -238,10 +239,13 @@ int pga_quick(const char *sql, size_t len, pga_result *out) {
         tok t = next(&lx);
         if (lx.unsure) goto unsure;
         if (t.kind == T_WORD && word_in(&t, trigger_words)) goto unsure;
+        /* ORDER BY a name of the select list: rewrite.c may make it a position */
+        if (!in_list && named_entries && word_is(&t, "order")) goto unsure;
         if (kind == PGA_SELECT && word_is(&t, "into")) goto unsure; /* SELECT INTO creates a table */
         if (t.kind == T_PUNCT && memchr(t.p, '~', t.n)) goto unsure; /* regular expressions */
         if (t.kind == T_PUNCT && t.c == '(' && word_in(&prev, any_all)) goto unsure;
         if (t.kind == T_CAST) goto unsure; /* a cast names its column, and may name a PostgreSQL-only type */
+        if (t.kind == T_PUNCT && t.c == '[') goto unsure; /* subscripts of 0-based vectors (rewrite.c) */
         if (t.kind == T_PUNCT && t.n == 1 && t.c == ';') {
             tok rest = next(&lx);
             if (rest.kind != T_END || lx.unsure) goto unsure; /* one statement only */
@@ -264,6 +268,7 @@ int pga_quick(const char *sql, size_t len, pga_result *out) {
                 names = g;
             }
             if (!entry_name(ent, nent, &names[ncols], &oom)) goto unsure;
+            if (nent > 1) named_entries = true;
             ncols++;
             nent = 0;
             if (!(t.kind == T_PUNCT && t.c == ',')) in_list = false;

@@ -80,6 +80,9 @@ static PgQuery__Node *wrap(rw *c, PgQuery__Node__NodeCase nc, void *msg) {
     case PG_QUERY__NODE__NODE_LIST: n->list = msg; break;
     case PG_QUERY__NODE__NODE_A_ARRAY_EXPR: n->a_array_expr = msg; break;
     case PG_QUERY__NODE__NODE_TYPE_CAST: n->type_cast = msg; break;
+    case PG_QUERY__NODE__NODE_RES_TARGET: n->res_target = msg; break;
+    case PG_QUERY__NODE__NODE_SELECT_STMT: n->select_stmt = msg; break;
+    case PG_QUERY__NODE__NODE_RANGE_SUBSELECT: n->range_subselect = msg; break;
     default: abort(); /* only the cases above are built */
     }
     return n;
@@ -464,6 +467,17 @@ static void rule_type_cast(rw *c, PgQuery__Node **slot, bool shown) {
     PgQuery__TypeCast *tc = (*slot)->type_cast;
     const char *t = type_last(tc->type_name);
     const char *fam = tc->type_name && tc->type_name->n_array_bounds == 0 ? reg_family(t) : NULL;
+    /* oids::regtype[] (pgcli): the names of a list of oids */
+    if (!fam && tc->type_name && tc->type_name->n_array_bounds == 1 && reg_family(t) && tc->arg && !const_str(tc->arg)) {
+        char fn[40];
+        snprintf(fn, sizeof fn, "%s_array", reg_family(t));
+        PgQuery__Node *call = reg_call(c, fn, "out", &tc->arg);
+        if (call) {
+            replace(slot, call);
+            c->rules |= PGA_R_REGCAST;
+        }
+        return;
+    }
     /* (x::regclass)::text -> ds_regclass_out(x): the name of the object x is the oid of */
     if (is_text_type(t) && tc->arg && tc->arg->node_case == PG_QUERY__NODE__NODE_TYPE_CAST) {
         PgQuery__TypeCast *in = tc->arg->type_cast;
@@ -616,6 +630,191 @@ static void rule_identity(rw *c, PgQuery__Node **slot) {
     c->rules |= PGA_R_IDENTITY;
 }
 
+/* ---- rule: 0-based vectors ----
+ * pg_index.indkey (int2vector) and its kin (oidvector) are indexed from 0 in PostgreSQL
+ * (psqlODBC's SQLPrimaryKeys: i.indkey[ia.attnum-1]); the compat catalog holds them as
+ * DuckDB lists, indexed from 1. A subscript of one of these columns gets + 1. */
+static void rule_vector_subscript(rw *c, PgQuery__AIndirection *ind) {
+    static const char *const vectors[] = {"indkey", "indclass", "indcollation", "indoption", "proargtypes", NULL};
+    const PgQuery__Node *a = ind->arg;
+    if (!a || a->node_case != PG_QUERY__NODE__NODE_COLUMN_REF || !a->column_ref->n_fields) return;
+    const char *col = pgt_sval(a->column_ref->fields[a->column_ref->n_fields - 1]);
+    bool vec = false;
+    for (int i = 0; col && vectors[i]; i++) vec |= strcmp(col, vectors[i]) == 0;
+    if (!vec || ind->n_indirection != 1 || ind->indirection[0]->node_case != PG_QUERY__NODE__NODE_A_INDICES) return;
+    PgQuery__AIndices *ix = ind->indirection[0]->a_indices;
+    if (ix->is_slice || !ix->uidx) return;
+    PgQuery__AExpr *e = zalloc(c, sizeof *e);
+    PgQuery__Node **nm = zalloc(c, sizeof *nm);
+    PgQuery__AConst *one = zalloc(c, sizeof *one);
+    PgQuery__Integer *iv = zalloc(c, sizeof *iv);
+    PgQuery__Node *plus = NULL, *onen = NULL;
+    if (e && nm && one && iv && (nm[0] = mk_string(c, "+"))) {
+        pg_query__a__expr__init(e);
+        pg_query__a__const__init(one);
+        pg_query__integer__init(iv);
+        iv->ival = 1;
+        one->val_case = PG_QUERY__A__CONST__VAL_IVAL;
+        one->ival = iv;
+        one->location = -1;
+        iv = NULL;
+        onen = wrap(c, PG_QUERY__NODE__NODE_A_CONST, one);
+        one = NULL;
+        if (onen) {
+            e->kind = PG_QUERY__A__EXPR__KIND__AEXPR_OP;
+            e->name = nm;
+            e->n_name = 1;
+            nm = NULL;
+            e->rexpr = onen;
+            e->location = -1;
+            plus = wrap(c, PG_QUERY__NODE__NODE_A_EXPR, e); /* frees e when it fails */
+            e = NULL;
+            if (plus) {
+                plus->a_expr->lexpr = ix->uidx;
+                ix->uidx = plus;
+                c->rules |= PGA_R_CATALOG;
+            }
+        }
+    }
+    if (nm && nm[0]) free_node(nm[0]);
+    free(nm), free(e), free(one), free(iv);
+}
+
+/* ---- rule: functions in FROM ---- */
+
+static PgQuery__FuncCall *range_func_call(const PgQuery__RangeFunction *rf) {
+    if (rf->is_rowsfrom || rf->n_functions != 1 || rf->n_coldeflist) return NULL;
+    const PgQuery__Node *l = rf->functions[0];
+    if (!l || l->node_case != PG_QUERY__NODE__NODE_LIST || l->list->n_items < 1 || !l->list->items[0] ||
+        l->list->items[0]->node_case != PG_QUERY__NODE__NODE_FUNC_CALL)
+        return NULL;
+    return l->list->items[0]->func_call;
+}
+
+static const char *func_name(const PgQuery__FuncCall *f) {
+    return f && f->n_funcname ? pgt_sval(f->funcname[f->n_funcname - 1]) : NULL;
+}
+
+/* FROM generate_series(1, 3) s: in PostgreSQL s also names the column (prattrs[s]); in
+ * DuckDB it names only the table. The alias gets the column name too. */
+static void rule_srf_alias(rw *c, PgQuery__RangeFunction *rf) {
+    PgQuery__FuncCall *f = range_func_call(rf);
+    const char *fn = func_name(f);
+    if (!fn || !rf->alias || rf->alias->n_colnames || rf->ordinality || !rf->alias->aliasname) return;
+    if (strcmp(fn, "generate_series") && strcmp(fn, "generate_subscripts") && !(strcmp(fn, "unnest") == 0 && f->n_args == 1))
+        return;
+    PgQuery__Node **cn = zalloc(c, sizeof *cn);
+    if (!cn) return;
+    if (!(cn[0] = mk_string(c, rf->alias->aliasname))) {
+        free(cn);
+        return;
+    }
+    rf->alias->colnames = cn;
+    rf->alias->n_colnames = 1;
+    c->rules |= PGA_R_CATALOG;
+}
+
+/* FROM string_to_array(..) s: PostgreSQL takes a function returning one value as a
+ * one-row table; DuckDB wants a table function. -> FROM (SELECT f(..) AS s) s */
+static void rule_scalar_in_from(rw *c, PgQuery__Node **slot) {
+    PgQuery__RangeFunction *rf = (*slot)->range_function;
+    PgQuery__FuncCall *f = range_func_call(rf);
+    const char *fn = func_name(f);
+    if (!fn || rf->ordinality || (rf->alias && rf->alias->n_colnames)) return;
+    if (strcmp(fn, "string_to_array") && strcmp(fn, "current_schemas") && strcmp(fn, "parse_ident")) return;
+    const char *name = rf->alias && rf->alias->aliasname && rf->alias->aliasname[0] ? rf->alias->aliasname : fn;
+    PgQuery__ResTarget *rt = zalloc(c, sizeof *rt);
+    PgQuery__SelectStmt *sel = zalloc(c, sizeof *sel);
+    PgQuery__RangeSubselect *sub = zalloc(c, sizeof *sub);
+    PgQuery__Alias *al = zalloc(c, sizeof *al);
+    PgQuery__Node **tl = zalloc(c, sizeof *tl);
+    char *rtname = dupstr(c, name), *alname = dupstr(c, name);
+    if (!rt || !sel || !sub || !al || !tl || !rtname || !alname) {
+        free(rt), free(sel), free(sub), free(al), free(tl), free(rtname), free(alname);
+        return;
+    }
+    pg_query__res_target__init(rt);
+    pg_query__select_stmt__init(sel);
+    pg_query__range_subselect__init(sub);
+    pg_query__alias__init(al);
+    /* The function call moves from the RangeFunction into the select list. */
+    PgQuery__Node **fslot = &rf->functions[0]->list->items[0];
+    rt->val = *fslot;
+    *fslot = NULL;
+    rt->name = rtname;
+    rt->location = -1;
+    tl[0] = wrap(c, PG_QUERY__NODE__NODE_RES_TARGET, rt);
+    sel->target_list = tl;
+    sel->n_target_list = 1;
+    sel->op = PG_QUERY__SET_OPERATION__SETOP_NONE;
+    sel->limit_option = PG_QUERY__LIMIT_OPTION__LIMIT_OPTION_DEFAULT;
+    al->aliasname = alname;
+    sub->alias = al;
+    sub->subquery = wrap(c, PG_QUERY__NODE__NODE_SELECT_STMT, sel);
+    if (!tl[0] || !sub->subquery) { /* out of memory: c->oom is set, the tree is dropped */
+        protobuf_c_message_free_unpacked(&sub->base, NULL);
+        return;
+    }
+    replace(slot, wrap(c, PG_QUERY__NODE__NODE_RANGE_SUBSELECT, sub));
+    c->rules |= PGA_R_CATALOG;
+}
+
+/* ORDER BY oid where oid is an output column's name: PostgreSQL sorts by that output
+ * column; DuckDB also sees the input columns of that name and calls it ambiguous
+ * (Npgsql's type loading). -> ORDER BY <its position>. */
+static void rule_order_by_output(rw *c, PgQuery__SelectStmt *s) {
+    if (s->n_sort_clause == 0 || s->n_target_list == 0 || s->n_values_lists) return;
+    for (size_t i = 0; i < s->n_target_list; i++) {
+        const PgQuery__Node *t = s->target_list[i];
+        if (t->node_case != PG_QUERY__NODE__NODE_RES_TARGET) return;
+        const PgQuery__Node *v = t->res_target->val;
+        if (v && v->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && v->column_ref->n_fields &&
+            v->column_ref->fields[v->column_ref->n_fields - 1]->node_case == PG_QUERY__NODE__NODE_A_STAR)
+            return; /* positions are unknown past a '*' */
+    }
+    for (size_t k = 0; k < s->n_sort_clause; k++) {
+        PgQuery__Node *sn = s->sort_clause[k];
+        if (sn->node_case != PG_QUERY__NODE__NODE_SORT_BY || !sn->sort_by->node) continue;
+        PgQuery__Node *key = sn->sort_by->node;
+        if (key->node_case != PG_QUERY__NODE__NODE_COLUMN_REF || key->column_ref->n_fields != 1) continue;
+        const char *name = pgt_sval(key->column_ref->fields[0]);
+        if (!name) continue;
+        int found = -1, matches = 0;
+        for (size_t i = 0; i < s->n_target_list; i++) {
+            const PgQuery__ResTarget *rt = s->target_list[i]->res_target;
+            const char *out = rt->name && rt->name[0] ? rt->name : NULL;
+            if (!out && rt->val && rt->val->node_case == PG_QUERY__NODE__NODE_COLUMN_REF)
+                out = pgt_sval(rt->val->column_ref->fields[rt->val->column_ref->n_fields - 1]);
+            if (out && strcmp(out, name) == 0) {
+                found = (int)i;
+                matches++;
+            }
+        }
+        /* only where DuckDB would see more than the output column: a qualified ref or an alias */
+        if (matches != 1) continue;
+        const PgQuery__ResTarget *rt = s->target_list[found]->res_target;
+        if (!(rt->name && rt->name[0]) && rt->val->column_ref->n_fields == 1) continue;
+        PgQuery__AConst *a = zalloc(c, sizeof *a);
+        PgQuery__Integer *iv = zalloc(c, sizeof *iv);
+        if (!a || !iv) {
+            free(a);
+            free(iv);
+            return;
+        }
+        pg_query__a__const__init(a);
+        pg_query__integer__init(iv);
+        iv->ival = found + 1;
+        a->val_case = PG_QUERY__A__CONST__VAL_IVAL;
+        a->ival = iv;
+        a->location = -1;
+        PgQuery__Node *pos = wrap(c, PG_QUERY__NODE__NODE_A_CONST, a);
+        if (!pos) return;
+        free_node(sn->sort_by->node);
+        sn->sort_by->node = pos;
+        c->rules |= PGA_R_CATALOG;
+    }
+}
+
 /* ---- the walk ---- */
 
 static void walk(rw *c, ProtobufCMessage *m, int depth);
@@ -642,6 +841,11 @@ static void visit(rw *c, PgQuery__Node **slot, int depth, bool shown) {
         break;
     }
     case PG_QUERY__NODE__NODE_TYPE_CAST: rule_type_cast(c, slot, shown); break;
+    case PG_QUERY__NODE__NODE_A_INDIRECTION: rule_vector_subscript(c, (*slot)->a_indirection); break;
+    case PG_QUERY__NODE__NODE_RANGE_FUNCTION:
+        rule_scalar_in_from(c, slot);
+        if ((*slot)->node_case == PG_QUERY__NODE__NODE_RANGE_FUNCTION) rule_srf_alias(c, (*slot)->range_function);
+        break;
     case PG_QUERY__NODE__NODE_SQLVALUE_FUNCTION:
     case PG_QUERY__NODE__NODE_FUNC_CALL: rule_identity(c, slot); break;
     default: break;
@@ -665,6 +869,8 @@ static void walk(rw *c, ProtobufCMessage *m, int depth) {
         rule_type_name(c, (PgQuery__TypeName *)m);
     else if (d == &pg_query__res_target__descriptor)
         res_target = true;
+    else if (d == &pg_query__select_stmt__descriptor)
+        rule_order_by_output(c, (PgQuery__SelectStmt *)m);
     for (unsigned i = 0; i < d->n_fields; i++) {
         const ProtobufCFieldDescriptor *f = &d->fields[i];
         if (f->type != PROTOBUF_C_TYPE_MESSAGE) continue;

@@ -134,6 +134,7 @@ void settings_init(pgx *x, const char *user, const char *const *keys, const char
         if (defaults[i].value) set_default(x, defaults[i].name, defaults[i].value, defaults[i].report);
     reset_one(x, find(x, "statement_timeout"));
     reset_one(x, find(x, "idle_session_timeout"));
+    reset_one(x, find(x, "search_path"));
     snprintf(find(x, "session_authorization")->value, 256, "%s", user);
     /* Startup parameters that are settings (JDBC sends TimeZone, psql application_name). */
     for (int i = 0; i < n; i++) {
@@ -162,6 +163,10 @@ static void reset_one(pgx *x, pgx_setting *st) {
     if (!strcasecmp(st->name, "idle_session_timeout")) {
         x->idle_timeout_ms = x->default_idle_timeout_ms;
         format_ms(x->idle_timeout_ms, st->value, sizeof st->value);
+        return;
+    }
+    if (!strcasecmp(st->name, "search_path") && x->default_search_path[0]) {
+        apply(x, st, x->default_search_path);
         return;
     }
     for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)

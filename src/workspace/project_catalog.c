@@ -400,7 +400,83 @@ static void fn_run(duckdb_function_info info, duckdb_data_chunk output) {
     duckdb_data_chunk_set_size(output, e.row);
 }
 
+/* ---- ds_project_schema_list(): the bucket schemas as a sorted VARCHAR[] ----
+ * A scalar function, not a subquery over ds_project_schemas(), so that current_schemas()
+ * works inside table function arguments, where DuckDB refuses subqueries. */
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
+static void schema_list_fn(duckdb_function_info info, duckdb_data_chunk input, duckdb_vector output) {
+    ws_instance *inst = duckdb_scalar_function_get_extra_info(info);
+    pcat_snap *s = snap_get(inst);
+    idx_t rows = duckdb_data_chunk_get_size(input);
+    idx_t ns = s ? (idx_t)s->nschemas : 0;
+    const char **names = ns ? malloc(ns * sizeof *names) : NULL;
+    if (ns && !names) {
+        snap_unref(s);
+        duckdb_scalar_function_set_error(info, "out of memory");
+        return;
+    }
+    for (idx_t k = 0; k < ns; k++) names[k] = s->schemas[k].schema;
+    if (ns) qsort(names, ns, sizeof *names, cmp_str);
+    if (duckdb_list_vector_reserve(output, rows * ns) == DuckDBError ||
+        duckdb_list_vector_set_size(output, rows * ns) == DuckDBError) {
+        free(names);
+        snap_unref(s);
+        duckdb_scalar_function_set_error(info, "out of memory");
+        return;
+    }
+    duckdb_vector child = duckdb_list_vector_get_child(output);
+    duckdb_list_entry *e = duckdb_vector_get_data(output);
+    for (idx_t r = 0; r < rows; r++) {
+        e[r].offset = r * ns;
+        e[r].length = ns;
+        for (idx_t k = 0; k < ns; k++) duckdb_vector_assign_string_element(child, r * ns + k, names[k]);
+    }
+    free(names);
+    snap_unref(s);
+}
+
+void ws_project_schemas(ws_instance *inst, char *out, size_t outsz) {
+    if (outsz) out[0] = '\0';
+    pcat_snap *s = snap_get(inst);
+    if (!s || !outsz) {
+        snap_unref(s);
+        return;
+    }
+    const char **names = s->nschemas ? malloc((size_t)s->nschemas * sizeof *names) : NULL;
+    if (names) {
+        for (int k = 0; k < s->nschemas; k++) names[k] = s->schemas[k].schema;
+        qsort(names, (size_t)s->nschemas, sizeof *names, cmp_str);
+        size_t o = 0;
+        for (int k = 0; k < s->nschemas; k++) {
+            size_t need = strlen(names[k]) + (o ? 2 : 0);
+            if (o + need + 1 > outsz) break;
+            o += (size_t)snprintf(out + o, outsz - o, "%s%s", o ? ", " : "", names[k]);
+        }
+    }
+    free(names);
+    snap_unref(s);
+}
+
+static int register_schema_list(duckdb_connection con, ws_instance *inst) {
+    duckdb_scalar_function f = duckdb_create_scalar_function();
+    duckdb_scalar_function_set_name(f, "ds_project_schema_list");
+    duckdb_logical_type vt = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
+    duckdb_logical_type lt = duckdb_create_list_type(vt);
+    duckdb_scalar_function_set_return_type(f, lt);
+    duckdb_destroy_logical_type(&lt);
+    duckdb_destroy_logical_type(&vt);
+    duckdb_scalar_function_set_volatile(f); /* the list follows the catalog: never folded */
+    duckdb_scalar_function_set_extra_info(f, inst, NULL);
+    duckdb_scalar_function_set_function(f, schema_list_fn);
+    duckdb_state st = duckdb_register_scalar_function(con, f);
+    duckdb_destroy_scalar_function(&f);
+    return st == DuckDBError ? -1 : 0;
+}
+
 int pcat_register(duckdb_connection con, ws_instance *inst) {
+    if (register_schema_list(con, inst) != 0) return -1;
     for (int kind = F_SCHEMAS; kind <= F_CONSTRAINTS; kind++) {
         pcat_fn_info *fi = malloc(sizeof *fi);
         if (!fi) return -1;

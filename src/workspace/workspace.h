@@ -67,6 +67,11 @@ void ws_conn_end(ws_conn *c);
  * not a cancel). Cleared by ws_conn_begin. */
 bool ws_conn_size_stopped(ws_conn *c);
 
+/* The bucket schemas of the workspace's project (branch view), sorted, joined by ", "
+ * into out (cut at a name boundary when it does not fit; "" when there are none). They
+ * are on every user connection's search path, after the workspace's own schema. */
+void ws_project_schemas(ws_instance *inst, char *out, size_t outsz);
+
 /* Prepares one statement of user SQL in the sandbox (the gate is src/workspace/gate.c).
  * Refuses (DS_E_FORBIDDEN, SQLSTATE 42501) what could leave it, however wrapped: ATTACH,
  * DETACH, USE, COPY, EXPORT/IMPORT, INSTALL/LOAD, PRAGMA, CALL, CHECKPOINT, VACUUM, SET

@@ -9,6 +9,8 @@ The shape (the one ../shared/compat/ captured the clients against):
     REST with a primary key and its rows imported from CSV. On PostgreSQL: the schema and
     table owned by the superuser, USAGE and SELECT granted to the login (a workspace user
     cannot write project tables or create objects in a bucket schema either).
+  - the search path "$user", public, in_c_crm: a workspace resolves unqualified names
+    through its own schema, then the bucket schemas.
   - in the workspace's own schema (public), created by the login over the wire:
     table big(id bigint, customer varchar, amount numeric(12,2)), view v_big and index
     big_idx (WORKSPACE_DDL). On PostgreSQL the login owns the database, so public is its.
@@ -49,6 +51,10 @@ class Target:
 
     def __init__(self, kind, host, port, dbname, user, password):
         self.kind, self.host, self.port = kind, host, port
+        # The role that owns what the login may only read (the project's tables, the bucket
+        # schemas): the cluster's bootstrap superuser on PostgreSQL; duckspace's system role
+        # "duckspace" (oid 10, as PostgreSQL's) in a workspace.
+        self.system_role = "postgres" if kind == "postgres" else "duckspace"
         self.dbname, self.user, self.password = dbname, user, password
 
     def __repr__(self):
@@ -106,6 +112,10 @@ def shape_postgres(ref, dbname, user, password):
         with admin.cursor() as cur:
             cur.execute("CREATE ROLE %s LOGIN PASSWORD %%s" % user, (password,))
             cur.execute("CREATE DATABASE %s OWNER %s" % (dbname, user))
+            # A workspace resolves unqualified names through its own schema and then every
+            # bucket schema (user-guide "What a session sees"): the same search path here, so
+            # visibility (pg_table_is_visible, current_schemas, psql's \dt) is compared alike.
+            cur.execute('ALTER DATABASE %s SET search_path = "$user", public, in_c_crm' % dbname)
     finally:
         admin.close()
     su = ref.connect(dbname)

@@ -96,7 +96,10 @@ class PsqlChecks:
 
     def test_psql_dt_lists_the_workspace_table(self):
         rows = self.listing("\\dt", "List of relations", ["Schema", "Name", "Type", "Owner"])
-        self.assertEqual(rows, [("public", "big", "table", self.target.user)])
+        # the bucket schema is on the search path too (compat_shape): its table is listed,
+        # owned by the system role, not by the login
+        self.assertEqual(rows, [("in_c_crm", "orders", "table", self.target.system_role),
+                                ("public", "big", "table", self.target.user)])
 
     def test_psql_dt_on_the_bucket_schema_lists_the_project_table(self):
         rows = self.listing("\\dt in_c_crm.*", "List of relations", ["Schema", "Name", "Type", "Owner"])
@@ -104,7 +107,8 @@ class PsqlChecks:
 
     def test_psql_d_lists_tables_and_views(self):
         rows = self.listing("\\d", "List of relations", ["Schema", "Name", "Type", "Owner"])
-        self.assertEqual(rows, [("public", "big", "table", self.target.user),
+        self.assertEqual(rows, [("in_c_crm", "orders", "table", self.target.system_role),
+                                ("public", "big", "table", self.target.user),
                                 ("public", "v_big", "view", self.target.user)])
 
     def test_psql_d_project_table(self):
@@ -143,7 +147,8 @@ class PsqlChecks:
     def test_psql_di_lists_indexes(self):
         header = ["Schema", "Name", "Type", "Owner", "Table"]
         rows = self.listing("\\di", "List of relations", header)
-        self.assertEqual(rows, [("public", "big_idx", "index", self.target.user, "big")])
+        self.assertEqual(rows, [("in_c_crm", "orders_pkey", "index", self.target.system_role, "orders"),
+                                ("public", "big_idx", "index", self.target.user, "big")])
         rows = self.listing("\\di in_c_crm.*", "List of relations", header)
         self.assertEqual([(r[0], r[1], r[2], r[4]) for r in rows], [("in_c_crm", "orders_pkey", "index", "orders")])
 

@@ -115,6 +115,29 @@ static void test_arrays(void **st) {
     assert_rewrite("SELECT 1 WHERE 'x' = ANY(SELECT 'x')", "", 0);
 }
 
+static void test_from_items_order_by_and_vectors(void **st) {
+    (void)st;
+    /* the alias of a scalar-returning set function names its column too */
+    assert_rewrite("SELECT attname FROM pg_catalog.generate_series(0, 3) s, pg_attribute WHERE attnum = prattrs[s]",
+                   "SELECT attname FROM generate_series(0, 3) s(s), pg_attribute WHERE attnum = prattrs[s]", PGA_R_CATALOG);
+    /* a function returning one value, used as a table */
+    assert_rewrite("SELECT s[1] FROM string_to_array('a,b', ',') s",
+                   "SELECT s[1] FROM (SELECT string_to_array('a,b', ',') AS s) s", PGA_R_CATALOG);
+    /* ORDER BY an output column's name that is also an input column's (Npgsql) */
+    assert_rewrite("SELECT pg_type.oid, enumlabel FROM pg_enum JOIN pg_type ON pg_type.oid = enumtypid ORDER BY oid, enumsortorder",
+                   "SELECT pg_type.oid, enumlabel FROM pg_enum JOIN pg_type ON pg_type.oid = enumtypid ORDER BY 1, enumsortorder",
+                   PGA_R_CATALOG);
+    assert_rewrite("SELECT a AS k FROM t ORDER BY k", "SELECT a AS k FROM t ORDER BY 1", PGA_R_CATALOG);
+    assert_rewrite("SELECT a FROM t ORDER BY a", "", 0);
+    /* int2vector subscripts count from 0 (psqlODBC's SQLPrimaryKeys) */
+    assert_rewrite("SELECT 1 FROM pg_index i, pg_attribute ia WHERE ia.attnum = i.indkey[ia.attnum - 1]",
+                   "SELECT 1 FROM pg_index i, pg_attribute ia WHERE ia.attnum = i.indkey[(ia.attnum - 1) + 1]", PGA_R_CATALOG);
+    assert_rewrite("SELECT c.conkey[1] FROM pg_constraint c", "", 0); /* a real array: from 1 */
+    /* a list of oids as type names (pgcli) */
+    assert_rewrite("SELECT proargtypes::regtype[] FROM pg_proc", "SELECT ds_regtype_array_out(proargtypes) FROM pg_proc",
+                   PGA_R_REGCAST);
+}
+
 static void test_identity(void **st) {
     (void)st;
     assert_rewrite("SELECT current_user, session_user, current_database(), current_schema()",
@@ -262,6 +285,7 @@ int main(void) {
         cmocka_unit_test(test_catalog_names),
         cmocka_unit_test(test_types_and_reg_casts),
         cmocka_unit_test(test_arrays),
+        cmocka_unit_test(test_from_items_order_by_and_vectors),
         cmocka_unit_test(test_identity),
         cmocka_unit_test(test_result_column_names),
         cmocka_unit_test(test_kinds_and_duckdb_only_sql),

@@ -644,7 +644,7 @@ CREATE MACRO ds_compat.main.format_type(_po, _pm) AS CASE
 CREATE VIEW ds_compat.main.ds_ns AS
   SELECT (CASE WHEN _s.schema_name = 'main' THEN 2200 ELSE 100000000 + _s.oid END)::BIGINT AS oid,
          CASE WHEN _s.schema_name = 'main' THEN 'public' ELSE _s.schema_name END AS nspname,
-         (CASE WHEN _s.schema_name = 'main' THEN 6171 ELSE 10 END)::BIGINT AS nspowner,
+         (CASE WHEN _s.schema_name = 'main' THEN 6171 ELSE 16386 END)::BIGINT AS nspowner,
          _s.database_name, _s.schema_name, 'w' AS src
     FROM system.main.duckdb_schemas() _s
    WHERE _s.database_name = system.main.current_database() AND _s.schema_name NOT IN ('pg_catalog', 'information_schema')
@@ -694,7 +694,8 @@ CREATE VIEW ds_compat.main.ds_rel AS
     FROM ds_project_tables() _p WHERE _p.has_pk;
 
 CREATE VIEW ds_compat.main.pg_class AS
-  SELECT oid, relname, relnamespace, 0::BIGINT AS reltype, 0::BIGINT AS reloftype, 10::BIGINT AS relowner,
+  SELECT oid, relname, relnamespace, 0::BIGINT AS reltype, 0::BIGINT AS reloftype,
+         (CASE WHEN src = 'w' THEN 16386 ELSE 10 END)::BIGINT AS relowner,
          (CASE relkind WHEN 'r' THEN 2 WHEN 'i' THEN 403 ELSE 0 END)::BIGINT AS relam, oid AS relfilenode,
          0::BIGINT AS reltablespace, (CASE WHEN relkind = 'r' THEN 1 ELSE 0 END)::INTEGER AS relpages,
          (CASE WHEN relkind = 'r' THEN reltuples ELSE 0 END)::FLOAT AS reltuples, 0::INTEGER AS relallvisible,
@@ -717,7 +718,7 @@ CREATE VIEW ds_compat.main.ds_cols AS
          _p.schema_name, 'p'
     FROM ds_project_columns() _p;
 
-CREATE VIEW ds_compat.main.pg_attribute AS
+CREATE VIEW ds_compat.main.ds_attr_tables AS
   SELECT _c.attrelid, _c.attname, ds_compat.main.ds_type_oid(_c.data_type) AS atttypid, -1::INTEGER AS attstattarget,
          COALESCE(_y.typlen, -1)::SMALLINT AS attlen, _c.attnum,
          (CASE WHEN regexp_matches(_c.data_type, '\[\d*\]$') THEN 1 ELSE 0 END)::INTEGER AS attndims,
@@ -779,19 +780,31 @@ CREATE VIEW ds_compat.main.pg_constraint AS
     FROM ds_compat.main.ds_con;
 
 -- Indexes: DuckDB's (ART) indexes of the workspace, and one per primary key, named
--- <table>_pkey like PostgreSQL's. indexdef as pg_get_indexdef shows it.
+-- <table>_pkey like PostgreSQL's. indexdef as pg_get_indexdef shows it: the table
+-- unqualified, as PostgreSQL prints a table that is on the search path (every schema of a
+-- workspace is).
 CREATE VIEW ds_compat.main.ds_idx AS
   SELECT _r.oid AS indexrelid, _r.indrelid, _i.is_unique AS indisunique, false AS indisprimary,
          (SELECT list(_a.attnum ORDER BY _a.attnum) FROM ds_compat.main.ds_cols _a WHERE _a.attrelid = _r.indrelid
              AND list_contains(string_split(trim(_i.expressions, '[]'), ', '), _a.attname)) AS indkey,
          'CREATE ' || (CASE WHEN _i.is_unique THEN 'UNIQUE ' ELSE '' END) || 'INDEX ' || _i.index_name || ' ON '
-           || _r.nspname || '.' || _i.table_name || ' USING btree (' || trim(_i.expressions, '[]') || ')' AS indexdef
+           || _i.table_name || ' USING btree (' || trim(_i.expressions, '[]') || ')' AS indexdef
     FROM system.main.duckdb_indexes() _i JOIN ds_compat.main.ds_rel _r ON _r.oid = 100000000 + _i.index_oid AND _r.src = 'w'
   UNION ALL
   SELECT _c.conindid, _c.conrelid, true, true, _c.conkey,
-         'CREATE UNIQUE INDEX ' || _c.conname || ' ON ' || _c.table_schema || '.' || _c.table_name || ' USING btree ('
+         'CREATE UNIQUE INDEX ' || _c.conname || ' ON ' || _c.table_name || ' USING btree ('
            || array_to_string(_c.colnames, ', ') || ')'
     FROM ds_compat.main.ds_con _c WHERE _c.contype = 'p';
+
+-- pg_attribute: the columns of tables and views, and of each index the columns it
+-- covers, numbered from 1 in key order (as PostgreSQL has them: psql's \d of an index).
+CREATE VIEW ds_compat.main.pg_attribute AS
+  SELECT * FROM ds_compat.main.ds_attr_tables
+  UNION ALL
+  SELECT _a.* REPLACE (_i.indexrelid AS attrelid, CAST(_k.pos AS SMALLINT) AS attnum, false AS atthasdef)
+    FROM ds_compat.main.ds_idx _i
+    CROSS JOIN LATERAL (SELECT unnest(generate_series(1, len(_i.indkey))) AS pos) _k
+    JOIN ds_compat.main.ds_attr_tables _a ON _a.attrelid = _i.indrelid AND _a.attnum = _i.indkey[_k.pos];
 
 CREATE VIEW ds_compat.main.pg_index AS
   SELECT indexrelid, indrelid, len(indkey)::SMALLINT AS indnatts, len(indkey)::SMALLINT AS indnkeyatts, indisunique,
@@ -828,7 +841,7 @@ CREATE VIEW ds_compat.main.pg_proc AS
          NULL::VARCHAR AS ds_result, NULL::VARCHAR AS ds_args
     FROM ds_compat.main.ds_pg_procs
   UNION ALL
-  SELECT (100000000 + _f.function_oid)::BIGINT, _f.function_name, _n.oid, 10, 14, 100, 0, 0, 0, 'f', false, false, false,
+  SELECT (100000000 + _f.function_oid)::BIGINT, _f.function_name, _n.oid, 16386, 14, 100, 0, 0, 0, 'f', false, false, false,
          _f.function_type = 'table_macro', 'v', 'u', len(_f.parameters)::SMALLINT, 0::SMALLINT,
          (CASE WHEN _f.function_type = 'table_macro' THEN 2249 ELSE 2283 END)::BIGINT,
          list_transform(_f.parameters, _x -> 2283::BIGINT), NULL, NULL, _f.parameters, NULL, NULL, _f.macro_definition, NULL,
@@ -842,14 +855,19 @@ CREATE VIEW ds_compat.main.pg_proc AS
 
 -- ---- one-row and fixed catalogs ----
 CREATE VIEW ds_compat.main.pg_database AS
-  SELECT 16384::BIGINT AS oid, ds_session_database() AS datname, 10::BIGINT AS datdba, 6::INTEGER AS encoding,
+  SELECT 16384::BIGINT AS oid, ds_session_database() AS datname, 16386::BIGINT AS datdba, 6::INTEGER AS encoding,
          'c' AS datlocprovider, false AS datistemplate, true AS datallowconn, -1::INTEGER AS datconnlimit,
          0::BIGINT AS datfrozenxid, 0::BIGINT AS datminmxid, 1663::BIGINT AS dattablespace, 'C.UTF-8' AS datcollate,
          'C.UTF-8' AS datctype, NULL::VARCHAR AS daticulocale, NULL::VARCHAR AS datcollversion, NULL::VARCHAR[] AS datacl;
+-- Two roles: the login (16386), which owns the database, the workspace's schemas and
+-- objects; and duckspace (10, PostgreSQL's bootstrap superuser's oid), which owns the
+-- catalogs, the bucket schemas and the project tables (read-only to the login).
 CREATE VIEW ds_compat.main.pg_authid AS
-  SELECT 10::BIGINT AS oid, ds_session_user() AS rolname, false AS rolsuper, true AS rolinherit, false AS rolcreaterole,
+  SELECT 16386::BIGINT AS oid, ds_session_user() AS rolname, false AS rolsuper, true AS rolinherit, false AS rolcreaterole,
          false AS rolcreatedb, true AS rolcanlogin, false AS rolreplication, false AS rolbypassrls, -1::INTEGER AS rolconnlimit,
-         NULL::VARCHAR AS rolpassword, NULL::TIMESTAMPTZ AS rolvaliduntil;
+         NULL::VARCHAR AS rolpassword, NULL::TIMESTAMPTZ AS rolvaliduntil
+  UNION ALL
+  SELECT 10, 'duckspace', true, true, true, true, false, true, true, -1, NULL, NULL;
 CREATE VIEW ds_compat.main.pg_roles AS
   SELECT rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolcanlogin, rolreplication, rolconnlimit,
          '********' AS rolpassword, rolvaliduntil, rolbypassrls, NULL::VARCHAR[] AS rolconfig, oid
@@ -909,11 +927,11 @@ CREATE VIEW ds_compat.main.pg_settings AS
 
 -- ---- derived views ----
 CREATE VIEW ds_compat.main.pg_tables AS
-  SELECT nspname AS schemaname, relname AS tablename, ds_session_user() AS tableowner, NULL::VARCHAR AS tablespace,
+  SELECT nspname AS schemaname, relname AS tablename, (CASE WHEN src = 'w' THEN ds_session_user() ELSE 'duckspace' END) AS tableowner, NULL::VARCHAR AS tablespace,
          relhasindex AS hasindexes, false AS hasrules, false AS hastriggers, false AS rowsecurity
     FROM ds_compat.main.ds_rel WHERE relkind = 'r';
 CREATE VIEW ds_compat.main.pg_views AS
-  SELECT nspname AS schemaname, relname AS viewname, ds_session_user() AS viewowner, defn AS definition
+  SELECT nspname AS schemaname, relname AS viewname, (CASE WHEN src = 'w' THEN ds_session_user() ELSE 'duckspace' END) AS viewowner, defn AS definition
     FROM ds_compat.main.ds_rel WHERE relkind = 'v';
 CREATE VIEW ds_compat.main.pg_sequences AS
   SELECT _n.nspname AS schemaname, _q.sequence_name AS sequencename, ds_session_user() AS sequenceowner, 20::BIGINT AS data_type,
@@ -981,11 +999,14 @@ CREATE VIEW ds_compat.main.pg_replication_slots AS SELECT NULL::VARCHAR AS slot_
 CREATE VIEW ds_compat.main.pg_stat_activity AS SELECT NULL::BIGINT AS datid, NULL::VARCHAR AS datname, NULL::INTEGER AS pid, NULL::INTEGER AS leader_pid, NULL::BIGINT AS usesysid, NULL::VARCHAR AS usename, NULL::VARCHAR AS application_name, NULL::VARCHAR AS client_addr, NULL::VARCHAR AS client_hostname, NULL::INTEGER AS client_port, NULL::TIMESTAMPTZ AS backend_start, NULL::TIMESTAMPTZ AS xact_start, NULL::TIMESTAMPTZ AS query_start, NULL::TIMESTAMPTZ AS state_change, NULL::VARCHAR AS wait_event_type, NULL::VARCHAR AS wait_event, NULL::VARCHAR AS state, NULL::BIGINT AS backend_xid, NULL::BIGINT AS backend_xmin, NULL::BIGINT AS query_id, NULL::VARCHAR AS query, NULL::VARCHAR AS backend_type WHERE false;
 
 -- ---- functions ----
+-- The bucket schemas come from a scalar function, not a subquery: clients call this
+-- inside table function arguments (generate_series(1, array_upper(current_schemas(false),
+-- 1))), where DuckDB refuses subqueries.
 CREATE MACRO ds_compat.main.current_schemas(_pb) AS
-  list_concat(CASE WHEN _pb THEN ['pg_catalog'] ELSE []::VARCHAR[] END, ['public'],
-              COALESCE((SELECT list(_cs.schema_name ORDER BY _cs.schema_name) FROM ds_project_schemas() _cs), []::VARCHAR[]));
+  list_concat(CASE WHEN _pb THEN ['pg_catalog'] ELSE []::VARCHAR[] END, ['public'], ds_project_schema_list());
 CREATE MACRO ds_compat.main.pg_get_userbyid(_pid) AS CASE
-  WHEN _pid IS NULL THEN NULL WHEN _pid = 6171 THEN 'pg_database_owner' WHEN _pid = 10 THEN ds_session_user()
+  WHEN _pid IS NULL THEN NULL WHEN _pid = 6171 THEN 'pg_database_owner' WHEN _pid = 16386 THEN ds_session_user()
+  WHEN _pid = 10 THEN 'duckspace'
   ELSE 'unknown (OID=' || CAST(_pid AS VARCHAR) || ')' END;
 CREATE MACRO ds_compat.main.pg_encoding_to_char(_pe) AS CASE WHEN _pe = 6 THEN 'UTF8' WHEN _pe = 0 THEN 'SQL_ASCII' ELSE '' END;
 CREATE MACRO ds_compat.main.pg_char_to_encoding(_pe) AS CASE WHEN upper(_pe) IN ('UTF8', 'UTF-8') THEN 6 WHEN upper(_pe) = 'SQL_ASCII' THEN 0 ELSE -1 END;
@@ -1061,16 +1082,24 @@ CREATE MACRO ds_compat.main.btrim(_ps) AS trim(_ps), (_ps, _pc) AS trim(_ps, _pc
 CREATE MACRO ds_compat.main.json_build_object(_pk1, _pv1) AS json_object(CAST(_pk1 AS VARCHAR), _pv1),
   (_pk1, _pv1, _pk2, _pv2) AS json_object(CAST(_pk1 AS VARCHAR), _pv1, CAST(_pk2 AS VARCHAR), _pv2),
   (_pk1, _pv1, _pk2, _pv2, _pk3, _pv3) AS json_object(CAST(_pk1 AS VARCHAR), _pv1, CAST(_pk2 AS VARCHAR), _pv2, CAST(_pk3 AS VARCHAR), _pv3),
-  (_pk1, _pv1, _pk2, _pv2, _pk3, _pv3, _pk4, _pv4) AS json_object(CAST(_pk1 AS VARCHAR), _pv1, CAST(_pk2 AS VARCHAR), _pv2, CAST(_pk3 AS VARCHAR), _pv3, CAST(_pk4 AS VARCHAR), _pv4);
+  (_pk1, _pv1, _pk2, _pv2, _pk3, _pv3, _pk4, _pv4) AS json_object(CAST(_pk1 AS VARCHAR), _pv1, CAST(_pk2 AS VARCHAR), _pv2, CAST(_pk3 AS VARCHAR), _pv3, CAST(_pk4 AS VARCHAR), _pv4),
+  (_pk1, _pv1, _pk2, _pv2, _pk3, _pv3, _pk4, _pv4, _pk5, _pv5) AS json_object(CAST(_pk1 AS VARCHAR), _pv1, CAST(_pk2 AS VARCHAR), _pv2, CAST(_pk3 AS VARCHAR), _pv3, CAST(_pk4 AS VARCHAR), _pv4, CAST(_pk5 AS VARCHAR), _pv5),
+  (_pk1, _pv1, _pk2, _pv2, _pk3, _pv3, _pk4, _pv4, _pk5, _pv5, _pk6, _pv6) AS json_object(CAST(_pk1 AS VARCHAR), _pv1, CAST(_pk2 AS VARCHAR), _pv2, CAST(_pk3 AS VARCHAR), _pv3, CAST(_pk4 AS VARCHAR), _pv4, CAST(_pk5 AS VARCHAR), _pv5, CAST(_pk6 AS VARCHAR), _pv6),
+  (_pk1, _pv1, _pk2, _pv2, _pk3, _pv3, _pk4, _pv4, _pk5, _pv5, _pk6, _pv6, _pk7, _pv7) AS json_object(CAST(_pk1 AS VARCHAR), _pv1, CAST(_pk2 AS VARCHAR), _pv2, CAST(_pk3 AS VARCHAR), _pv3, CAST(_pk4 AS VARCHAR), _pv4, CAST(_pk5 AS VARCHAR), _pv5, CAST(_pk6 AS VARCHAR), _pv6, CAST(_pk7 AS VARCHAR), _pv7),
+  (_pk1, _pv1, _pk2, _pv2, _pk3, _pv3, _pk4, _pv4, _pk5, _pv5, _pk6, _pv6, _pk7, _pv7, _pk8, _pv8) AS json_object(CAST(_pk1 AS VARCHAR), _pv1, CAST(_pk2 AS VARCHAR), _pv2, CAST(_pk3 AS VARCHAR), _pv3, CAST(_pk4 AS VARCHAR), _pv4, CAST(_pk5 AS VARCHAR), _pv5, CAST(_pk6 AS VARCHAR), _pv6, CAST(_pk7 AS VARCHAR), _pv7, CAST(_pk8 AS VARCHAR), _pv8);
 CREATE MACRO ds_compat.main.pg_backend_pid() AS 4242;
 CREATE MACRO ds_compat.main.pg_is_in_recovery() AS false;
 CREATE MACRO ds_compat.main.txid_current() AS 1::BIGINT;
 CREATE MACRO ds_compat.main.pg_postmaster_start_time() AS TIMESTAMPTZ '2000-01-01 00:00:00+00';
 CREATE MACRO ds_compat.main.pg_has_role(_pr, _pm) AS true, (_pu, _pr, _pm) AS true;
-CREATE MACRO ds_compat.main.has_table_privilege(_pt, _pp) AS true, (_pu, _pt, _pp) AS true;
-CREATE MACRO ds_compat.main.has_schema_privilege(_pt, _pp) AS true, (_pu, _pt, _pp) AS true;
+-- A bucket schema is the project's: USAGE, not CREATE (its tables are read-only).
+CREATE MACRO ds_compat.main.ds_schema_privilege(_pt, _pp) AS
+  NOT (regexp_matches(upper(CAST(_pp AS VARCHAR)), 'CREATE')
+       AND (list_contains(ds_project_schema_list(), CAST(_pt AS VARCHAR))
+            OR COALESCE(TRY_CAST(_pt AS BIGINT) BETWEEN 20000000 AND 29999999, false)));
+CREATE MACRO ds_compat.main.has_schema_privilege(_pt, _pp) AS ds_compat.main.ds_schema_privilege(_pt, _pp),
+  (_pu, _pt, _pp) AS ds_compat.main.ds_schema_privilege(_pt, _pp);
 CREATE MACRO ds_compat.main.has_database_privilege(_pt, _pp) AS true, (_pu, _pt, _pp) AS true;
-CREATE MACRO ds_compat.main.has_column_privilege(_pt, _pc, _pp) AS true, (_pu, _pt, _pc, _pp) AS true;
 CREATE MACRO ds_compat.main.has_function_privilege(_pt, _pp) AS true, (_pu, _pt, _pp) AS true;
 CREATE MACRO ds_compat.main.has_sequence_privilege(_pt, _pp) AS true, (_pu, _pt, _pp) AS true;
 
@@ -1126,10 +1155,29 @@ CREATE MACRO ds_compat.main.ds_regproc_in(_ps) AS CASE
 CREATE MACRO ds_compat.main.ds_regproc_out(_po) AS CASE
   WHEN _po IS NULL THEN NULL WHEN _po = 0 THEN '-'
   ELSE COALESCE((SELECT _rp.proname FROM ds_compat.main.pg_proc _rp WHERE _rp.oid = _po LIMIT 1), CAST(_po AS VARCHAR)) END;
+-- reg*[] of a list of oids: the names, in order (a subquery, not a lambda: the names come
+-- from subqueries, which DuckDB refuses inside lambdas).
+CREATE MACRO ds_compat.main.ds_regtype_array_out(_pl) AS (SELECT list(ds_compat.main.ds_regtype_out(_u.x) ORDER BY _u.i) FROM (SELECT unnest(_pl) AS x, generate_subscripts(_pl, 1) AS i) _u);
+CREATE MACRO ds_compat.main.ds_regclass_array_out(_pl) AS (SELECT list(ds_compat.main.ds_regclass_out(_u.x) ORDER BY _u.i) FROM (SELECT unnest(_pl) AS x, generate_subscripts(_pl, 1) AS i) _u);
+CREATE MACRO ds_compat.main.ds_regnamespace_array_out(_pl) AS (SELECT list(ds_compat.main.ds_regnamespace_out(_u.x) ORDER BY _u.i) FROM (SELECT unnest(_pl) AS x, generate_subscripts(_pl, 1) AS i) _u);
+CREATE MACRO ds_compat.main.ds_regproc_array_out(_pl) AS (SELECT list(ds_compat.main.ds_regproc_out(_u.x) ORDER BY _u.i) FROM (SELECT unnest(_pl) AS x, generate_subscripts(_pl, 1) AS i) _u);
 CREATE MACRO ds_compat.main.to_regclass(_ps) AS ds_compat.main.ds_regclass_in(_ps);
 CREATE MACRO ds_compat.main.to_regtype(_ps) AS ds_compat.main.ds_regtype_in(_ps);
 CREATE MACRO ds_compat.main.to_regnamespace(_ps) AS ds_compat.main.ds_regnamespace_in(_ps);
 CREATE MACRO ds_compat.main.to_regproc(_ps) AS ds_compat.main.ds_regproc_in(_ps);
+-- Privileges: everything on the workspace's own objects; on project tables (read-only in
+-- a workspace: 25006) only SELECT. _pt is a relation oid or its name.
+CREATE MACRO ds_compat.main.ds_project_rel(_pt) AS
+  COALESCE(TRY_CAST(_pt AS BIGINT), ds_compat.main.ds_regclass_in(CAST(_pt AS VARCHAR))) >= 1000000000;
+CREATE MACRO ds_compat.main.ds_rel_privilege(_pt, _pp) AS
+  NOT (ds_compat.main.ds_project_rel(_pt)
+       AND regexp_matches(upper(CAST(_pp AS VARCHAR)), 'INSERT|UPDATE|DELETE|TRUNCATE|REFERENCES|TRIGGER'));
+CREATE MACRO ds_compat.main.has_table_privilege(_pt, _pp) AS ds_compat.main.ds_rel_privilege(_pt, _pp),
+  (_pu, _pt, _pp) AS ds_compat.main.ds_rel_privilege(_pt, _pp);
+CREATE MACRO ds_compat.main.has_any_column_privilege(_pt, _pp) AS ds_compat.main.ds_rel_privilege(_pt, _pp),
+  (_pu, _pt, _pp) AS ds_compat.main.ds_rel_privilege(_pt, _pp);
+CREATE MACRO ds_compat.main.has_column_privilege(_pt, _pc, _pp) AS ds_compat.main.ds_rel_privilege(_pt, _pp),
+  (_pu, _pt, _pc, _pp) AS ds_compat.main.ds_rel_privilege(_pt, _pp);
 
 -- ---- information_schema (the rewriter maps information_schema.X here) ----
 -- DuckDB reserves the schema name information_schema in every catalog (CREATE SCHEMA
