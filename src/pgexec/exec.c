@@ -200,7 +200,8 @@ bool exec_duckdb_has_setting(pgx *x, const char *name) {
  * two DDL statements per connection would cost more than the rest of the login. */
 void exec_session_macros(pgx *x, const char *sql, size_t len) {
     static const char *const names[] = {"version", "current_setting", NULL};
-    if (x->macros_ready || !sqlscan_calls(sql, len, names)) return;
+    static const char *const views[] = {"pg_settings", NULL}; /* the compat view reads current_setting() */
+    if (x->macros_ready || (!sqlscan_calls(sql, len, names) && !sqlscan_mentions(sql, len, views))) return;
     if (exec_park(x, NULL, false) != 0) return; /* made at a later statement */
     x->macros_ready = true;
     char q[512];

@@ -113,6 +113,10 @@ void msg_row_description(pgx *x, int n, char *(*name)(void *, int), duckdb_logic
     for (int i = 0; i < n; i++) {
         duckdb_logical_type t = type(ud, i);
         uint32_t oid = pgt_oid(t);
+        /* numeric(p,s) carries ((p << 16) | s) + 4, as PostgreSQL's atttypmod */
+        int32_t typmod = -1;
+        if (t && duckdb_get_type_id(t) == DUCKDB_TYPE_DECIMAL && oid == 1700)
+            typmod = (int32_t)(((uint32_t)duckdb_decimal_width(t) << 16) | duckdb_decimal_scale(t)) + 4;
         duckdb_destroy_logical_type(&t);
         /* PostgreSQL's name where DuckDB's differs (count, ?column?, int4, ...) */
         const char *pgname = pga_colname(an, n, i);
@@ -123,7 +127,7 @@ void msg_row_description(pgx *x, int n, char *(*name)(void *, int), duckdb_logic
         wire_wb_i16(x->out, 0); /* column number */
         wire_wb_i32(x->out, (int32_t)oid);
         wire_wb_i16(x->out, pgt_typlen(oid));
-        wire_wb_i32(x->out, -1); /* typmod */
+        wire_wb_i32(x->out, typmod);
         wire_wb_i16(x->out, msg_col_format(fmts, nfmts, i));
     }
     wire_wb_end(x->out);

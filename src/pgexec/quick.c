@@ -141,6 +141,13 @@ static bool word_in(const tok *t, const char *const *set) {
     return false;
 }
 
+/* A quoted name is exactly its text: "pg_catalog" is the schema, "PG_CATALOG" is not. */
+static bool qident_in(const tok *t, const char *const *set) {
+    for (int i = 0; set[i]; i++)
+        if (t->n == strlen(set[i]) && memcmp(t->p, set[i], t->n) == 0) return true;
+    return false;
+}
+
 /* Words after which rewrite.c could change something, or that are expressions of their
  * own (SELECT current_user, SELECT true): the full parse decides. */
 static const char *const trigger_words[] = {
@@ -239,6 +246,7 @@ int pga_quick(const char *sql, size_t len, pga_result *out) {
         tok t = next(&lx);
         if (lx.unsure) goto unsure;
         if (t.kind == T_WORD && word_in(&t, trigger_words)) goto unsure;
+        if (t.kind == T_QIDENT && qident_in(&t, trigger_words)) goto unsure; /* "pg_catalog"."pg_settings" */
         /* ORDER BY a name of the select list: rewrite.c may make it a position */
         if (!in_list && named_entries && word_is(&t, "order")) goto unsure;
         if (kind == PGA_SELECT && word_is(&t, "into")) goto unsure; /* SELECT INTO creates a table */

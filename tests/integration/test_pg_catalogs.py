@@ -105,8 +105,9 @@ class PgCatalogs(PgTestCase):
                                      "WHERE i.indrelid = %s", (tab,))
             self.assertEqual(len(idx), 1, idx)
             self.assertEqual(idx[0][1:], (name + "_pkey", "[1]", True, True,
-                                          "CREATE UNIQUE INDEX %s_pkey ON %s.%s USING btree (%s)"
-                                          % (name, schema, name, "id" if name == "orders" else "k")))
+                                          # unqualified, as PostgreSQL prints a table on the search path
+                                          "CREATE UNIQUE INDEX %s_pkey ON %s USING btree (%s)"
+                                          % (name, name, "id" if name == "orders" else "k")))
             con = self.q2(self.conn, "SELECT conname, contype, conkey::VARCHAR, conindid, pg_get_constraintdef(oid) "
                                      "FROM pg_constraint WHERE conrelid = %s", (tab,))
             self.assertEqual(con, [(name + "_pkey", "p", "[1]", idx[0][0],
@@ -144,14 +145,20 @@ class PgCatalogs(PgTestCase):
 
     def test_identity(self):
         c = self.ws["connection"]
-        self.assertEqual(self.q2(self.conn, "SELECT current_database(), current_schema(), ds_current_user(), "
-                                            "pg_get_userbyid(10), pg_get_userbyid(6171)"),
-                         [(c["database"], "public", c["username"], c["username"], "pg_database_owner")])
+        self.assertEqual(self.q2(self.conn, "SELECT current_database(), current_schema(), current_user, session_user, "
+                                            "ds_current_user(), pg_get_userbyid(16386), pg_get_userbyid(10), "
+                                            "pg_get_userbyid(6171)"),
+                         [(c["database"], "public", c["username"], c["username"], c["username"], c["username"],
+                           "duckspace", "pg_database_owner")])
         self.assertEqual(self.q2(self.conn, "SELECT current_schemas(true), current_schemas(false)"),
                          [(["pg_catalog", "public", "in_c_crm"], ["public", "in_c_crm"])])
         self.assertEqual(self.q2(self.conn, "SELECT datname FROM pg_database"), [(c["database"],)])
-        self.assertEqual(self.q2(self.conn, "SELECT rolname, oid, rolsuper FROM pg_roles"), [(c["username"], 10, False)])
-        self.assertEqual(self.q2(self.conn, "SELECT usename FROM pg_user"), [(c["username"],)])
+        # the login (owner of the database and the workspace's objects) and the role that
+        # owns the project's tables
+        self.assertEqual(self.q2(self.conn, "SELECT rolname, oid, rolsuper, rolcanlogin FROM pg_roles ORDER BY oid"),
+                         [("duckspace", 10, True, False), (c["username"], 16386, False, True)])
+        self.assertEqual(self.q2(self.conn, "SELECT pg_get_userbyid(datdba) FROM pg_database"), [(c["username"],)])
+        self.assertEqual(self.q2(self.conn, "SELECT usename FROM pg_user ORDER BY usesysid"), [("duckspace",), (c["username"],)])
 
     def test_oids_stable_across_sessions(self):
         sql = "SELECT c.oid, n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace ORDER BY 1"

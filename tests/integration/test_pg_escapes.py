@@ -198,14 +198,12 @@ class Leaks(GateCase):
         # S14: every DuckDB setting, paths included. (Unqualified and pg_catalog.pg_settings
         # are the compat catalog's PostgreSQL-shaped view: PgSettingsView below.)
         "SELECT * FROM system.pg_catalog.pg_settings",
-        "SELECT * FROM \"pg_catalog\".\"pg_settings\"",
         "SELECT * FROM system.main.pg_settings",
         "SELECT * FROM memory.pg_catalog.pg_settings",
         "SELECT * FROM temp.pg_catalog.pg_settings",
         "SELECT * FROM ds_compat.pg_catalog.pg_settings",
         "SELECT * FROM \"system\" . pg_catalog . pg_settings",
         "CREATE MACRO m_s() AS TABLE SELECT * FROM system.pg_catalog.pg_settings",
-        "CREATE VIEW v_s AS SELECT * FROM pg_catalog . \"pg_settings\"",
         "SELECT * FROM duckdb_settings()",
         "SELECT * FROM DuckDB_Settings()",
         # Re-audit: json_serialize_plan binds (and folds) SQL given as text, past the gate.
@@ -248,8 +246,12 @@ class Leaks(GateCase):
     def test_compat_pg_settings_shows_no_server_setting(self):
         """pg_settings is the compat catalog's view: PostgreSQL's client settings and fixed
         values only, however it is reached without a qualifier DuckDB's own would take."""
+        # pg_catalog . "pg_settings" is the compat view too: PostgreSQL's parser reads the
+        # qualified name and the rewrite names the compat layer's (a view of it stays one)
+        self.q2(self.conn, 'CREATE VIEW v_s AS SELECT * FROM pg_catalog . "pg_settings"')
         for sql in ("SELECT name, setting FROM pg_settings", "SELECT name, setting FROM pg_catalog.pg_settings",
-                    "SELECT name, setting FROM ds_compat.main.pg_settings"):
+                    "SELECT name, setting FROM ds_compat.main.pg_settings", "SELECT name, setting FROM v_s",
+                    'SELECT name, setting FROM "pg_catalog"."pg_settings"'):
             rows = self.q2(self.conn, sql)
             names = {r[0] for r in rows}
             self.assertIn("max_index_keys", names, sql)
@@ -293,6 +295,77 @@ class Leaks(GateCase):
                 self.assertError(self.load_req(self.ws["id"], [{"source": ORDERS, "destination": "x",
                                                                  "where": where}]), 400, "invalid_request")
         self.assertNotIn("x", self.objects(self.ws["id"]))
+
+
+class BothParsers(GateCase):
+    """Every statement is parsed by PostgreSQL's parser first (pgexec/analyze.c): what it
+    accepts may be rewritten and deparsed, what it refuses (DuckDB-only syntax) goes to
+    DuckDB as written. Either way the gate judges the text DuckDB runs: neither path, nor
+    a rewrite, lets a refused name through, and no refusal shows the compat layer."""
+
+    DUCKDB_ONLY = [
+        # FROM-first, SUMMARIZE, PIVOT, lambdas, [lists], macros: PostgreSQL's grammar refuses them
+        "FROM read_csv('/etc/passwd') SELECT *",
+        "FROM duckdb_settings() SELECT name, value",
+        "FROM duckdb_databases SELECT path",
+        "SUMMARIZE duckdb_databases",
+        "SUMMARIZE SELECT * FROM duckdb_settings()",
+        "PIVOT (FROM duckdb_settings()) ON name USING first(value)",
+        "SELECT list_transform([1], x -> getenv('HOME'))",
+        "SELECT [getenv('HOME')]",
+        "FROM glob('/*') SELECT *",
+        "CREATE MACRO m_evil(x) AS (SELECT max(path) FROM duckdb_databases)",
+        "CREATE MACRO m_evil2() AS TABLE FROM duckdb_settings()",
+        "FROM pg_catalog.duckdb_settings() SELECT *",
+        "FROM json_execute_serialized_sql(json_serialize_sql('SELECT 1')) SELECT *",
+    ]
+    REWRITTEN = [
+        # statements a rule rewrites (regex, OPERATOR, COLLATE, reg*, arrays, catalogs,
+        # identity, public.): the rewrite keeps the refused name in the text DuckDB gets
+        "SELECT 'a' ~ 'b', name, value FROM duckdb_settings()",
+        "SELECT * FROM pg_catalog.duckdb_settings()",
+        "SELECT current_user, path FROM duckdb_databases",
+        "SELECT path FROM duckdb_databases WHERE path OPERATOR(pg_catalog.~) '/' COLLATE pg_catalog.default",
+        "SELECT 'x'::regclass, * FROM duckdb_databases",
+        "SELECT 1 WHERE 'x' = ANY('{a,b}') UNION ALL SELECT length(getenv('HOME'))",
+        "SELECT * FROM public.mine, read_csv('/etc/passwd')",
+        "SELECT c.oid::pg_catalog.regclass::pg_catalog.text, (SELECT max(path) FROM duckdb_databases) FROM pg_class c",
+        "SELECT * FROM string_to_array(current_setting('temp_directory'), ',') s, duckdb_settings()",
+        "COPY (SELECT 'a' ~ 'b') TO '/tmp/x.csv'",
+        "SELECT pg_catalog.current_database(), pg_catalog.getenv('HOME')",
+    ]
+
+    def test_duckdb_only_statements_meet_the_same_gate(self):
+        self.assertAllRefused(self.conn, self.DUCKDB_ONLY)
+
+    def test_rewritten_statements_meet_the_same_gate(self):
+        self.assertAllRefused(self.conn, self.REWRITTEN)
+
+    def test_the_compat_layer_cannot_be_written_through_a_rewrite(self):
+        """pg_catalog.X and information_schema.X become the compat layer's names: writes there
+        fail (the layer is a read-only attachment), and the refusal does not name it."""
+        for sql in ("CREATE TABLE pg_catalog.evil (a INT)", "DROP VIEW pg_catalog.pg_class",
+                    "CREATE VIEW information_schema.evil AS SELECT 1", "INSERT INTO pg_catalog.pg_type (oid) VALUES (1)",
+                    "ALTER VIEW pg_catalog.pg_namespace RENAME TO x"):
+            with self.subTest(sql=sql):
+                try:
+                    self.q2(self.conn, sql)
+                    self.fail("not refused: " + sql)
+                except psycopg2.Error as e:
+                    # 42704: DROP of a pg_catalog name reaches DuckDB's own (internal) entry,
+                    # which DuckDB refuses to drop
+                    self.assertIn(e.pgcode, ("42501", "25006", "0A000", "42P01", "42809", "42704"), e)
+                    self.assertNotIn("ds_compat", str(e))
+        self.assertEqual(self.q2(self.conn, "SELECT count(*) FROM pg_catalog.pg_class WHERE relname = 'evil'"), [(0,)])
+        self.assertHealthy()
+
+    def test_unparsed_and_rewritten_statements_still_work(self):
+        """The gate refuses the names, not the syntax: DuckDB-only SQL and rewritten SQL on
+        the workspace's own and the project's tables run."""
+        self.assertEqual(self.q2(self.conn, "FROM mine SELECT sum(a)"), [(3,)])
+        self.assertEqual(self.q2(self.conn, "SELECT list_transform([1, 2], x -> x + 1)"), [([2, 3],)])
+        self.assertEqual(self.q2(self.conn, "SELECT count(*) FROM in_c_sales.orders WHERE 'ab' ~ '^a'"), [(10,)])
+        self.assertEqual(self.q2(self.conn, "SELECT count(*) FROM public.mine WHERE a = ANY('{1,2}')"), [(2,)])
 
 
 class ParserBombs(GateCase):

@@ -5,10 +5,9 @@ success the same column names, rows (as psycopg2 parses them) and command tag; o
 failure the same SQLSTATE.
 
 The cases are what a workspace already promises to do as PostgreSQL does. Statements
-whose answer still differs join this file as they are fixed: result names of unaliased
-expressions such as count(*), pg_catalog queries and current_user (issue "The SQL front
-end, rebuilt"), and type input such as '\\x0102ff'::bytea, three bytes in PostgreSQL,
-five in DuckDB's BLOB cast (issue "Every PostgreSQL type in both formats").
+whose answer still differs join this file as they are fixed, such as type input like
+'\\x0102ff'::bytea, three bytes in PostgreSQL, five in DuckDB's BLOB cast (issue "Every
+PostgreSQL type in both formats"). The catalogs are compared by test_pg_catalog_corpus.py.
 
 Run: /usr/bin/python3 tests/integration/test_pg_reference.py [-v] [Class.test_name]"""
 
@@ -46,6 +45,21 @@ CASES = [
                       "DELETE FROM ref_t WHERE id = 1",
                       "DROP TABLE ref_t"]),
     ("unique violation", ["CREATE TABLE ref_u (id integer PRIMARY KEY)", "INSERT INTO ref_u VALUES (1), (1)"]),
+    # PostgreSQL's names for unaliased results (pgexec/analyze.c): count, ?column?, the
+    # cast's type, the function's name, column1 for VALUES
+    ("result names as PostgreSQL's",
+     ["SELECT count(*)::int, 1, 'a'::text, min(id) + 1, CASE WHEN min(id) > 0 THEN 1 END, max(name), "
+      "coalesce(max(name), 'x'), (SELECT 2), EXISTS (SELECT 1), id FROM in_c_sales.orders GROUP BY id ORDER BY id LIMIT 2"]),
+    ("VALUES names", ["VALUES (1, 'a'), (2, 'b')"]),
+    ("names in a UNION and of a star", ["SELECT *, amount * 2 FROM in_c_sales.orders WHERE id = 1 UNION ALL "
+                                        "SELECT 0, 0, 'z', 0 ORDER BY 1"]),
+    # ~ searches in PostgreSQL (DuckDB's matches whole strings)
+    ("regular expressions", ["SELECT 'pg_catalog' ~ '^pg_' AS a, 'abc' ~ 'b' AS b, 'ABC' ~* 'b' AS c, "
+                             "'abc' !~ 'z' AS d, 'abc' !~* 'B' AS e, 'abc' OPERATOR(pg_catalog.~) 'c$' AS f"]),
+    ("array literals and ANY / ALL", ["SELECT '{1,2,3}'::int[] AS a, 2 = ANY('{1,2}') AS b, 3 <> ALL('{1,2}'::int[]) AS c, "
+                                      "name FROM in_c_sales.orders WHERE name = ANY('{n1,n3}') ORDER BY id"]),
+    ("the workspace schema is public", ["SELECT current_schema()",
+                                        "CREATE TABLE public.ref_p (a int)", "SELECT count(*) FROM public.ref_p"]),
     ("join a workspace table with a project table",
      ["CREATE TABLE ref_j AS SELECT id, amount * 2 AS doubled FROM in_c_sales.orders WHERE id <= 3",
       "SELECT o.name, j.doubled FROM ref_j j JOIN in_c_sales.orders o USING (id) ORDER BY o.id"]),
@@ -115,6 +129,21 @@ class AgainstPostgres(PgTestCase):
                     ds.rollback()
                     ds.close()
                 self.assertEqual(got, want)
+
+    def test_numeric_precision_and_scale(self):
+        """RowDescription carries numeric(p,s)'s type modifier, as PostgreSQL's: clients read
+        precision and scale from it (psycopg2's description, JDBC's getPrecision/getScale)."""
+        sql = "SELECT 12.50::numeric(10,2) AS f, 1::numeric(38,10) AS g, amount::numeric(18,0) AS h FROM in_c_sales.orders LIMIT 1"
+        ref = self.ref.connect()
+        self.addCleanup(ref.close)
+        ds = self.pg2(self.ws)
+        descs = []
+        for conn in (ref, ds):
+            with conn.cursor() as cur:
+                cur.execute(sql)
+                descs.append([(d.name, d.type_code, d.precision, d.scale) for d in cur.description])
+        self.assertEqual(descs[1], descs[0])
+        self.assertEqual(descs[0][0], ("f", 1700, 10, 2))
 
 
 if __name__ == "__main__":

@@ -271,6 +271,7 @@ static void test_fast_path(void **st) {
         "SELECT 1e5", "SELECT a /* c */ FROM t", "SELECT DISTINCT a FROM t", "BEGIN", "SELECT 1; SELECT 2",
         "INSERT INTO t VALUES (1) RETURNING *", "WITH a AS (SELECT 1) SELECT * FROM a", "SELECT true",
         "SELECT a FROM t WHERE c COLLATE \"C\" = 'x'", "FROM t SELECT a", "SELECT \"a\"\"b\" FROM t",
+        "SELECT name FROM \"pg_catalog\".\"pg_settings\"", "SELECT a FROM \"public\".t",
     };
     for (size_t i = 0; i < sizeof unsure / sizeof unsure[0]; i++) {
         pga_result q;
