@@ -59,6 +59,8 @@ typedef struct {
     unsigned rules;   /* PGA_R_* applied */
     int ncols;        /* entries of colnames; -1 when the statement returns no select list */
     char **colnames;  /* PostgreSQL's name for each select-list entry; NULL for a '*' */
+    bool fast;        /* answered by the parser-free path (quick.c): a plain statement that
+                       * names nothing of pg_catalog or information_schema */
 } pga_result;
 
 /* Analyses sql[0..len) (one statement). Returns 0, or -1 when out of memory (out is then

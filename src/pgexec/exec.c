@@ -144,6 +144,20 @@ int exec_prepare(pgx *x, const char *sql, unsigned flags, int pos_offset, duckdb
         return -1;
     }
     if (a->rules) log_debug("pgexec: statement rewritten for DuckDB (rules %#x)", a->rules);
+    /* The compat catalog's views answer for this login once the connection knows it: two
+     * DDL statements, made on the first statement that is not a plain one (quick.c sends
+     * anything naming pg_* or ds_* to the parser), not at every login (measured: +13 %
+     * server CPU per SCRAM connection when made at login). */
+    if (!a->fast && !x->identity_ready) {
+        ds_err ie;
+        if (ws_conn_set_identity(x->wc, x->user, x->database, &ie) != 0) {
+            if (flags & EXEC_REPORT) msg_error(x, "ERROR", "58000", "the session cannot be set up", 0);
+            if (!an) pga_result_free(&mine);
+            else pga_result_free(a);
+            return -1;
+        }
+        x->identity_ready = true;
+    }
     ds_err e;
     ds_err_clear(&e);
     int rc = 0;

@@ -108,6 +108,7 @@ struct pgx {
     bool ext_error;    /* extended protocol: discard until Sync */
     bool in_execute;   /* extended Execute: the RowDescription went with Describe */
     bool macros_ready; /* version() and current_setting() made (on first use) */
+    bool identity_ready; /* the connection knows the login (ws_conn_set_identity), on first use */
     pgx_setting settings[PGX_MAX_SETTINGS];
     int nsettings;
     int64_t statement_timeout_ms;

@@ -25,11 +25,11 @@ pgx *pgx_new(const pgx_params *p, pgx_sink sink) {
     snprintf(x->default_search_path, sizeof x->default_search_path, "\"$user\", public%s%s", buckets[0] ? ", " : "", buckets);
     settings_init(x, p->user, p->keys, p->values, p->nparams);
     /* Who is asking, for the SQL analysis (current_user, current_database()) and for the
-     * compat catalog's views on this connection (pg_roles, pg_database, ...). */
-    ds_err e;
+     * compat catalog's views on this connection (pg_roles, pg_database, ...: given to the
+     * connection on the first statement that may read them, exec_prepare). */
     x->user = strdup(p->user ? p->user : "");
     x->database = strdup(p->database ? p->database : "");
-    if (!x->user || !x->database || ws_conn_set_identity(p->wc, x->user, x->database, &e) != 0) {
+    if (!x->user || !x->database) {
         pgx_free(x);
         return NULL;
     }

@@ -315,6 +315,16 @@ void settings_sync_macro(pgx *x) {
 
 void settings_end_transaction(pgx *x, bool commit) {
     bool changed = false;
+    if (!commit) {
+        /* Session macros made inside the transaction went with it (DuckDB's DDL is
+         * transactional, measured with 1.4.4: a TEMP MACRO current_setting made after
+         * BEGIN is gone after ROLLBACK, and DuckDB's own answers again, with the server's
+         * settings). Until they are made again on next use, the gate refuses
+         * current_setting(). */
+        x->macros_ready = false;
+        x->identity_ready = false;
+        exec_settings_macro(x, NULL);
+    }
     for (int i = 0; i < x->nsettings; i++) {
         pgx_setting *st = &x->settings[i];
         if (!st->has_saved) continue;

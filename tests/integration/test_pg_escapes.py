@@ -243,6 +243,29 @@ class Leaks(GateCase):
         self.q2(self.conn, "SET application_name = 'gate'")
         self.assertEqual(self.scalar(self.conn, "SELECT current_setting('application_name')"), "gate")
 
+    def test_current_setting_after_a_rollback_is_still_the_sessions(self):
+        """The session's current_setting() macro, made inside a transaction block, goes with
+        its ROLLBACK (DuckDB's DDL is transactional); DuckDB's own current_setting() then
+        answered with the server's settings (temp_directory: a server path) through a cursor,
+        which does not remake the macro. Now the gate refuses until it is made again."""
+        conn = self.pg2(self.ws, autocommit=False)
+        data = os.path.realpath(self.server.data_dir)
+        self.assertIsNone(self.scalar(conn, "SELECT current_setting('temp_directory')"))  # made in this block
+        conn.rollback()
+        for sql in ("SELECT current_setting('temp_directory')",
+                    "DECLARE c CURSOR FOR SELECT current_setting('temp_directory'); FETCH ALL FROM c"):
+            with self.subTest(sql=sql):
+                try:
+                    with conn.cursor() as cur:
+                        cur.execute(sql)
+                        v = cur.fetchall()
+                    self.assertNotIn(data, repr(v))
+                    self.assertEqual(v, [(None,)])
+                except psycopg2.Error as e:
+                    self.assertEqual(e.pgcode, "42501", e)
+                    self.assertNotIn(data, str(e))
+                conn.rollback()
+
     def test_compat_pg_settings_shows_no_server_setting(self):
         """pg_settings is the compat catalog's view: PostgreSQL's client settings and fixed
         values only, however it is reached without a qualifier DuckDB's own would take."""
