@@ -167,7 +167,7 @@ static pcat_snap *snap_build(ws_instance *inst, uint64_t version) {
         t->size = l.items[i].size_bytes;
         parse_columns(t, &l.items[i]);
     }
-    qsort(s->tables, (size_t)s->ntables, sizeof *s->tables, cmp_table);
+    if (s->ntables) qsort(s->tables, (size_t)s->ntables, sizeof *s->tables, cmp_table); /* NULL when none (UBSan) */
     int64_t *taken = s->ntables ? calloc((size_t)s->ntables, sizeof *taken) : NULL;
     for (int i = 0; i < s->ntables; i++) {
         pcat_table *t = &s->tables[i];
