@@ -62,8 +62,8 @@ static void upper(char *p) {
 }
 
 void tcop_verb_tag(const char *sql, size_t len, char out[32]) {
-    char w[1][32];
-    sqlscan_keywords(sql, len, w, 1);
+    char w[1][32] = {""};
+    sqlscan_keywords(sql, len, w, 1); /* none: "" */
     memcpy(out, w[0], 32);
     upper(out);
 }
