@@ -17,6 +17,7 @@
 static struct {
     char path[PATH_MAX];
     char label[24];
+    bool prefix; /* also inside a longer name: "information_schema_" in "information_schema_x" */
 } scrubs[SCRUB_MAX];
 static int nscrubs;
 
@@ -32,7 +33,14 @@ void dberr_scrub_add(const char *path, const char *label) {
     }
     snprintf(scrubs[at].path, sizeof scrubs[at].path, "%s", path);
     snprintf(scrubs[at].label, sizeof scrubs[at].label, "%s", label);
+    scrubs[at].prefix = false;
     nscrubs++;
+}
+
+void dberr_scrub_prefix_add(const char *prefix, const char *label) {
+    dberr_scrub_add(prefix, label);
+    for (int i = 0; i < nscrubs; i++)
+        if (strcmp(scrubs[i].path, prefix) == 0) scrubs[i].prefix = true;
 }
 
 /* An absolute path, without trailing slashes ("/" itself is ignored by add). */
@@ -80,17 +88,18 @@ static bool is_alnum(char c) {
  * character, a '/', or the '>' of a label already put in (so "<data-dir>/tmp" keeps its
  * "/tmp"). After it: not a name character (so "/home/ann" is not found in
  * "/home/anna"), unless the path ends with its '/'. */
-static bool path_at(const char *text, const char *p, const char *path, size_t plen) {
+static bool path_at(const char *text, const char *p, const char *path, size_t plen, bool prefix) {
     if (strncmp(p, path, plen) != 0) return false;
     if (p > text) {
         char b = p[-1];
         if (is_alnum(b) || b == '_' || b == '-' || b == '.' || b == '~' || b == '/' || b == '>') return false;
     }
+    if (prefix) return true;
     char a = p[plen];
     return path[plen - 1] == '/' || !(is_alnum(a) || a == '_' || a == '-');
 }
 
-void dberr_scrub_path(char *text, size_t cap, const char *path, const char *label) {
+static void scrub_one(char *text, size_t cap, const char *path, const char *label, bool prefix) {
     size_t plen = path ? strlen(path) : 0;
     if (!text || cap == 0 || plen < 2 || !strstr(text, path)) return;
     size_t llen = strlen(label);
@@ -102,7 +111,7 @@ void dberr_scrub_path(char *text, size_t cap, const char *path, const char *labe
     size_t o = 0;
     const char *p = text;
     while (*p && o + 1 < cap) {
-        if (path_at(text, p, path, plen)) {
+        if (path_at(text, p, path, plen, prefix)) {
             size_t k = llen < cap - 1 - o ? llen : cap - 1 - o;
             memcpy(out + o, label, k);
             o += k;
@@ -116,8 +125,12 @@ void dberr_scrub_path(char *text, size_t cap, const char *path, const char *labe
     free(out);
 }
 
+void dberr_scrub_path(char *text, size_t cap, const char *path, const char *label) {
+    scrub_one(text, cap, path, label, false);
+}
+
 void dberr_scrub(char *text, size_t cap) {
-    for (int i = 0; i < nscrubs; i++) dberr_scrub_path(text, cap, scrubs[i].path, scrubs[i].label);
+    for (int i = 0; i < nscrubs; i++) scrub_one(text, cap, scrubs[i].path, scrubs[i].label, scrubs[i].prefix);
 }
 
 /* ---- parsing ---- */

@@ -38,6 +38,8 @@ void dberr_scrub_init(const char *data_dir);
 /* Registers one more path (at most 16 in all; paths of one character, such as "/",
  * are ignored: they would eat every slash). */
 void dberr_scrub_add(const char *path, const char *label);
+/* The same for a name prefix, replaced also where a name goes on after it. */
+void dberr_scrub_prefix_add(const char *prefix, const char *label);
 /* Replaces, in the NUL-terminated text (capacity cap), every registered path that
  * stands as a path (not inside a longer name) with its label; longer paths first, so
  * the data directory wins over the working directory that contains it. The result is

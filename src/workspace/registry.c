@@ -113,6 +113,9 @@ int ws_registry_set_init_sql(ws_registry *r, const char *sql, ds_err *err) {
     dberr_scrub_add("\"" WS_COMPAT_ALIAS "\"", "\"pg_catalog\"");
     dberr_scrub_add(WS_COMPAT_ALIAS ".main", "pg_catalog");
     dberr_scrub_add(WS_COMPAT_ALIAS, "pg_catalog");
+    /* information_schema.X lives in it as information_schema_X (the schema name is reserved
+     * in every DuckDB catalog): messages and their "Did you mean" say it as users write it. */
+    dberr_scrub_prefix_add("information_schema_", "information_schema.");
     /* debug: a start-up that fails (a port in use) says so in one line */
     log_debug("compat catalog built in %.1f ms", (ds_monotonic() - t0) * 1000);
     return 0;

@@ -380,6 +380,15 @@ class BothParsers(GateCase):
                     self.assertIn(e.pgcode, ("42501", "25006", "0A000", "42P01", "42809", "42704"), e)
                     self.assertNotIn("ds_compat", str(e))
         self.assertEqual(self.q2(self.conn, "SELECT count(*) FROM pg_catalog.pg_class WHERE relname = 'evil'"), [(0,)])
+        # a missing catalog relation is named as the client wrote it, never as the layer has it
+        for sql in ("SELECT * FROM information_schema.nosuch", "SELECT * FROM pg_catalog.nosuch"):
+            with self.subTest(sql=sql):
+                try:
+                    self.q2(self.conn, sql)
+                    self.fail("ran: " + sql)
+                except psycopg2.Error as e:
+                    self.assertNotIn("information_schema_", str(e))
+                    self.assertNotIn("ds_compat", str(e))
         self.assertHealthy()
 
     def test_unparsed_and_rewritten_statements_still_work(self):

@@ -34,6 +34,16 @@ static void test_scrub_matches_whole_paths_only(void **st) {
     assert_string_equal(m, "/home/anna /x/home/ann <home>/.duckdb \"<home>\" /tmpfs /var/tmp <data-dir>/tmp/x <tmp>");
 }
 
+static void test_scrub_prefix_replaces_inside_longer_names(void **st) {
+    (void)st;
+    dberr_scrub_prefix_add("information_schema_", "information_schema.");
+    char m[128] = "Table with name information_schema_nosuch does not exist! Did you mean \"information_schema_columns\"? "
+                  "my_information_schema_x";
+    dberr_scrub(m, sizeof m);
+    assert_string_equal(m, "Table with name information_schema.nosuch does not exist! Did you mean "
+                           "\"information_schema.columns\"? my_information_schema_x");
+}
+
 static void test_scrub_ignores_root_and_one_character_paths(void **st) {
     (void)st;
     dberr_scrub_add("/", "<root>");
@@ -91,6 +101,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scrub_replaces_registered_paths_longest_first),
         cmocka_unit_test(test_scrub_matches_whole_paths_only),
+        cmocka_unit_test(test_scrub_prefix_replaces_inside_longer_names),
         cmocka_unit_test(test_scrub_ignores_root_and_one_character_paths),
         cmocka_unit_test(test_scrub_stays_within_capacity),
         cmocka_unit_test(test_init_registers_data_dir_cwd_home_and_tmp),
