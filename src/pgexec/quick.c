@@ -156,6 +156,10 @@ static const char *const trigger_words[] = {
     "true", "false", "null", "current_date", "current_time", "current_timestamp", "localtime",
     "localtimestamp", "array", "with", "returning", "case", "cast", "interval", "default", NULL};
 static const char *const any_all[] = {"any", "all", "some", NULL};
+/* Words that start a FROM list, and that end one. */
+static const char *const from_start[] = {"from", "join", "using", NULL};
+static const char *const from_end[] = {"where", "on", "group", "having", "window", "order", "limit", "offset",
+                                       "fetch", "for", "union", "intersect", "except", "set", "returning", NULL};
 static const char *const list_end[] = {"from", "where", "group", "having", "window", "order", "limit", "offset",
                                        "fetch", "for", "union", "intersect", "except", NULL};
 
@@ -239,6 +243,7 @@ int pga_quick(const char *sql, size_t len, pga_result *out) {
     int nent = 0, depth = 0, cap = 0;
     bool in_list = kind == PGA_SELECT, oom = false, first_tok = true;
     bool named_entries = false; /* an entry with a qualifier or an alias */
+    bool in_from = false;       /* between FROM (JOIN, USING) and the clause after it */
     char **names = NULL;
     int ncols = 0;
     tok prev = first;
@@ -259,6 +264,13 @@ int pga_quick(const char *sql, size_t len, pga_result *out) {
         if (t.kind == T_PUNCT && t.c == '(' && word_in(&prev, any_all)) goto unsure;
         if (t.kind == T_CAST) goto unsure; /* a cast names its column, and may name a PostgreSQL-only type */
         if (t.kind == T_PUNCT && t.c == '[') goto unsure; /* subscripts of 0-based vectors (rewrite.c) */
+        /* a function in FROM: rewrite.c names an aliased set-returning function's column
+         * after the alias, and wraps scalar functions in a subselect */
+        if (in_from && t.kind == T_PUNCT && t.c == '(' && (prev.kind == T_WORD || prev.kind == T_QIDENT) &&
+            !word_in(&prev, from_start) && !word_is(&prev, "lateral"))
+            goto unsure;
+        if (word_in(&t, from_start)) in_from = true;
+        if (word_in(&t, from_end)) in_from = false;
         if (t.kind == T_PUNCT && t.n == 1 && t.c == ';') {
             tok rest = next(&lx);
             if (rest.kind != T_END || lx.unsure) goto unsure; /* one statement only */
