@@ -253,6 +253,7 @@ static void test_fast_path(void **st) {
         "select a from t union all select b from u", "UPDATE t SET a = 1 WHERE b = 'x'", "DELETE FROM t WHERE id = $1",
         "INSERT INTO t VALUES (1, 'a')", "SELECT Name FROM t -- comment\n;", "SELECT a FROM t JOIN u USING (a)",
         "SELECT a FROM t WHERE f(b) > 1", "SELECT a FROM (SELECT 1 a) s",
+        "SELECT a FROM t WHERE b LIKE 'x%' AND c = 'y'",
     };
     for (size_t i = 0; i < sizeof sure / sizeof sure[0]; i++) {
         pga_result q, f;
@@ -275,7 +276,8 @@ static void test_fast_path(void **st) {
         "SELECT name FROM \"pg_catalog\".\"pg_settings\"", "SELECT a FROM \"public\".t",
         /* found by fuzz_analyze: an aliased function in FROM names its column after the alias */
         "SELECT * FROM unnest(current_schemas(urue))x", "SELECT * FROM t, generate_series(1, 2) g",
-        "SELECT * FROM t JOIN LATERAL f(t.a) x ON true",
+        "SELECT * FROM t JOIN LATERAL f(t.a) x ON true", "UPDATE t SET a = 1 WHERE b =oidvector 'x'",
+        "SELECT int4 '1'",
     };
     for (size_t i = 0; i < sizeof unsure / sizeof unsure[0]; i++) {
         pga_result q;
