@@ -15,7 +15,7 @@ DEB_PACKAGES=(
   postgresql postgresql-client libpq-dev curl ca-certificates
   python3 python3-psycopg2 python3-psycopg python3-sqlalchemy python3-pandas
   default-jdk-headless libpostgresql-jdbc-java
-  unixodbc odbc-postgresql python3-pyodbc
+  unixodbc odbc-postgresql python3-pyodbc python3-asyncpg r-cran-rpostgresql
   npm
 )
 
