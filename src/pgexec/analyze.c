@@ -299,3 +299,37 @@ done:
     if (rc) pga_result_free(out);
     return rc;
 }
+
+int pga_savepoint_name(const char *sql, size_t len, char name[64]) {
+    name[0] = '\0';
+    char *text = malloc(len + 1);
+    if (!text) return -1;
+    memcpy(text, sql, len);
+    text[len] = '\0';
+    int rc = 0;
+    if (strlen(text) != len) goto out;
+    PgQueryProtobufParseResult pr = pg_query_parse_protobuf(text);
+    if (!pr.error && pr.parse_tree.data) {
+        PgQuery__ParseResult *tree =
+            pg_query__parse_result__unpack(NULL, pr.parse_tree.len, (const uint8_t *)pr.parse_tree.data);
+        if (!tree) {
+            rc = -1;
+        } else {
+            const PgQuery__Node *st = tree->n_stmts == 1 ? tree->stmts[0]->stmt : NULL;
+            const PgQuery__TransactionStmt *ts =
+                st && st->node_case == PG_QUERY__NODE__NODE_TRANSACTION_STMT ? st->transaction_stmt : NULL;
+            if (ts && ts->savepoint_name && *ts->savepoint_name &&
+                (ts->kind == PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_SAVEPOINT ||
+                 ts->kind == PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_RELEASE ||
+                 ts->kind == PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK_TO)) {
+                snprintf(name, 64, "%s", ts->savepoint_name);
+                rc = 1;
+            }
+            pg_query__parse_result__free_unpacked(tree, NULL);
+        }
+    }
+    pg_query_free_protobuf_parse_result(pr);
+out:
+    free(text);
+    return rc;
+}

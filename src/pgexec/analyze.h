@@ -75,6 +75,12 @@ int pga_analyze_full(const char *sql, size_t len, const pga_session *ss, pga_res
  * when DuckDB's name stands (a column of a '*', or a shape the analysis cannot map). */
 const char *pga_colname(const pga_result *r, int ncols, int i);
 
+/* The savepoint a SAVEPOINT, RELEASE [SAVEPOINT] or ROLLBACK TO [SAVEPOINT] statement
+ * names, as PostgreSQL's parser reads it (unquoted names folded to lower case, at most
+ * 63 bytes as NAMEDATALEN truncates). Returns 1, 0 when sql is not exactly one such
+ * statement (a syntax error), -1 when out of memory. */
+int pga_savepoint_name(const char *sql, size_t len, char name[64]);
+
 /* Frees the main thread's parser memory (other threads' is freed when they end). */
 void pga_thread_exit(void);
 

@@ -171,8 +171,15 @@ int exec_prepare(pgx *x, const char *sql, unsigned flags, int pos_offset, duckdb
     return rc;
 }
 
+void exec_note_write(pgx *x) {
+    if (x->tx != PqTrans_Idle) x->tx_writes++;
+}
+
 int exec_execute(pgx *x, const pgx_portal *keep, duckdb_prepared_statement st, duckdb_result *res, unsigned flags) {
     if (exec_park(x, keep, flags & EXEC_REPORT) != 0) return -1;
+    /* Counted before it runs: one that fails while running aborts DuckDB's transaction,
+     * which savepoint.c must know as much as about one that wrote. */
+    if (duckdb_prepared_statement_type(st) != DUCKDB_STATEMENT_TYPE_SELECT) exec_note_write(x);
     if (flags & EXEC_STREAM) {
         begin_running(x);
         return duckdb_execute_prepared_streaming(st, res) == DuckDBError ? -2 : 0;

@@ -395,7 +395,7 @@ static int do_execute(pgx *x, wire_rd *r) {
     pgx_stmt *t = p->stmt;
     if (x->tx == PqTrans_Failed) {
         tcop_kind k = t->kind == STMT_LOCAL ? tcop_classify(t->sql, strlen(t->sql)) : TC_OTHER;
-        if (k != TC_ROLLBACK && k != TC_COMMIT) {
+        if (!tcop_allowed_when_failed(k)) {
             msg_error(x, "ERROR", "25P02", "current transaction is aborted, commands ignored until end of transaction block",
                       0);
             return -1;

@@ -90,6 +90,13 @@ typedef struct pgx_portal {
     size_t bind_len;
 } pgx_portal;
 
+/* A savepoint (savepoint.c): its name and how many possibly-writing statements the
+ * transaction had run when it was set. */
+typedef struct {
+    char name[64];
+    uint64_t writes_at;
+} pgx_savepoint;
+
 struct pgx {
     /* The workspace connection (borrowed) and its limits. */
     ws_instance *inst;
@@ -118,6 +125,9 @@ struct pgx {
     char default_search_path[256]; /* "$user", public, then the bucket schemas */
     pgx_stmt *stmts;
     pgx_portal *portals;
+    pgx_savepoint *savepoints; /* of the open transaction block, oldest first */
+    int nsavepoints, savepoints_cap;
+    uint64_t tx_writes; /* statements other than SELECT run in this transaction block */
     size_t parked_bytes;   /* of all portals, at most suspended_result_memory (+ a chunk) */
     double msg_deadline_ms; /* a simple query's statement_timeout covers the whole message; 0 = none */
     /* Shared with the watchdog, cancel requests and the session list. */
@@ -193,6 +203,9 @@ void exec_session_macros(pgx *x, const char *sql, size_t len);
  * current_setting() until it is made. Returns 0, 1 (sql NULL), -1 (not made). */
 int exec_settings_macro(pgx *x, const char *sql);
 void exec_end_running(pgx *x);
+/* A statement that may write ran in the open transaction block (exec_execute counts
+ * its own; COPY FROM calls this): savepoint.c needs to know. */
+void exec_note_write(pgx *x);
 /* Marks x running again (resuming a suspended portal). */
 void exec_resume_running(pgx *x);
 /* The client is gone mid-result: stops the statement. */
@@ -233,6 +246,12 @@ void simple_query(pgx *x, const char *sql, size_t len);
 /* utility.c: statements answered here. Returns 1 done, -1 error sent, 0 not ours. */
 int utility_statement(pgx *x, const char *sql, size_t len, bool describe_only);
 void utility_rollback(pgx *x);
+
+/* savepoint.c: SAVEPOINT, RELEASE, ROLLBACK TO (k says which). 1 done, -1 error sent. */
+int savepoint_statement(pgx *x, tcop_kind k, const char *sql, size_t len);
+/* At transaction end (and BEGIN): no savepoints, nothing written. */
+void savepoint_end_transaction(pgx *x);
+void savepoint_free(pgx *x);
 
 /* cursor.c */
 int cursor_statement(pgx *x, tcop_kind k, const char *sql, size_t len);

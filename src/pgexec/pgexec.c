@@ -40,6 +40,7 @@ void pgx_free(pgx *x) {
     if (!x) return;
     stmt_free_all(x);
     if (x->tx != PqTrans_Idle) exec_sql(x, "ROLLBACK", 0, NULL);
+    savepoint_free(x);
     pgt_buf_free(&x->cell);
     pgt_buf_free(&x->cell2);
     pgt_tz_free(x->tz);

@@ -39,7 +39,7 @@ static void simple_one(void *ud, size_t start, size_t n) {
     const char *text = c->sql + start;
     if (x->tx == PqTrans_Failed) {
         tcop_kind k = tcop_classify(text, n);
-        if (k != TC_ROLLBACK && k != TC_COMMIT) {
+        if (!tcop_allowed_when_failed(k)) {
             msg_error(x, "ERROR", "25P02", "current transaction is aborted, commands ignored until end of transaction block",
                       0);
             c->failed = true;

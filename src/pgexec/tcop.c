@@ -18,10 +18,13 @@ tcop_kind tcop_classify(const char *sql, size_t len) {
     if (!strcmp(w[0], "begin") || (!strcmp(w[0], "start") && n > 1 && !strcmp(w[1], "transaction"))) return TC_BEGIN;
     if (!strcmp(w[0], "commit") || !strcmp(w[0], "end")) return TC_COMMIT;
     if (!strcmp(w[0], "rollback") || !strcmp(w[0], "abort")) {
-        if (n > 1 && !strcmp(w[1], "to")) return TC_SAVEPOINT;
+        /* ROLLBACK [WORK | TRANSACTION] TO ...; ABORT has no TO form */
+        int to = n > 1 && (!strcmp(w[1], "work") || !strcmp(w[1], "transaction")) ? 2 : 1;
+        if (!strcmp(w[0], "rollback") && n > to && !strcmp(w[to], "to")) return TC_ROLLBACK_TO;
         return TC_ROLLBACK;
     }
-    if (!strcmp(w[0], "savepoint") || !strcmp(w[0], "release")) return TC_SAVEPOINT;
+    if (!strcmp(w[0], "savepoint")) return TC_SAVEPOINT;
+    if (!strcmp(w[0], "release")) return TC_RELEASE;
     if (!strcmp(w[0], "deallocate")) return TC_DEALLOCATE;
     if (!strcmp(w[0], "declare")) return TC_DECLARE;
     if (!strcmp(w[0], "fetch")) return TC_FETCH;
@@ -37,6 +40,8 @@ tcop_kind tcop_classify(const char *sql, size_t len) {
     }
     return TC_OTHER;
 }
+
+bool tcop_allowed_when_failed(tcop_kind k) { return k == TC_ROLLBACK || k == TC_COMMIT || k == TC_ROLLBACK_TO; }
 
 void tcop_analyze(const char *sql, size_t len, tcop_stmt *out) {
     memset(out, 0, sizeof *out);

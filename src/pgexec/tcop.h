@@ -16,7 +16,9 @@ typedef enum {
     TC_BEGIN,
     TC_COMMIT,
     TC_ROLLBACK,
-    TC_SAVEPOINT,
+    TC_SAVEPOINT,    /* SAVEPOINT name */
+    TC_RELEASE,      /* RELEASE [SAVEPOINT] name */
+    TC_ROLLBACK_TO,  /* ROLLBACK [WORK | TRANSACTION] TO [SAVEPOINT] name */
     TC_COPY_STDIO, /* COPY ... FROM STDIN / TO STDOUT */
     TC_LISTEN,     /* LISTEN, UNLISTEN, NOTIFY, DISCARD: accepted, nothing done */
     TC_DEALLOCATE,
@@ -25,6 +27,10 @@ typedef enum {
     TC_CLOSE,
     TC_MOVE
 } tcop_kind;
+
+/* What may run in a failed transaction block: ROLLBACK, COMMIT (which rolls back) and
+ * ROLLBACK TO SAVEPOINT, as in PostgreSQL. */
+bool tcop_allowed_when_failed(tcop_kind k);
 
 /* What a statement is. */
 typedef struct {

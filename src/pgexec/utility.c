@@ -1,5 +1,5 @@
 /* utility.c - the statements answered by the executor rather than DuckDB: transaction
- * control, DEALLOCATE, LISTEN and friends, COPY (refused for now), and the setting
+ * control, DEALLOCATE, LISTEN and friends, COPY (refused for now), savepoints (savepoint.c), and the setting
  * statements (settings.c), as PostgreSQL's tcop/utility.c. */
 #include <stdio.h>
 #include <string.h>
@@ -39,6 +39,7 @@ static int begin(pgx *x) {
          * with snapshot isolation. */
         if (exec_sql(x, "BEGIN TRANSACTION", EXEC_REPORT, NULL) != 0) return -1;
         x->tx = PqTrans_InBlock;
+        savepoint_end_transaction(x);
     }
     msg_complete(x, "BEGIN");
     return 1;
@@ -60,6 +61,7 @@ static int commit(pgx *x) {
      * with too many unread rows fails the COMMIT (54000) while it is still open. */
     if (exec_park(x, NULL, true) != 0) return -1;
     x->tx = PqTrans_Idle;
+    savepoint_end_transaction(x);
     int crc = exec_sql(x, "COMMIT", EXEC_REPORT, NULL);
     settings_end_transaction(x, crc == 0);
     cursor_end_transaction(x, crc == 0);
@@ -81,6 +83,7 @@ void utility_rollback(pgx *x) {
     }
     exec_sql(x, "ROLLBACK", 0, NULL);
     x->tx = PqTrans_Idle;
+    savepoint_end_transaction(x);
     settings_end_transaction(x, false);
     cursor_end_transaction(x, false);
 }
@@ -118,8 +121,9 @@ int utility_statement(pgx *x, const char *sql, size_t len, bool describe_only) {
         msg_complete(x, "ROLLBACK");
         return 1;
     case TC_SAVEPOINT:
-        msg_error(x, "ERROR", "0A000", "savepoints are not supported", 0);
-        return -1;
+    case TC_RELEASE:
+    case TC_ROLLBACK_TO:
+        return describe_only ? 1 : savepoint_statement(x, k, sql, len);
     case TC_LISTEN:
         if (describe_only) return 1;
         {

@@ -368,11 +368,8 @@ class OdbcChecks:
     driver, DSN-less: Driver= the .so path) and pyodbc, as Tableau or Power BI browse.
 
     Connection options: psqlODBC's defaults (ODBC_OPTIONS is empty), pyodbc's default of
-    autocommit off. Note for a later issue: psqlODBC's default statement-level rollback
-    (Protocol=7.4-2 behaviour) wraps statements of a transaction in SAVEPOINTs, which a
-    workspace refuses (0A000), so a failing statement there reports "savepoints are not
-    supported" instead of its own error. The catalog calls below do not fail that way; a DSN
-    with Protocol=7.4-1 (roll back the transaction on error) avoids it if one ever does."""
+    autocommit off. psqlODBC's default statement-level rollback wraps statements of a
+    transaction in SAVEPOINTs: test_pg_savepoints.py checks that pattern."""
 
     ODBC_OPTIONS = {}
 

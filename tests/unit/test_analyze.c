@@ -13,6 +13,8 @@
 #include "pgexec/analyze.h"
 #include "pgexec/quick.h"
 
+#define S(x) x, strlen(x)
+
 static const pga_session ss = {"ws_1_alice", "workspace_ws_1"};
 
 /* The text DuckDB runs for sql ("" when it runs sql as written). */
@@ -285,6 +287,31 @@ static void test_fast_path(void **st) {
     }
 }
 
+/* Savepoint names as PostgreSQL's parser reads them. */
+static void test_savepoint_names(void **st) {
+    (void)st;
+    char n[64];
+    assert_int_equal(pga_savepoint_name(S("SAVEPOINT Abc"), n), 1);
+    assert_string_equal(n, "abc");
+    assert_int_equal(pga_savepoint_name(S("release savepoint \"Mixed Case\""), n), 1);
+    assert_string_equal(n, "Mixed Case");
+    assert_int_equal(pga_savepoint_name(S("ROLLBACK WORK TO SAVEPOINT _per_query_svp_"), n), 1);
+    assert_string_equal(n, "_per_query_svp_");
+    assert_int_equal(pga_savepoint_name(S("RELEASE x"), n), 1);
+    assert_string_equal(n, "x");
+    /* NAMEDATALEN: a longer name is truncated to 63 bytes, as PostgreSQL does */
+    char longsql[200];
+    snprintf(longsql, sizeof longsql, "SAVEPOINT %0100d", 0);
+    longsql[10] = 'a';
+    assert_int_equal(pga_savepoint_name(longsql, strlen(longsql), n), 1);
+    assert_int_equal(strlen(n), 63);
+    assert_int_equal(pga_savepoint_name(S("SAVEPOINT"), n), 0);
+    assert_int_equal(pga_savepoint_name(S("ROLLBACK"), n), 0);
+    assert_int_equal(pga_savepoint_name(S("SAVEPOINT a; SAVEPOINT b"), n), 0);
+    assert_int_equal(pga_savepoint_name(S("SELECT 1"), n), 0);
+    assert_int_equal(pga_savepoint_name("SAVEPOINT a\0b", 13, n), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plain_sql_is_not_rewritten),
@@ -298,6 +325,7 @@ int main(void) {
         cmocka_unit_test(test_kinds_and_duckdb_only_sql),
         cmocka_unit_test(test_deep_and_long_input),
         cmocka_unit_test(test_fast_path),
+        cmocka_unit_test(test_savepoint_names),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     pga_thread_exit();
