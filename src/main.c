@@ -171,8 +171,9 @@ static int serve(int argc, char **argv) {
         die("%s", e.message);
         goto out;
     }
-    /* PostgreSQL's catalogs in every workspace instance (src/pgexec/compat/catalog.sql). */
-    if (ws_registry_set_init_sql(reg, ds_compat_catalog_sql, &e) != 0) {
+    /* PostgreSQL's catalogs in every workspace instance (src/pgexec/compat/catalog.sql,
+     * built into a database at build time). */
+    if (ws_registry_set_compat_db(reg, ds_compat_db, ds_compat_db_len, &e) != 0) {
         die("%s", e.message);
         goto out;
     }

@@ -249,7 +249,7 @@ int inst_open(ws_registry *r, const cat_workspace *w, ws_instance **out, ds_err 
         goto fail_open;
     }
     if ((rc = admin_exec_locked(inst, "SET search_path = 'system.main'", err))) goto fail_open;
-    /* The compat catalog (ws_registry_set_init_sql) and the project table functions its
+    /* The compat catalog (ws_registry_set_compat_db) and the project table functions its
      * views read, before the sandbox closes file access. */
     if (r->compat_path[0]) {
         if (pcat_register(inst->admin, inst) != 0) {

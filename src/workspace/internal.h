@@ -75,7 +75,7 @@ struct ws_registry {
     bool stopping;
     ws_gone_fn gone;
     void *gone_ud;
-    /* The compat catalog built from the init SQL (ws_registry_set_init_sql): a database
+    /* The compat catalog built from the init SQL (ws_registry_set_compat_db): a database
      * file written once, attached READ_ONLY by every instance as WS_COMPAT_ALIAS. */
     char compat_path[4200]; /* "" when there is none */
 };

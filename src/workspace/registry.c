@@ -1,5 +1,7 @@
 /* registry.c - open instances by workspace id, reference counts, idle close, the
  * reaper that deletes expired workspaces, and the size guard. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,15 +63,7 @@ void ws_registry_on_gone(ws_registry *r, ws_gone_fn fn, void *ud) {
  * refuses CREATE, DROP, ALTER, INSERT in a READ_ONLY catalog ("... attached in read-only
  * mode") whatever the search path, and reads of an attached file keep working after
  * enable_external_access = false. */
-int ws_registry_set_init_sql(ws_registry *r, const char *sql, ds_err *err) {
-    double t0 = ds_monotonic();
-    char path[4200];
-    int fd;
-    int rc = stor_spool_create(r->stor, &fd, path, sizeof path - 16, err);
-    if (rc) return rc;
-    close(fd);
-    unlink(path);
-    strcat(path, ".duckdb"); /* unique: the spool name was */
+int ws_compat_build(const char *sql, const char *path, ds_err *err) {
     duckdb_database db;
     duckdb_connection con;
     if (duckdb_open(NULL, &db) == DuckDBError) return ds_fail(err, DS_E_INTERNAL, "cannot build the compat catalog");
@@ -77,7 +71,7 @@ int ws_registry_set_init_sql(ws_registry *r, const char *sql, ds_err *err) {
         duckdb_close(&db);
         return ds_fail(err, DS_E_INTERNAL, "cannot build the compat catalog");
     }
-    rc = pcat_register(con, NULL) ? ds_fail(err, DS_E_INTERNAL, "cannot build the compat catalog") : 0;
+    int rc = pcat_register(con, NULL) ? ds_fail(err, DS_E_INTERNAL, "cannot build the compat catalog") : 0;
     sb q;
     sb_init(&q);
     sb_append(&q, "ATTACH ");
@@ -102,9 +96,34 @@ int ws_registry_set_init_sql(ws_registry *r, const char *sql, ds_err *err) {
     sb_free(&q);
     duckdb_disconnect(&con);
     duckdb_close(&db);
-    if (rc) {
+    if (rc) unlink(path);
+    return rc;
+}
+
+int ws_registry_set_compat_db(ws_registry *r, const void *db, size_t len, ds_err *err) {
+    char path[4200];
+    int fd;
+    int rc = stor_spool_create(r->stor, &fd, path, sizeof path - 16, err);
+    if (rc) return rc;
+    close(fd);
+    unlink(path);
+    strcat(path, ".duckdb"); /* unique: the spool name was */
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return ds_fail(err, DS_E_INTERNAL, "cannot write the compat catalog");
+    const char *p = db;
+    for (size_t off = 0; off < len;) {
+        ssize_t w = write(fd, p + off, len - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            close(fd);
+            unlink(path);
+            return ds_fail(err, DS_E_INTERNAL, "cannot write the compat catalog");
+        }
+        off += (size_t)w;
+    }
+    if (close(fd) != 0) {
         unlink(path);
-        return rc;
+        return ds_fail(err, DS_E_INTERNAL, "cannot write the compat catalog");
     }
     snprintf(r->compat_path, sizeof r->compat_path, "%s", path);
     /* Its name stays out of messages: DuckDB names the catalog in errors such as
@@ -116,8 +135,6 @@ int ws_registry_set_init_sql(ws_registry *r, const char *sql, ds_err *err) {
     /* information_schema.X lives in it as information_schema_X (the schema name is reserved
      * in every DuckDB catalog): messages and their "Did you mean" say it as users write it. */
     dberr_scrub_prefix_add("information_schema_", "information_schema.");
-    /* debug: a start-up that fails (a port in use) says so in one line */
-    log_debug("compat catalog built in %.1f ms", (ds_monotonic() - t0) * 1000);
     return 0;
 }
 

@@ -31,15 +31,19 @@ int ws_registry_new(const ds_config *cfg, cat *c, stor *s, ws_registry **out, ds
 /* Stops the reaper and closes every instance. NULL is a no-op. */
 void ws_registry_free(ws_registry *r);
 void ws_registry_on_gone(ws_registry *r, ws_gone_fn fn, void *ud);
-/* SQL run once (now) into a database that every instance opened from now on attaches
+/* The compatibility catalog: a database that every instance opened from now on attaches
  * READ_ONLY and puts last in each connection's search path, so its views and macros
  * answer unqualified names that neither the workspace nor the project defines; nobody
- * can write into it. The SQL is opaque here (the SQL front end's compatibility catalog);
- * it names its own objects <compat>.main.x, where <compat> is the catalog name it is
- * attached under (ds_compat), and can use the table functions of project_catalog.c.
- * The file lives in the data directory's tmp area until ws_registry_free. Call before
- * any instance opens. */
-int ws_registry_set_init_sql(ws_registry *r, const char *sql, ds_err *err);
+ * can write into it. ws_compat_build makes the database file at path from SQL that is
+ * opaque here (the SQL front end's catalog.sql), which names its own objects
+ * <compat>.main.x, where <compat> is the catalog name it is attached under (ds_compat),
+ * and can use the table functions of project_catalog.c. It runs at build time
+ * (src/pgexec/compat/compat_db_gen.c): the server embeds the file. */
+int ws_compat_build(const char *sql, const char *path, ds_err *err);
+/* Gives the registry the compat database (the bytes of a file ws_compat_build made),
+ * written to the data directory's tmp area until ws_registry_free. Call before any
+ * instance opens. */
+int ws_registry_set_compat_db(ws_registry *r, const void *db, size_t len, ds_err *err);
 
 /* The open instance of workspace w (opened now if needed, creating the file for a new
  * workspace). Reference counted: every acquire is paired with a release. */
