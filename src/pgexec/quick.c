@@ -261,8 +261,6 @@ int pga_quick(const char *sql, size_t len, pga_result *out) {
         if ((t.kind == T_WORD || t.kind == T_QIDENT) && t.n >= 3 &&
             (strncasecmp(t.p, "pg_", 3) == 0 || strncasecmp(t.p, "ds_", 3) == 0))
             goto unsure;
-        /* ORDER BY a name of the select list: rewrite.c may make it a position */
-        if (!in_list && named_entries && word_is(&t, "order")) goto unsure;
         if (kind == PGA_SELECT && word_is(&t, "into")) goto unsure; /* SELECT INTO creates a table */
         if (t.kind == T_PUNCT && memchr(t.p, '~', t.n)) goto unsure; /* regular expressions */
         if (t.kind == T_PUNCT && t.c == '(' && word_in(&prev, any_all)) goto unsure;
@@ -306,6 +304,9 @@ int pga_quick(const char *sql, size_t len, pga_result *out) {
             if (nent == QUICK_MAX_ENTRY_TOKENS) goto unsure;
             ent[nent++] = t;
         }
+        /* ORDER BY a name of the select list: rewrite.c may make it a position (checked
+         * after the entry that ORDER itself may end) */
+        if (named_entries && word_is(&t, "order")) goto unsure;
         if (t.kind == T_END) break;
         prev = t;
     }

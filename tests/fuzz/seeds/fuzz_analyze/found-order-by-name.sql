@@ -1,0 +1,3 @@
+-- Load enum fields
+SELECT _tppgye.oid, enumlenumtd
+ORDER BY oid, enumsortorder
