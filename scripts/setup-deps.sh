@@ -32,6 +32,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# node-postgres and pg-copy-streams for the Node.js client test, pinned by
+# tests/integration/node/package-lock.json (npm ci checks every package's integrity hash).
+node_dir="$top/tests/integration/node"
+lock_sha=$(sha256sum "$node_dir/package-lock.json" | cut -d' ' -f1)
+if [ "$(cat "$node_dir/node_modules/.duckspace-lock" 2>/dev/null)" != "$lock_sha" ]; then
+  echo "setup-deps: installing node-postgres for the client tests"
+  (cd "$node_dir" && npm ci --silent --no-audit --no-fund >/dev/null)
+  echo "$lock_sha" > "$node_dir/node_modules/.duckspace-lock"
+fi
+
 # DuckDB, pinned by version and checksum.
 LIB_PKG="@duckdb/node-bindings-linux-x64@1.4.4-r.4"
 LIB_TGZ="duckdb-node-bindings-linux-x64-1.4.4-r.4.tgz"
