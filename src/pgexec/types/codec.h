@@ -59,4 +59,41 @@ int pgt_put_timestamptz(pgt_buf *b, int64_t us, const struct pgt_tz *tz);
 int pgt_put_time(pgt_buf *b, uint64_t us, bool has_tz, int32_t secs_east);
 int pgt_put_interval(pgt_buf *b, duckdb_interval iv);
 
+/* Errors of the receive functions. */
+void pgt_err_set(pgt_err *err, const char *sqlstate, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* 22P02 invalid input syntax for type <type>: "<value>". */
+void pgt_err_syntax(pgt_err *err, const char *type, const char *p, size_t n);
+void pgt_trim(const char **p, size_t *n);
+
+/* numeric.c: numbers in. */
+duckdb_value pgt_decimal_value(bool neg, const char *d, size_t nint, size_t nfrac, pgt_err *err);
+duckdb_value pgt_numeric_text_in(const char *p, size_t n, pgt_err *err);
+duckdb_value pgt_numeric_recv(const uint8_t *p, size_t n, pgt_err *err);
+duckdb_value pgt_int_text_in(uint32_t oid, const char *p, size_t n, pgt_err *err);
+duckdb_value pgt_float_text_in(uint32_t oid, const char *p, size_t n, pgt_err *err);
+
+/* datetime.c: dates and times in (PostgreSQL's input syntax). */
+duckdb_value pgt_date_text_in(const char *p, size_t n, pgt_err *err);
+duckdb_value pgt_time_text_in(const char *p, size_t n, bool tz, pgt_err *err);
+duckdb_value pgt_timestamp_text_in(const char *p, size_t n, bool tz, const struct pgt_tz *zone, pgt_err *err);
+duckdb_value pgt_interval_text_in(const char *p, size_t n, pgt_err *err);
+
+/* text.c */
+bool pgt_utf8_ok(const char *s, size_t n);
+/* A VARCHAR value of valid UTF-8 (22021 otherwise). */
+duckdb_value pgt_varchar_value(const char *p, size_t n, pgt_err *err);
+
+/* binary.c: a growing list of values, and a LIST value made of them. */
+typedef struct {
+    duckdb_value *v;
+    size_t n, cap;
+} pgt_vals;
+int pgt_vals_push(pgt_vals *a, duckdb_value v); /* takes v; destroys it on failure */
+void pgt_vals_free(pgt_vals *a);
+/* A LIST of the values in a (taken: a is emptied) with elements of PostgreSQL type
+ * elem (NUMERIC elements: the DECIMAL that holds them all). NULL with *err set. */
+duckdb_value pgt_list_value(uint32_t elem, pgt_vals *a, pgt_err *err);
+/* A UUID value from its 16 bytes in PostgreSQL's (network) order. */
+duckdb_value pgt_uuid_value(const uint8_t b[16]);
+
 #endif

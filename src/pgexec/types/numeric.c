@@ -1,10 +1,14 @@
 /* numeric.c - numbers as PostgreSQL writes them: integers, DECIMAL with its scale,
  * the shortest float that reads back, BIGNUM, and numeric's binary form. */
+#include <ctype.h>
+#include <errno.h>
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdarg.h>
 #include <string.h>
+#include <strings.h>
 
 #include "pgexec/types/codec.h"
 
@@ -392,4 +396,233 @@ int pgt_put_numeric_text(pgt_buf *b, const char *t, size_t n) {
     for (int k = first; k <= last; k++)
         if (pgt_put_be(b, g[k], 2)) return -1;
     return 0;
+}
+
+/* ---- numbers in: PostgreSQL's input syntax and binary receive ---- */
+
+#define DEC_MAX_DIGITS 38 /* DuckDB's DECIMAL */
+
+void pgt_err_set(pgt_err *err, const char *sqlstate, const char *fmt, ...) {
+    if (!err) return;
+    snprintf(err->sqlstate, sizeof err->sqlstate, "%s", sqlstate);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+}
+
+void pgt_err_syntax(pgt_err *err, const char *type, const char *p, size_t n) {
+    pgt_err_set(err, "22P02", "invalid input syntax for type %s: \"%.*s\"", type, (int)(n > 60 ? 60 : n), p);
+}
+
+/* Strips PostgreSQL's allowed surrounding white space. */
+void pgt_trim(const char **p, size_t *n) {
+    while (*n && isspace((unsigned char)**p)) (*p)++, (*n)--;
+    while (*n && isspace((unsigned char)(*p)[*n - 1])) (*n)--;
+}
+
+/* A DECIMAL value from its decimal digits: `d` holds nint integer digits then nfrac
+ * fraction digits (ASCII). Leading integer zeros and, when needed to fit, trailing
+ * fraction zeros are dropped (the value is unchanged); beyond 38 significant digits
+ * the value cannot be held: NULL with 22003. */
+duckdb_value pgt_decimal_value(bool neg, const char *d, size_t nint, size_t nfrac, pgt_err *err) {
+    while (nint && d[0] == '0') d++, nint--;
+    while (nfrac && (nint + nfrac > DEC_MAX_DIGITS || nfrac > DEC_MAX_DIGITS) && d[nint + nfrac - 1] == '0') nfrac--;
+    if (nint + nfrac > DEC_MAX_DIGITS) {
+        pgt_err_set(err, "22003", "numeric field overflow: DuckDB's DECIMAL holds at most %d significant digits",
+                    DEC_MAX_DIGITS);
+        return NULL;
+    }
+    pgt_u128 mag = 0;
+    for (size_t i = 0; i < nint + nfrac; i++) mag = mag * 10 + (pgt_u128)(d[i] - '0');
+    pgt_u128 v = neg ? (pgt_u128)0 - mag : mag;
+    size_t width = nint + nfrac ? nint + nfrac : 1;
+    duckdb_decimal dec = {.width = (uint8_t)width, .scale = (uint8_t)nfrac,
+                          .value = {.lower = (uint64_t)v, .upper = (int64_t)(uint64_t)(v >> 64)}};
+    duckdb_value out = duckdb_create_decimal(dec);
+    if (!out) pgt_err_set(err, "53200", "out of memory");
+    return out;
+}
+
+static void err_special_numeric(pgt_err *err, const char *what) {
+    pgt_err_set(err, "22003", "cannot store numeric %s: DuckDB's DECIMAL has no NaN or infinity", what);
+}
+
+/* numeric_in: [+-]digits[.digits][e[+-]exp], NaN, [+-]Infinity (refused: see above). */
+duckdb_value pgt_numeric_text_in(const char *p, size_t n, pgt_err *err) {
+    const char *s = p;
+    size_t len = n;
+    pgt_trim(&s, &len);
+    size_t i = 0;
+    bool neg = false;
+    if (i < len && (s[i] == '+' || s[i] == '-')) neg = s[i++] == '-';
+    if ((len - i == 3 && !strncasecmp(s + i, "NaN", 3) && i == 0)) {
+        err_special_numeric(err, "NaN");
+        return NULL;
+    }
+    if ((len - i == 8 && !strncasecmp(s + i, "Infinity", 8)) || (len - i == 3 && !strncasecmp(s + i, "inf", 3))) {
+        err_special_numeric(err, neg ? "-Infinity" : "Infinity");
+        return NULL;
+    }
+    size_t istart = i;
+    while (i < len && isdigit((unsigned char)s[i])) i++;
+    size_t nint = i - istart, fstart = i, nfrac = 0;
+    if (i < len && s[i] == '.') {
+        fstart = ++i;
+        while (i < len && isdigit((unsigned char)s[i])) i++;
+        nfrac = i - fstart;
+    }
+    long exp = 0;
+    if (nint + nfrac > 0 && i < len && (s[i] == 'e' || s[i] == 'E')) {
+        size_t j = i + 1;
+        bool eneg = false;
+        if (j < len && (s[j] == '+' || s[j] == '-')) eneg = s[j++] == '-';
+        size_t es = j;
+        while (j < len && isdigit((unsigned char)s[j]) && j - es < 6) exp = exp * 10 + (s[j++] - '0');
+        if (j == es || (j < len && isdigit((unsigned char)s[j]))) goto bad;
+        if (eneg) exp = -exp;
+        i = j;
+    }
+    if (nint + nfrac == 0 || i != len) goto bad;
+    /* Lay the digits out around the decimal point moved by exp. */
+    char digs[2 * 1000 + 100];
+    long ni = (long)nint + exp, total = (long)(nint + nfrac);
+    if (total > 1000 || ni > 1000 || ni < -1000) {
+        pgt_err_set(err, "22003", "numeric field overflow: DuckDB's DECIMAL holds at most %d significant digits",
+                    DEC_MAX_DIGITS);
+        return NULL;
+    }
+    size_t k = 0;
+    for (long z = ni; z < 0; z++) digs[k++] = '0'; /* leading zeros of the fraction */
+    for (size_t a = 0; a < nint; a++) digs[k++] = s[istart + a];
+    for (size_t a = 0; a < nfrac; a++) digs[k++] = s[fstart + a];
+    for (long z = total; z < ni; z++) digs[k++] = '0'; /* trailing zeros of the integer */
+    size_t int_digits = ni > 0 ? (size_t)ni : 0;
+    return pgt_decimal_value(neg, digs, int_digits, k - int_digits, err);
+bad:
+    pgt_err_syntax(err, "numeric", p, n);
+    return NULL;
+}
+
+/* numeric_recv: int16 ndigits, int16 weight, uint16 sign, uint16 dscale, then ndigits
+ * base-10000 digits. Digits hidden by dscale are truncated away, as numeric_recv does. */
+duckdb_value pgt_numeric_recv(const uint8_t *p, size_t n, pgt_err *err) {
+    if (n < 8) goto bad;
+    int ndigits = (int16_t)(p[0] << 8 | p[1]), weight = (int16_t)(p[2] << 8 | p[3]);
+    unsigned sign = (unsigned)(p[4] << 8 | p[5]), dscale = (unsigned)(p[6] << 8 | p[7]);
+    if (ndigits < 0 || n != 8 + 2 * (size_t)ndigits) goto bad;
+    if (sign == 0xC000 || sign == 0xD000 || sign == 0xF000) {
+        err_special_numeric(err, sign == 0xC000 ? "NaN" : sign == 0xD000 ? "Infinity" : "-Infinity");
+        return NULL;
+    }
+    if ((sign != 0 && sign != 0x4000) || dscale > 0x3FFF) {
+        pgt_err_set(err, "22P03", "invalid sign or scale in external \"numeric\" value");
+        return NULL;
+    }
+    /* Integer digits: 4 * (weight + 1) (or none); fraction digits: dscale. */
+    long nint = weight >= 0 ? 4L * (weight + 1) : 0;
+    if (nint > 1000 || dscale > 1000) {
+        pgt_err_set(err, "22003", "numeric field overflow: DuckDB's DECIMAL holds at most %d significant digits",
+                    DEC_MAX_DIGITS);
+        return NULL;
+    }
+    char digs[2100];
+    size_t total = (size_t)nint + dscale;
+    memset(digs, '0', total);
+    /* Digit group g covers decimal positions [4*(weight-g)...]: position 0 is the
+     * first of the 4*(weight+1) integer digits. */
+    for (int g = 0; g < ndigits; g++) {
+        unsigned v = (unsigned)(p[8 + 2 * g] << 8 | p[9 + 2 * g]);
+        if (v >= 10000) {
+            pgt_err_set(err, "22P03", "invalid digit in external \"numeric\" value");
+            return NULL;
+        }
+        long start = nint - 4L * (weight - g + 1); /* index of the group's first digit */
+        for (int k = 0; k < 4; k++) {
+            long pos = start + k;
+            char ch = (char)('0' + (k == 0 ? v / 1000 : k == 1 ? v / 100 % 10 : k == 2 ? v / 10 % 10 : v % 10));
+            if (pos >= 0 && pos < (long)total) digs[pos] = ch;
+            else if (pos < 0 && ch != '0') goto bad; /* cannot happen for a valid weight */
+        }
+    }
+    return pgt_decimal_value(sign == 0x4000, digs, (size_t)nint, dscale, err);
+bad:
+    pgt_err_set(err, "22P03", "incorrect binary data format");
+    return NULL;
+}
+
+/* int2in/int4in/int8in: white space, a sign and decimal digits. */
+static bool parse_i64(const char *p, size_t n, int64_t *out) {
+    pgt_trim(&p, &n);
+    if (!n || n > 40) return false;
+    char buf[48];
+    memcpy(buf, p, n);
+    buf[n] = '\0';
+    if (!(isdigit((unsigned char)buf[0]) || ((buf[0] == '-' || buf[0] == '+') && isdigit((unsigned char)buf[1]))))
+        return false;
+    char *end;
+    errno = 0;
+    long long v = strtoll(buf, &end, 10);
+    if (*end || errno == ERANGE) return false;
+    *out = v;
+    return true;
+}
+
+duckdb_value pgt_int_text_in(uint32_t oid, const char *p, size_t n, pgt_err *err) {
+    int64_t v = 0;
+    const char *tname = oid == PGT_INT2 ? "smallint" : oid == PGT_INT4 ? "integer" : oid == PGT_OID ? "oid" : "bigint";
+    const char *s = p;
+    size_t len = n;
+    pgt_trim(&s, &len);
+    bool syntax = true;
+    for (size_t i = 0; i < len; i++)
+        if (!(isdigit((unsigned char)s[i]) || (i == 0 && (s[i] == '-' || s[i] == '+') && len > 1))) syntax = false;
+    if (!syntax || !len) {
+        pgt_err_syntax(err, tname, p, n);
+        return NULL;
+    }
+    bool ok = parse_i64(s, len, &v);
+    int64_t lo = oid == PGT_INT2 ? INT16_MIN : oid == PGT_INT4 ? INT32_MIN : oid == PGT_OID ? INT32_MIN : INT64_MIN;
+    int64_t hi = oid == PGT_INT2 ? INT16_MAX : oid == PGT_INT4 ? INT32_MAX : oid == PGT_OID ? UINT32_MAX : INT64_MAX;
+    if (!ok || v < lo || v > hi) {
+        pgt_err_set(err, "22003", "value \"%.*s\" is out of range for type %s", (int)(len > 60 ? 60 : len), s, tname);
+        return NULL;
+    }
+    switch (oid) {
+    case PGT_INT2: return duckdb_create_int16((int16_t)v);
+    case PGT_INT4: return duckdb_create_int32((int32_t)v);
+    case PGT_OID: return duckdb_create_uint32((uint32_t)v); /* oidin wraps negatives */
+    default: return duckdb_create_int64(v);
+    }
+}
+
+/* float4in/float8in: strtod's syntax plus NaN, [+-]Infinity and [+-]inf. */
+duckdb_value pgt_float_text_in(uint32_t oid, const char *p, size_t n, pgt_err *err) {
+    const char *tname = oid == PGT_FLOAT4 ? "real" : "double precision";
+    const char *s = p;
+    size_t len = n;
+    pgt_trim(&s, &len);
+    char buf[512];
+    if (!len || len >= sizeof buf) goto bad;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    double d;
+    const char *b = buf + (buf[0] == '+' || buf[0] == '-');
+    if (!strcasecmp(b, "NaN") && b == buf) d = NAN;
+    else if (!strcasecmp(b, "Infinity") || !strcasecmp(b, "inf")) d = buf[0] == '-' ? -INFINITY : INFINITY;
+    else {
+        if (!strcasecmp(b, "nan")) goto bad; /* "+nan", "-nan" */
+        char *end;
+        errno = 0;
+        d = oid == PGT_FLOAT4 ? (double)strtof(buf, &end) : strtod(buf, &end);
+        if (end == buf || *end || (b[0] == '0' && (b[1] == 'x' || b[1] == 'X'))) goto bad;
+        if (errno == ERANGE && (d == 0.0 || isinf(d))) {
+            pgt_err_set(err, "22003", "\"%.60s\" is out of range for type %s", buf, tname);
+            return NULL;
+        }
+    }
+    return oid == PGT_FLOAT4 ? duckdb_create_float((float)d) : duckdb_create_double(d);
+bad:
+    pgt_err_syntax(err, tname, p, n);
+    return NULL;
 }

@@ -1,6 +1,7 @@
 /* text.c - PostgreSQL text output of DuckDB values: what a PostgreSQL 15 server would
  * print for the same value (DateStyle ISO, IntervalStyle postgres, extra_float_digits 1,
  * bytea_output hex, the session's TimeZone); result column plans; type OIDs. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,117 +51,80 @@ int pgt_buf_append(pgt_buf *b, const void *p, size_t n) {
 
 
 
-/* ---- OIDs ---- */
+/* ---- OIDs: the type table ---- */
 
-static uint32_t scalar_oid(duckdb_logical_type t, duckdb_type id) {
+typedef struct {
+    uint32_t oid, array_oid;
+    int16_t typlen;
+    duckdb_type duck;
+} type_row;
+
+#define ROW(name, oid, arr, len, duck, codec) {oid, arr, len, duck},
+static const type_row type_rows[] = {PGT_TYPE_TABLE(ROW)};
+#undef ROW
+#define NROWS (sizeof type_rows / sizeof type_rows[0])
+
+static const type_row *row_of(uint32_t oid) {
+    for (size_t i = 0; i < NROWS; i++)
+        if (type_rows[i].oid == oid) return &type_rows[i];
+    return NULL;
+}
+
+static uint32_t scalar_oid(duckdb_type id) {
     switch (id) {
-    case DUCKDB_TYPE_BOOLEAN:
-        return PGT_BOOL;
-    case DUCKDB_TYPE_TINYINT:
-    case DUCKDB_TYPE_SMALLINT:
-    case DUCKDB_TYPE_UTINYINT:
-        return PGT_INT2;
-    case DUCKDB_TYPE_INTEGER:
-    case DUCKDB_TYPE_USMALLINT:
-        return PGT_INT4;
-    case DUCKDB_TYPE_BIGINT:
-    case DUCKDB_TYPE_UINTEGER:
-        return PGT_INT8;
-    case DUCKDB_TYPE_UBIGINT:
-    case DUCKDB_TYPE_HUGEINT:
-    case DUCKDB_TYPE_UHUGEINT:
-    case DUCKDB_TYPE_DECIMAL:
-    case DUCKDB_TYPE_BIGNUM:
-        return PGT_NUMERIC;
-    case DUCKDB_TYPE_FLOAT:
-        return PGT_FLOAT4;
-    case DUCKDB_TYPE_DOUBLE:
-        return PGT_FLOAT8;
-    case DUCKDB_TYPE_VARCHAR: {
-        char *alias = duckdb_logical_type_get_alias(t);
-        bool json = alias && strcasecmp(alias, "JSON") == 0;
-        if (alias)
-            duckdb_free(alias);
-        return json ? PGT_JSON : PGT_TEXT;
-    }
-    case DUCKDB_TYPE_BLOB:
-        return PGT_BYTEA;
-    case DUCKDB_TYPE_DATE:
-        return PGT_DATE;
-    case DUCKDB_TYPE_TIME:
-    case DUCKDB_TYPE_TIME_NS:
-        return PGT_TIME;
-    case DUCKDB_TYPE_TIME_TZ:
-        return PGT_TIMETZ;
-    case DUCKDB_TYPE_TIMESTAMP:
-    case DUCKDB_TYPE_TIMESTAMP_S:
-    case DUCKDB_TYPE_TIMESTAMP_MS:
-    case DUCKDB_TYPE_TIMESTAMP_NS:
-        return PGT_TIMESTAMP;
-    case DUCKDB_TYPE_TIMESTAMP_TZ:
-        return PGT_TIMESTAMPTZ;
-    case DUCKDB_TYPE_INTERVAL:
-        return PGT_INTERVAL;
-    case DUCKDB_TYPE_UUID:
-        return PGT_UUID;
+#define DUCK(duck, name) case duck: return PGT_##name;
+        PGT_DUCK_TABLE(DUCK)
+#undef DUCK
     default:
         return PGT_TEXT;
     }
 }
 
-static uint32_t array_oid_of(uint32_t elem) {
-    switch (elem) {
-    case PGT_BOOL: return PGT_BOOL_ARRAY;
-    case PGT_INT2: return PGT_INT2_ARRAY;
-    case PGT_INT4: return PGT_INT4_ARRAY;
-    case PGT_INT8: return PGT_INT8_ARRAY;
-    case PGT_FLOAT4: return PGT_FLOAT4_ARRAY;
-    case PGT_FLOAT8: return PGT_FLOAT8_ARRAY;
-    case PGT_NUMERIC: return PGT_NUMERIC_ARRAY;
-    case PGT_DATE: return PGT_DATE_ARRAY;
-    case PGT_TIME: return PGT_TIME_ARRAY;
-    case PGT_TIMESTAMP: return PGT_TIMESTAMP_ARRAY;
-    case PGT_TIMESTAMPTZ: return PGT_TIMESTAMPTZ_ARRAY;
-    case PGT_INTERVAL: return PGT_INTERVAL_ARRAY;
-    case PGT_UUID: return PGT_UUID_ARRAY;
-    case PGT_JSON: return PGT_JSON_ARRAY;
-    case PGT_BYTEA: return PGT_BYTEA_ARRAY;
-    default: return PGT_TEXT_ARRAY;
-    }
+uint32_t pgt_array_oid(uint32_t elem) {
+    const type_row *r = row_of(elem);
+    return r ? r->array_oid : 0;
+}
+
+uint32_t pgt_elem_oid(uint32_t arr) {
+    for (size_t i = 0; arr && i < NROWS; i++)
+        if (type_rows[i].array_oid == arr) return type_rows[i].oid;
+    return 0;
+}
+
+bool pgt_oid_known(uint32_t oid) { return row_of(oid) || pgt_elem_oid(oid); }
+
+duckdb_type pgt_duck_type(uint32_t oid) {
+    const type_row *r = row_of(oid);
+    if (r) return r->duck;
+    return pgt_elem_oid(oid) ? DUCKDB_TYPE_LIST : DUCKDB_TYPE_INVALID;
+}
+
+static bool is_json(duckdb_logical_type t) {
+    char *alias = duckdb_logical_type_get_alias(t);
+    bool json = alias && strcasecmp(alias, "JSON") == 0;
+    if (alias) duckdb_free(alias);
+    return json;
 }
 
 uint32_t pgt_oid(duckdb_logical_type t) {
     duckdb_type id = duckdb_get_type_id(t);
     if (id != DUCKDB_TYPE_LIST && id != DUCKDB_TYPE_ARRAY)
-        return scalar_oid(t, id);
+        return id == DUCKDB_TYPE_VARCHAR && is_json(t) ? PGT_JSON : scalar_oid(id);
     duckdb_logical_type child =
         id == DUCKDB_TYPE_LIST ? duckdb_list_type_child_type(t) : duckdb_array_type_child_type(t);
     if (!child)
         return PGT_TEXT_ARRAY;
-    duckdb_type cid = duckdb_get_type_id(child);
-    /* Nested lists and lists of records are sent as text[] of their literals. */
-    uint32_t elem = (cid == DUCKDB_TYPE_LIST || cid == DUCKDB_TYPE_ARRAY) ? PGT_TEXT : scalar_oid(child, cid);
+    /* Nested lists are sent as text[] of their literals (PostgreSQL arrays are not
+     * arrays of arrays), and so are lists of records. */
+    uint32_t elem = pgt_oid(child);
     duckdb_destroy_logical_type(&child);
-    return array_oid_of(elem);
+    uint32_t arr = pgt_elem_oid(elem) ? 0 : pgt_array_oid(elem);
+    return arr ? arr : PGT_TEXT_ARRAY;
 }
 
 int16_t pgt_typlen(uint32_t oid) {
-    switch (oid) {
-    case PGT_BOOL: return 1;
-    case PGT_INT2: return 2;
-    case PGT_INT4:
-    case PGT_FLOAT4:
-    case PGT_DATE: return 4;
-    case PGT_INT8:
-    case PGT_FLOAT8:
-    case PGT_TIME:
-    case PGT_TIMESTAMP:
-    case PGT_TIMESTAMPTZ: return 8;
-    case PGT_TIMETZ: return 12;
-    case PGT_INTERVAL:
-    case PGT_UUID: return 16;
-    default: return -1;
-    }
+    const type_row *r = row_of(oid);
+    return r ? r->typlen : -1;
 }
 
 bool pgt_is_null(duckdb_vector v, idx_t row) {
@@ -491,6 +455,7 @@ fail:
 int pgt_col_init(pgt_col *c, duckdb_logical_type t) {
     memset(c, 0, sizeof *c);
     c->id = duckdb_get_type_id(t);
+    c->oid = pgt_oid(t);
     switch (c->id) {
     case DUCKDB_TYPE_DECIMAL:
         c->scale = duckdb_decimal_scale(t);
@@ -584,3 +549,275 @@ void pgt_col_set_tz(pgt_col *c, const struct pgt_tz *tz) {
     for (uint32_t i = 0; c->kids && i < kids; i++) pgt_col_set_tz(&c->kids[i], tz);
 }
 
+
+/* ---- text input: PostgreSQL's input syntax of each type ---- */
+
+/* Valid UTF-8 without NUL (PostgreSQL refuses both; DuckDB aborts on invalid UTF-8 in
+ * duckdb_create_varchar, measured with 1.4.4). */
+bool pgt_utf8_ok(const char *s, size_t n) {
+    const uint8_t *p = (const uint8_t *)s, *e = p + n;
+    while (p < e) {
+        uint8_t c = *p;
+        if (c < 0x80) {
+            if (!c) return false;
+            p++;
+            continue;
+        }
+        size_t k = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+        if (!k || c > 0xF4 || (size_t)(e - p) < k) return false;
+        for (size_t i = 1; i < k; i++)
+            if ((p[i] & 0xC0) != 0x80) return false;
+        if (k == 3 && ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0))) return false; /* overlong, surrogate */
+        if (k == 4 && ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] >= 0x90))) return false; /* overlong, > U+10FFFF */
+        p += k;
+    }
+    return true;
+}
+
+duckdb_value pgt_varchar_value(const char *p, size_t n, pgt_err *err) {
+    if (!pgt_utf8_ok(p, n)) {
+        pgt_err_set(err, "22021", "invalid byte sequence for encoding \"UTF8\"");
+        return NULL;
+    }
+    return duckdb_create_varchar_length(p, (idx_t)n);
+}
+
+typedef duckdb_value (*text_in_fn)(uint32_t oid, const char *p, size_t n, const struct pgt_tz *tz, pgt_err *err);
+
+static duckdb_value text_in_text(uint32_t oid, const char *p, size_t n, const struct pgt_tz *tz, pgt_err *err) {
+    (void)oid, (void)tz;
+    return pgt_varchar_value(p, n, err);
+}
+
+static duckdb_value text_in_jsonb(uint32_t oid, const char *p, size_t n, const struct pgt_tz *tz, pgt_err *err) {
+    return text_in_text(oid, p, n, tz, err);
+}
+
+/* boolin: t, true, y, yes, on, 1 and their opposites, any case, unique prefixes. */
+static duckdb_value text_in_bool(uint32_t oid, const char *p, size_t n, const struct pgt_tz *tz, pgt_err *err) {
+    (void)oid, (void)tz;
+    const char *s = p;
+    size_t len = n;
+    pgt_trim(&s, &len);
+    static const struct {
+        const char *w;
+        size_t min;
+        bool v;
+    } words[] = {{"true", 1, true}, {"false", 1, false}, {"yes", 1, true}, {"no", 1, false},
+                 {"on", 2, true},   {"off", 2, false},   {"1", 1, true},   {"0", 1, false}};
+    for (size_t i = 0; len && i < sizeof words / sizeof words[0]; i++)
+        if (len >= words[i].min && len <= strlen(words[i].w) && !strncasecmp(s, words[i].w, len))
+            return duckdb_create_bool(words[i].v);
+    pgt_err_syntax(err, "boolean", p, n);
+    return NULL;
+}
+
+static int hexval(char c) {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* byteain: "\x" then hex pairs (white space between pairs allowed), or the escape
+ * format (\\ for a backslash, \ooo octal, other bytes as they are). */
+static duckdb_value text_in_bytea(uint32_t oid, const char *p, size_t n, const struct pgt_tz *tz, pgt_err *err) {
+    (void)oid, (void)tz;
+    uint8_t *out = malloc(n ? n : 1);
+    if (!out) {
+        pgt_err_set(err, "53200", "out of memory");
+        return NULL;
+    }
+    size_t k = 0;
+    if (n >= 2 && p[0] == '\\' && p[1] == 'x') {
+        for (size_t i = 2; i < n;) {
+            if (isspace((unsigned char)p[i])) {
+                i++;
+                continue;
+            }
+            int h = hexval(p[i]), l = i + 1 < n ? hexval(p[i + 1]) : -2;
+            if (h < 0 || l < 0) {
+                free(out);
+                if (l == -2 && h >= 0) pgt_err_set(err, "22023", "invalid hexadecimal data: odd number of digits");
+                else pgt_err_set(err, "22023", "invalid hexadecimal digit: \"%c\"", h < 0 ? p[i] : p[i + 1]);
+                return NULL;
+            }
+            out[k++] = (uint8_t)(h << 4 | l);
+            i += 2;
+        }
+    } else {
+        for (size_t i = 0; i < n;) {
+            if (p[i] != '\\') {
+                out[k++] = (uint8_t)p[i++];
+            } else if (i + 1 < n && p[i + 1] == '\\') {
+                out[k++] = '\\';
+                i += 2;
+            } else if (i + 3 < n + 0 && p[i + 1] >= '0' && p[i + 1] <= '3' && p[i + 2] >= '0' && p[i + 2] <= '7' &&
+                       p[i + 3] >= '0' && p[i + 3] <= '7') {
+                out[k++] = (uint8_t)((p[i + 1] - '0') << 6 | (p[i + 2] - '0') << 3 | (p[i + 3] - '0'));
+                i += 4;
+            } else {
+                free(out);
+                pgt_err_syntax(err, "bytea", p, n);
+                return NULL;
+            }
+        }
+    }
+    duckdb_value v = duckdb_create_blob(out, (idx_t)k);
+    free(out);
+    return v;
+}
+
+/* uuid_in: 32 hex digits, optionally in braces, with a hyphen allowed after any group
+ * of four digits. */
+static duckdb_value text_in_uuid(uint32_t oid, const char *p, size_t n, const struct pgt_tz *tz, pgt_err *err) {
+    (void)oid, (void)tz;
+    size_t i = 0, end = n, nd = 0;
+    uint8_t b[16] = {0};
+    if (n && p[0] == '{') {
+        if (p[n - 1] != '}') goto bad;
+        i = 1, end = n - 1;
+    }
+    for (; i < end; i++) {
+        if (p[i] == '-' && nd && nd % 4 == 0 && nd < 32 && i + 1 < end && p[i + 1] != '-') continue;
+        int h = hexval(p[i]);
+        if (h < 0 || nd >= 32) goto bad;
+        b[nd / 2] |= (uint8_t)(nd % 2 ? h : h << 4);
+        nd++;
+    }
+    if (nd != 32) goto bad;
+    return pgt_uuid_value(b);
+bad:
+    pgt_err_syntax(err, "uuid", p, n);
+    return NULL;
+}
+
+static duckdb_value text_in_numeric(uint32_t oid, const char *p, size_t n, const struct pgt_tz *tz, pgt_err *err) {
+    (void)oid, (void)tz;
+    return pgt_numeric_text_in(p, n, err);
+}
+static duckdb_value text_in_int2(uint32_t oid, const char *p, size_t n, const struct pgt_tz *tz, pgt_err *err) {
+    (void)tz;
+    return pgt_int_text_in(oid, p, n, err);
+}
+#define text_in_int4 text_in_int2
+#define text_in_int8 text_in_int2
+#define text_in_oid text_in_int2
+static duckdb_value text_in_float8(uint32_t oid, const char *p, size_t n, const struct pgt_tz *tz, pgt_err *err) {
+    (void)tz;
+    return pgt_float_text_in(oid, p, n, err);
+}
+#define text_in_float4 text_in_float8
+static duckdb_value text_in_date(uint32_t oid, const char *p, size_t n, const struct pgt_tz *tz, pgt_err *err) {
+    (void)oid, (void)tz;
+    return pgt_date_text_in(p, n, err);
+}
+static duckdb_value text_in_time(uint32_t oid, const char *p, size_t n, const struct pgt_tz *tz, pgt_err *err) {
+    (void)tz;
+    return pgt_time_text_in(p, n, oid == PGT_TIMETZ, err);
+}
+#define text_in_timetz text_in_time
+static duckdb_value text_in_timestamp(uint32_t oid, const char *p, size_t n, const struct pgt_tz *tz, pgt_err *err) {
+    return pgt_timestamp_text_in(p, n, oid == PGT_TIMESTAMPTZ, tz, err);
+}
+#define text_in_timestamptz text_in_timestamp
+static duckdb_value text_in_interval(uint32_t oid, const char *p, size_t n, const struct pgt_tz *tz, pgt_err *err) {
+    (void)oid, (void)tz;
+    return pgt_interval_text_in(p, n, err);
+}
+
+static text_in_fn text_in_of(uint32_t oid) {
+    switch (oid) {
+#define TIN(name, oid_, arr, len, duck, codec) case oid_: return text_in_##codec;
+        PGT_TYPE_TABLE(TIN)
+#undef TIN
+    default:
+        return NULL;
+    }
+}
+
+/* array_in for one-dimensional arrays: '{a, "b c", NULL, "x\"y"}'. Elements are read
+ * with the element type's input; an unquoted NULL (any case) is NULL. */
+static duckdb_value array_text_in(uint32_t elem, const char *p, size_t n, const struct pgt_tz *tz, pgt_err *err) {
+    text_in_fn in = text_in_of(elem);
+    const char *s = p;
+    size_t len = n;
+    pgt_trim(&s, &len);
+    if (len < 2 || s[0] != '{' || s[len - 1] != '}') {
+        if (len && s[0] == '[')
+            pgt_err_set(err, "0A000", "array bounds ([lo:hi]=...) are not supported in array input");
+        else
+            pgt_err_set(err, "22P02", "malformed array literal: \"%.*s\"", (int)(n > 60 ? 60 : n), p);
+        return NULL;
+    }
+    pgt_vals vals = {0};
+    pgt_buf el = {0};
+    size_t i = 1, end = len - 1;
+    while (i < end && isspace((unsigned char)s[i])) i++;
+    bool empty = i == end;
+    while (!empty) {
+        while (i < end && isspace((unsigned char)s[i])) i++;
+        el.len = 0;
+        bool quoted = false, any = false;
+        size_t last_sig = 0; /* el.len after the last character that is not trailing space */
+        if (i < end && s[i] == '{') {
+            pgt_err_set(err, "0A000", "multidimensional arrays are not supported");
+            goto fail;
+        }
+        if (i < end && s[i] == '"') {
+            quoted = true;
+            i++;
+            while (i < end && s[i] != '"') {
+                if (s[i] == '\\' && i + 1 < end) i++;
+                if (pgt_buf_append(&el, &s[i++], 1)) goto oom;
+            }
+            if (i >= end) goto malformed;
+            i++;
+            last_sig = el.len;
+            while (i < end && isspace((unsigned char)s[i])) i++;
+        } else {
+            while (i < end && s[i] != ',') {
+                if (s[i] == '"' || s[i] == '{' || s[i] == '}') goto malformed;
+                bool esc = s[i] == '\\' && i + 1 < end;
+                if (esc) i++;
+                if (pgt_buf_append(&el, &s[i], 1)) goto oom;
+                if (esc || !isspace((unsigned char)s[i])) last_sig = el.len;
+                i++;
+                any = true;
+            }
+            el.len = last_sig;
+            if (!any || !el.len) goto malformed;
+        }
+        duckdb_value v;
+        if (!quoted && el.len == 4 && !strncasecmp(el.data, "NULL", 4)) {
+            v = duckdb_create_null_value();
+        } else {
+            v = in ? in(elem, el.data, el.len, tz, err) : pgt_varchar_value(el.data, el.len, err);
+            if (!v) goto fail;
+        }
+        if (pgt_vals_push(&vals, v)) goto oom;
+        if (i >= end) break;
+        if (s[i] != ',') goto malformed;
+        i++;
+    }
+    pgt_buf_free(&el);
+    return pgt_list_value(elem, &vals, err);
+malformed:
+    pgt_err_set(err, "22P02", "malformed array literal: \"%.*s\"", (int)(n > 60 ? 60 : n), p);
+    goto fail;
+oom:
+    pgt_err_set(err, "53200", "out of memory");
+fail:
+    pgt_buf_free(&el);
+    pgt_vals_free(&vals);
+    return NULL;
+}
+
+duckdb_value pgt_text_in_tz(uint32_t oid, const char *p, size_t n, const struct pgt_tz *tz, pgt_err *err) {
+    text_in_fn in = text_in_of(oid);
+    if (in) return in(oid, p, n, tz, err);
+    uint32_t elem = pgt_elem_oid(oid);
+    if (elem) return array_text_in(elem, p, n, tz, err);
+    return pgt_varchar_value(p, n, err); /* 0, unknown OIDs: DuckDB casts the text */
+}
+
+duckdb_value pgt_text_in(uint32_t oid, const char *p, size_t n, pgt_err *err) {
+    return pgt_text_in_tz(oid, p, n, NULL, err);
+}
