@@ -290,12 +290,16 @@ static const err_case err_cases[] = {
     {PGT_NUMERIC, "00000000d0000020", true, "22003"},
     {PGT_NUMERIC, "000b000900000001000c0d801ed204d2162e23340d801ed204d2162e1388", true, "22003"},
     {PGT_NUMERIC, "0001fff50000002a0064", true, "22003"},
-    /* Wrong lengths and malformed headers: 22P03 as PostgreSQL. */
-    {PGT_INT4, "000000", true, "22P03"},
+    /* Wrong lengths, as PostgreSQL's receive functions: bytes left over are 22P03
+     * ("incorrect binary data format"), too few 08P01 ("insufficient data left in
+     * message"); checked with SELECT $1 bound in binary on PostgreSQL 15. */
+    {PGT_INT4, "000000", true, "08P01"},
+    {PGT_INT4, "0000000000", true, "22P03"},
     {PGT_INT8, "0000000000000000ff", true, "22P03"},
-    {PGT_UUID, "00", true, "22P03"},
-    {PGT_NUMERIC, "0002000000000002007b", true, "22P03"},
-    {PGT_INT4_ARRAY, "00000001000000000000001700000003000000010000000400000001", true, "22P03"},
+    {PGT_UUID, "00", true, "08P01"},
+    {PGT_NUMERIC, "0002000000000002007b", true, "08P01"},
+    {PGT_NUMERIC, "0001000000000000007b00", true, "22P03"},
+    {PGT_INT4_ARRAY, "00000001000000000000001700000003000000010000000400000001", true, "08P01"},
     {PGT_INT4_ARRAY, "000000010000000000000014000000010000000100000008" "0000000000000001", true, "42804"},
     {PGT_INT4_ARRAY, "0000000200000000000000170000000100000001000000010000000100000004" "00000001", true, "0A000"},
     {PGT_TIMESTAMP, "7ffffffffffffffe", true, "22008"},

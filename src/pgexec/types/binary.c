@@ -151,6 +151,18 @@ static duckdb_value bad_format(pgt_err *err) {
     return NULL;
 }
 
+/* A fixed-size value of n bytes where `want` were expected: PostgreSQL's receive
+ * functions read past the end ("insufficient data left in message", 08P01) or leave
+ * bytes over ("incorrect binary data format", 22P03). */
+static duckdb_value short_data(pgt_err *err) {
+    pgt_err_set(err, "08P01", "insufficient data left in message");
+    return NULL;
+}
+
+static duckdb_value bad_len(size_t n, size_t want, pgt_err *err) {
+    return n < want ? short_data(err) : bad_format(err);
+}
+
 static uint64_t be(const uint8_t *p, int n) {
     uint64_t v = 0;
     for (int i = 0; i < n; i++) v = v << 8 | p[i];
@@ -161,27 +173,27 @@ typedef duckdb_value (*recv_fn)(uint32_t oid, const uint8_t *p, size_t n, pgt_er
 
 static duckdb_value recv_bool(uint32_t oid, const uint8_t *p, size_t n, pgt_err *err) {
     (void)oid;
-    return n == 1 ? duckdb_create_bool(p[0] != 0) : bad_format(err);
+    return n == 1 ? duckdb_create_bool(p[0] != 0) : bad_len(n, 1, err);
 }
 static duckdb_value recv_int2(uint32_t oid, const uint8_t *p, size_t n, pgt_err *err) {
     (void)oid;
-    return n == 2 ? duckdb_create_int16((int16_t)be(p, 2)) : bad_format(err);
+    return n == 2 ? duckdb_create_int16((int16_t)be(p, 2)) : bad_len(n, 2, err);
 }
 static duckdb_value recv_int4(uint32_t oid, const uint8_t *p, size_t n, pgt_err *err) {
     (void)oid;
-    return n == 4 ? duckdb_create_int32((int32_t)be(p, 4)) : bad_format(err);
+    return n == 4 ? duckdb_create_int32((int32_t)be(p, 4)) : bad_len(n, 4, err);
 }
 static duckdb_value recv_int8(uint32_t oid, const uint8_t *p, size_t n, pgt_err *err) {
     (void)oid;
-    return n == 8 ? duckdb_create_int64((int64_t)be(p, 8)) : bad_format(err);
+    return n == 8 ? duckdb_create_int64((int64_t)be(p, 8)) : bad_len(n, 8, err);
 }
 static duckdb_value recv_oid(uint32_t oid, const uint8_t *p, size_t n, pgt_err *err) {
     (void)oid;
-    return n == 4 ? duckdb_create_uint32((uint32_t)be(p, 4)) : bad_format(err);
+    return n == 4 ? duckdb_create_uint32((uint32_t)be(p, 4)) : bad_len(n, 4, err);
 }
 static duckdb_value recv_float4(uint32_t oid, const uint8_t *p, size_t n, pgt_err *err) {
     (void)oid;
-    if (n != 4) return bad_format(err);
+    if (n != 4) return bad_len(n, 4, err);
     uint32_t u = (uint32_t)be(p, 4);
     float f;
     memcpy(&f, &u, 4);
@@ -189,7 +201,7 @@ static duckdb_value recv_float4(uint32_t oid, const uint8_t *p, size_t n, pgt_er
 }
 static duckdb_value recv_float8(uint32_t oid, const uint8_t *p, size_t n, pgt_err *err) {
     (void)oid;
-    if (n != 8) return bad_format(err);
+    if (n != 8) return bad_len(n, 8, err);
     uint64_t u = be(p, 8);
     double d;
     memcpy(&d, &u, 8);
@@ -221,7 +233,7 @@ static duckdb_value recv_bytea(uint32_t oid, const uint8_t *p, size_t n, pgt_err
  * -INT32_MAX/INT32_MAX days). Dates outside PostgreSQL's range are refused as it does. */
 static duckdb_value recv_date(uint32_t oid, const uint8_t *p, size_t n, pgt_err *err) {
     (void)oid;
-    if (n != 4) return bad_format(err);
+    if (n != 4) return bad_len(n, 4, err);
     int32_t d = (int32_t)be(p, 4);
     duckdb_date out;
     if (d == INT32_MAX) out.days = INT32_MAX;
@@ -235,7 +247,7 @@ static duckdb_value recv_date(uint32_t oid, const uint8_t *p, size_t n, pgt_err 
 
 static duckdb_value recv_time(uint32_t oid, const uint8_t *p, size_t n, pgt_err *err) {
     (void)oid;
-    if (n != 8) return bad_format(err);
+    if (n != 8) return bad_len(n, 8, err);
     int64_t us = (int64_t)be(p, 8);
     if (us < 0 || us > USECS_PER_DAY) {
         pgt_err_set(err, "22008", "time out of range");
@@ -248,7 +260,7 @@ static duckdb_value recv_time(uint32_t oid, const uint8_t *p, size_t n, pgt_err 
  * offset is east). */
 static duckdb_value recv_timetz(uint32_t oid, const uint8_t *p, size_t n, pgt_err *err) {
     (void)oid;
-    if (n != 12) return bad_format(err);
+    if (n != 12) return bad_len(n, 12, err);
     int64_t us = (int64_t)be(p, 8);
     int32_t west = (int32_t)be(p + 8, 4);
     if (us < 0 || us > USECS_PER_DAY) {
@@ -266,7 +278,7 @@ static duckdb_value recv_timetz(uint32_t oid, const uint8_t *p, size_t n, pgt_er
  * timestamptz); INT64_MIN/MAX are -infinity/infinity (DuckDB's -INT64_MAX/INT64_MAX).
  * Values DuckDB's timestamp cannot hold are refused, never wrapped. */
 static duckdb_value recv_timestamp(uint32_t oid, const uint8_t *p, size_t n, pgt_err *err) {
-    if (n != 8) return bad_format(err);
+    if (n != 8) return bad_len(n, 8, err);
     int64_t t = (int64_t)be(p, 8);
     duckdb_timestamp ts;
     if (t == INT64_MAX) ts.micros = INT64_MAX;
@@ -283,7 +295,7 @@ static duckdb_value recv_timestamp(uint32_t oid, const uint8_t *p, size_t n, pgt
 /* interval_recv: int64 microseconds, int32 days, int32 months (DuckDB's own fields). */
 static duckdb_value recv_interval(uint32_t oid, const uint8_t *p, size_t n, pgt_err *err) {
     (void)oid;
-    if (n != 16) return bad_format(err);
+    if (n != 16) return bad_len(n, 16, err);
     duckdb_interval iv = {.micros = (int64_t)be(p, 8), .days = (int32_t)be(p + 8, 4), .months = (int32_t)be(p + 12, 4)};
     return duckdb_create_interval(iv);
 }
@@ -298,7 +310,7 @@ duckdb_value pgt_uuid_value(const uint8_t b[16]) {
 
 static duckdb_value recv_uuid(uint32_t oid, const uint8_t *p, size_t n, pgt_err *err) {
     (void)oid;
-    return n == 16 ? pgt_uuid_value(p) : bad_format(err);
+    return n == 16 ? pgt_uuid_value(p) : bad_len(n, 16, err);
 }
 
 static recv_fn recv_of(uint32_t oid) {
@@ -380,7 +392,7 @@ static duckdb_value array_recv(uint32_t elem, const uint8_t *p, size_t n, pgt_er
     wire_rd r;
     wire_rd_init(&r, p, n);
     int32_t ndim, flags, eoid, dim = 0, lbound = 1;
-    if (!wire_rd_i32(&r, &ndim) || !wire_rd_i32(&r, &flags) || !wire_rd_i32(&r, &eoid)) return bad_format(err);
+    if (!wire_rd_i32(&r, &ndim) || !wire_rd_i32(&r, &flags) || !wire_rd_i32(&r, &eoid)) return short_data(err);
     if (ndim < 0 || ndim > 6) {
         pgt_err_set(err, "22P03", "invalid number of dimensions: %d", ndim);
         return NULL;
@@ -397,8 +409,12 @@ static duckdb_value array_recv(uint32_t elem, const uint8_t *p, size_t n, pgt_er
         pgt_err_set(err, "42804", "wrong element type");
         return NULL;
     }
-    if (ndim == 1 && (!wire_rd_i32(&r, &dim) || !wire_rd_i32(&r, &lbound))) return bad_format(err);
-    if (dim < 0 || (size_t)dim > wire_rd_left(&r) / 4) return bad_format(err);
+    if (ndim == 1 && (!wire_rd_i32(&r, &dim) || !wire_rd_i32(&r, &lbound))) return short_data(err);
+    if (dim < 0) {
+        pgt_err_set(err, "54000", "array size exceeds the maximum allowed");
+        return NULL;
+    }
+    if ((size_t)dim > wire_rd_left(&r) / 4) return short_data(err);
     if (dim && lbound != 1) {
         pgt_err_set(err, "0A000", "array lower bounds other than 1 are not supported");
         return NULL;
@@ -409,7 +425,7 @@ static duckdb_value array_recv(uint32_t elem, const uint8_t *p, size_t n, pgt_er
         const uint8_t *ep;
         duckdb_value v;
         if (!wire_rd_i32(&r, &len) || len < -1 || (len >= 0 && !wire_rd_bytes(&r, (size_t)len, &ep))) {
-            bad_format(err);
+            short_data(err);
             goto fail;
         }
         v = len < 0 ? duckdb_create_null_value() : pgt_binary_in(elem, ep, (size_t)len, err);

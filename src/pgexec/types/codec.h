@@ -79,7 +79,6 @@ duckdb_value pgt_timestamp_text_in(const char *p, size_t n, bool tz, const struc
 duckdb_value pgt_interval_text_in(const char *p, size_t n, pgt_err *err);
 
 /* text.c */
-bool pgt_utf8_ok(const char *s, size_t n);
 /* A VARCHAR value of valid UTF-8 (22021 otherwise). */
 duckdb_value pgt_varchar_value(const char *p, size_t n, pgt_err *err);
 

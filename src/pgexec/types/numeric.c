@@ -507,10 +507,15 @@ bad:
 /* numeric_recv: int16 ndigits, int16 weight, uint16 sign, uint16 dscale, then ndigits
  * base-10000 digits. Digits hidden by dscale are truncated away, as numeric_recv does. */
 duckdb_value pgt_numeric_recv(const uint8_t *p, size_t n, pgt_err *err) {
-    if (n < 8) goto bad;
+    if (n < 8) goto short_data;
     int ndigits = (int16_t)(p[0] << 8 | p[1]), weight = (int16_t)(p[2] << 8 | p[3]);
     unsigned sign = (unsigned)(p[4] << 8 | p[5]), dscale = (unsigned)(p[6] << 8 | p[7]);
-    if (ndigits < 0 || n != 8 + 2 * (size_t)ndigits) goto bad;
+    if (ndigits < 0) {
+        pgt_err_set(err, "22P03", "invalid length in external \"numeric\" value");
+        return NULL;
+    }
+    if (n < 8 + 2 * (size_t)ndigits) goto short_data;
+    if (n != 8 + 2 * (size_t)ndigits) goto bad;
     if (sign == 0xC000 || sign == 0xD000 || sign == 0xF000) {
         err_special_numeric(err, sign == 0xC000 ? "NaN" : sign == 0xD000 ? "Infinity" : "-Infinity");
         return NULL;
@@ -546,6 +551,9 @@ duckdb_value pgt_numeric_recv(const uint8_t *p, size_t n, pgt_err *err) {
         }
     }
     return pgt_decimal_value(sign == 0x4000, digs, (size_t)nint, dscale, err);
+short_data:
+    pgt_err_set(err, "08P01", "insufficient data left in message");
+    return NULL;
 bad:
     pgt_err_set(err, "22P03", "incorrect binary data format");
     return NULL;

@@ -99,6 +99,25 @@ duckdb_type pgt_duck_type(uint32_t oid) {
     return pgt_elem_oid(oid) ? DUCKDB_TYPE_LIST : DUCKDB_TYPE_INVALID;
 }
 
+uint32_t pgt_oid_by_name(const char *name, size_t n) {
+    static const struct {
+        const char *name;
+        uint32_t oid;
+    } names[] = {
+#define NAMED(name_, oid, arr, len, duck, codec) {#name_, oid},
+        PGT_TYPE_TABLE(NAMED)
+#undef NAMED
+        {"boolean", PGT_BOOL}, {"smallint", PGT_INT2}, {"integer", PGT_INT4}, {"int", PGT_INT4},
+        {"bigint", PGT_INT8}, {"real", PGT_FLOAT4}, {"decimal", PGT_NUMERIC}, {"char", PGT_BPCHAR},
+        {"character", PGT_BPCHAR}, {"regclass", PGT_OID}, {"regtype", PGT_OID}, {"regproc", PGT_OID},
+        {"regnamespace", PGT_OID},
+    };
+    if (n >= 11 && !strncasecmp(name, "pg_catalog.", 11)) name += 11, n -= 11;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strlen(names[i].name) == n && !strncasecmp(names[i].name, name, n)) return names[i].oid;
+    return 0;
+}
+
 static bool is_json(duckdb_logical_type t) {
     char *alias = duckdb_logical_type_get_alias(t);
     bool json = alias && strcasecmp(alias, "JSON") == 0;

@@ -1,5 +1,6 @@
-/* types.h - DuckDB values as PostgreSQL sees them: the type OID announced in
- * RowDescription and the text output format of every value, cell by cell. */
+/* types.h - DuckDB values as PostgreSQL sees them, both ways: the type table (OIDs,
+ * typlen, array types), text and binary output cell by cell for results and COPY TO,
+ * and text and binary input of parameters and COPY FROM into DuckDB values. */
 #ifndef DS_PGX_TYPES_H
 #define DS_PGX_TYPES_H
 
@@ -114,6 +115,9 @@ int16_t pgt_typlen(uint32_t oid);
  * `arr` (0 when `arr` is not an array type of the table). */
 uint32_t pgt_array_oid(uint32_t elem);
 uint32_t pgt_elem_oid(uint32_t arr);
+/* The OID of a PostgreSQL type name of the table ("int4", "integer", "pg_catalog.oid",
+ * any case; n bytes, not NUL-terminated); 0 when not known here. */
+uint32_t pgt_oid_by_name(const char *name, size_t n);
 /* True when `oid` is in the type table, as a scalar or as its array type. */
 bool pgt_oid_known(uint32_t oid);
 /* The DuckDB type a value of PostgreSQL type `oid` becomes (LIST for arrays; DECIMAL's
@@ -140,6 +144,9 @@ duckdb_value pgt_text_in_tz(uint32_t oid, const char *p, size_t n, const struct 
  * *err set (22P03 "incorrect binary data format" for wrong lengths, as PostgreSQL;
  * 0A000 for an OID without a binary receiver here). */
 duckdb_value pgt_binary_in(uint32_t oid, const uint8_t *p, size_t n, pgt_err *err);
+/* True when s[0..n) is valid UTF-8 without NUL bytes, as PostgreSQL requires of text
+ * (DuckDB 1.4.4 aborts the process on invalid UTF-8 in duckdb_create_varchar). */
+bool pgt_utf8_ok(const char *s, size_t n);
 /* A non-NULL value of type `oid` (false, 0, '', epoch...) used to type a parameter slot
  * when describing a statement; NULL when oid is 0 or unknown. */
 duckdb_value pgt_zero_value(uint32_t oid);
@@ -170,14 +177,16 @@ void pgt_col_destroy(pgt_col *c);
 /* Appends the PostgreSQL text output of row `row` of `v` (a vector of the plan's type,
  * e.g. from duckdb_fetch_chunk) to out. The cell must not be NULL (see pgt_is_null);
  * NULLs nested inside lists and structs are written as PostgreSQL writes them.
- * TIMESTAMP WITH TIME ZONE and TIME WITH TIME ZONE are written in UTC ("+00"): there
- * is no session TimeZone yet. Returns 0 or -1 on allocation failure. */
+ * TIMESTAMP WITH TIME ZONE is written in the plan's zone (pgt_col_set_tz; UTC when
+ * none), TIME WITH TIME ZONE with its own offset. Returns 0 or -1 on allocation
+ * failure. */
 int pgt_col_format(const pgt_col *c, duckdb_vector v, idx_t row, pgt_buf *out);
-/* Binary format (the client asked for format 1). pgt_col_binary_ok says whether the
- * column's type has one here (bool, int2/4/8, float4/8, numeric, text/json/enum, bytea,
- * date, time, timestamp[tz], interval, uuid); pgt_col_format_binary appends the
- * PostgreSQL binary representation of a non-NULL cell (scratch is working space).
- * Returns 0, -1 on allocation failure, -2 when the type has no binary form here. */
+/* Binary format (the client asked for format 1): pgt_col_format_binary appends the
+ * PostgreSQL binary representation of a non-NULL cell (scratch is working space): the
+ * table's types in their PostgreSQL form at the width of the OID they are announced as,
+ * LIST/ARRAY as PostgreSQL arrays, and the types announced as text (enum, struct, map,
+ * union, bit, ...) as their text output, which is text's binary form. Returns 0 or -1
+ * on allocation failure. pgt_col_binary_ok is true for every column (kept for callers). */
 bool pgt_col_binary_ok(const pgt_col *c);
 int pgt_col_format_binary(const pgt_col *c, duckdb_vector v, idx_t row, pgt_buf *out, pgt_buf *scratch);
 
