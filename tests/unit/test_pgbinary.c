@@ -1,4 +1,4 @@
-/* Unit tests for the binary result format (pgexec/types.c): bytes as PostgreSQL's
+/* Unit tests for the binary result format (pgexec/types/binary.c): bytes as PostgreSQL's
  * send functions produce them (int4send, numeric_send, date_send, ...). */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* Unit tests for pgwire/types: every expected string is what PostgreSQL 15 prints for
+/* Unit tests for pgexec/types/ (text output): every expected string is what PostgreSQL 15 prints for
  * the same value (psql -At, DateStyle ISO, IntervalStyle postgres, TimeZone UTC). */
 #include <setjmp.h>
 #include <stdarg.h>
