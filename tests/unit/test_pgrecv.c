@@ -15,8 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "pgexec/types/types.h"
+#include "pgexec/types/tz.h"
 
 static duckdb_database db;
 static duckdb_connection con;
@@ -166,6 +168,56 @@ static void test_text_in_matches_postgres_send(void **st) {
         send_hex(v, hex, sizeof hex);
         if (strcmp(hex, k->pg_hex)) fail_msg("oid %u '%s': got %s, PostgreSQL sends %s", k->oid, k->text, hex, k->pg_hex);
     }
+}
+
+/* A timestamptz without an offset is in the session's TimeZone. PostgreSQL 15 with SET
+ * TimeZone = 'Europe/Prague': SELECT encode(timestamptz_send('<text>'), 'hex'); the
+ * last two are the spring-forward gap and the autumn repeat, resolved as PostgreSQL. */
+static void test_timestamptz_text_in_session_zone(void **st) {
+    (void)st;
+    static const struct {
+        const char *text, *hex;
+    } cases[] = {
+        {"2024-07-01 10:11:12", "0002bf29e8b28800"},
+        {"2024-01-01 10:11:12", "0002b0dd8827ec00"},
+        {"2024-03-31 02:30:00", "0002b7e9947e7600"},
+        {"2024-10-27 02:30:00", "0002c86a0f2b3600"},
+        {"2024-07-01 10:11:12+00", "0002bf2b95d9d000"},
+    };
+    pgt_tz *zone = pgt_tz_load("Europe/Prague");
+    assert_non_null(zone);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        pgt_err err = {{0}, {0}};
+        duckdb_value v = pgt_text_in_tz(PGT_TIMESTAMPTZ, cases[i].text, strlen(cases[i].text), zone, &err);
+        if (!v) fail_msg("'%s': %s %s", cases[i].text, err.sqlstate, err.msg);
+        char hex[64];
+        send_hex(v, hex, sizeof hex);
+        if (strcmp(hex, cases[i].hex)) fail_msg("'%s': got %s, PostgreSQL sends %s", cases[i].text, hex, cases[i].hex);
+    }
+    pgt_tz_free(zone);
+}
+
+/* 'now', 'today', 'tomorrow', 'yesterday' as PostgreSQL reads them (UTC here). */
+static void test_relative_dates(void **st) {
+    (void)st;
+    pgt_err err;
+    const char *words[] = {"yesterday", "today", "tomorrow"};
+    int32_t days[3];
+    for (int i = 0; i < 3; i++) {
+        duckdb_value v = pgt_text_in(PGT_DATE, words[i], strlen(words[i]), &err);
+        assert_non_null(v);
+        days[i] = duckdb_get_date(v).days;
+        duckdb_destroy_value(&v);
+    }
+    int64_t now = (int64_t)time(NULL);
+    assert_true(days[1] == now / 86400 || days[1] == now / 86400 - 1); /* midnight may pass */
+    assert_int_equal(days[0] + 1, days[1]);
+    assert_int_equal(days[2] - 1, days[1]);
+    duckdb_value v = pgt_text_in(PGT_TIMESTAMPTZ, " NOW ", 5, &err);
+    assert_non_null(v);
+    int64_t us = duckdb_get_timestamp_tz(v).micros;
+    duckdb_destroy_value(&v);
+    assert_true(us / 1000000 >= now - 5 && us / 1000000 <= now + 5);
 }
 
 typedef struct {
@@ -397,6 +449,8 @@ static void test_binary_results_of_nested_and_text_types(void **st) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_text_in_matches_postgres_send),
+        cmocka_unit_test(test_timestamptz_text_in_session_zone),
+        cmocka_unit_test(test_relative_dates),
         cmocka_unit_test(test_binary_in_round_trips_postgres_bytes),
         cmocka_unit_test(test_refusals_carry_postgres_sqlstates),
         cmocka_unit_test(test_one_table),

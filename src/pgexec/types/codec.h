@@ -73,7 +73,7 @@ duckdb_value pgt_int_text_in(uint32_t oid, const char *p, size_t n, pgt_err *err
 duckdb_value pgt_float_text_in(uint32_t oid, const char *p, size_t n, pgt_err *err);
 
 /* datetime.c: dates and times in (PostgreSQL's input syntax). */
-duckdb_value pgt_date_text_in(const char *p, size_t n, pgt_err *err);
+duckdb_value pgt_date_text_in(const char *p, size_t n, const struct pgt_tz *zone, pgt_err *err);
 duckdb_value pgt_time_text_in(const char *p, size_t n, bool tz, pgt_err *err);
 duckdb_value pgt_timestamp_text_in(const char *p, size_t n, bool tz, const struct pgt_tz *zone, pgt_err *err);
 duckdb_value pgt_interval_text_in(const char *p, size_t n, pgt_err *err);

@@ -396,14 +396,40 @@ static void err_range(pgt_err *err, const char *p, size_t n) {
     pgt_err_set(err, "22008", "date/time field value out of range: \"%.*s\"", (int)(n > 60 ? 60 : n), p);
 }
 
+/* The words PostgreSQL reads as "now": 0 now, 1 today, 2 tomorrow, 3 yesterday; -1
+ * none. */
+static int relative_word(const char *s, size_t n) {
+    static const char *const words[] = {"now", "today", "tomorrow", "yesterday"};
+    for (int i = 0; i < 4; i++)
+        if (special(s, n, words[i])) return i;
+    return -1;
+}
+
+/* Local microseconds since 1970 of `word` (relative_word) in zone (NULL: UTC): now, or
+ * midnight of today, tomorrow or yesterday. *now_utc gets the current UTC time. */
+static int64_t relative_local(int word, const struct pgt_tz *zone, int64_t *now_utc) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t utc = (int64_t)ts.tv_sec * USECS_PER_SEC + ts.tv_nsec / 1000;
+    *now_utc = utc;
+    int64_t local = utc + (zone ? (int64_t)pgt_tz_offset(zone, (int64_t)ts.tv_sec) * USECS_PER_SEC : 0);
+    if (word == 0) return local;
+    int64_t day = floor_div(local, USECS_PER_DAY) + (word == 2 ? 1 : word == 3 ? -1 : 0);
+    return day * USECS_PER_DAY;
+}
+
 /* date_in for ISO dates ("2024-02-29", "20240229", "0044-03-15 BC", "2024-02-29
- * 10:00" whose time is ignored), "infinity", "-infinity" and "epoch". */
-duckdb_value pgt_date_text_in(const char *p, size_t n, pgt_err *err) {
+ * 10:00" whose time is ignored), "infinity", "-infinity", "epoch", and "now", "today",
+ * "tomorrow", "yesterday" in zone (NULL: UTC). */
+duckdb_value pgt_date_text_in(const char *p, size_t n, const struct pgt_tz *zone, pgt_err *err) {
     const char *s = p;
     size_t len = n;
     pgt_trim(&s, &len);
     duckdb_date d;
-    if (special(s, len, "infinity") || special(s, len, "+infinity")) d.days = INT32_MAX;
+    int rel = relative_word(s, len);
+    int64_t now_utc;
+    if (rel >= 0) d.days = (int32_t)floor_div(relative_local(rel, zone, &now_utc), USECS_PER_DAY);
+    else if (special(s, len, "infinity") || special(s, len, "+infinity")) d.days = INT32_MAX;
     else if (special(s, len, "-infinity")) d.days = -INT32_MAX;
     else if (special(s, len, "epoch")) d.days = 0;
     else {
@@ -488,7 +514,8 @@ static int32_t local_offset(const pgt_tz *tz, int64_t local_s) {
 }
 
 /* timestamp_in / timestamptz_in: "date[( |T)time][zone][ BC]", "infinity",
- * "-infinity", "epoch". A timestamptz without a zone is in `zone` (NULL: UTC); a zone
+ * "-infinity", "epoch", "now", "today", "tomorrow", "yesterday" (midnight in `zone`; now
+ * is the current time, not the transaction's start as in PostgreSQL). A timestamptz without a zone is in `zone` (NULL: UTC); a zone
  * on a timestamp without time zone is ignored, as PostgreSQL does. */
 duckdb_value pgt_timestamp_text_in(const char *p, size_t n, bool tz, const struct pgt_tz *zone, pgt_err *err) {
     const char *s = p;
@@ -497,7 +524,11 @@ duckdb_value pgt_timestamp_text_in(const char *p, size_t n, bool tz, const struc
     const char *tname = tz ? "timestamp with time zone" : "timestamp without time zone";
     duckdb_timestamp ts;
     pgt_tz *named = NULL;
-    if (special(s, len, "infinity") || special(s, len, "+infinity")) ts.micros = INT64_MAX;
+    int rel = relative_word(s, len);
+    if (rel >= 0) {
+        int64_t now_utc, local = relative_local(rel, zone, &now_utc);
+        ts.micros = !tz ? local : rel == 0 ? now_utc : zone ? local - (int64_t)local_offset(zone, floor_div(local, USECS_PER_SEC)) * USECS_PER_SEC : local;
+    } else if (special(s, len, "infinity") || special(s, len, "+infinity")) ts.micros = INT64_MAX;
     else if (special(s, len, "-infinity")) ts.micros = -INT64_MAX;
     else if (special(s, len, "epoch")) ts.micros = 0;
     else {

@@ -725,8 +725,8 @@ static duckdb_value text_in_float8(uint32_t oid, const char *p, size_t n, const 
 }
 #define text_in_float4 text_in_float8
 static duckdb_value text_in_date(uint32_t oid, const char *p, size_t n, const struct pgt_tz *tz, pgt_err *err) {
-    (void)oid, (void)tz;
-    return pgt_date_text_in(p, n, err);
+    (void)oid;
+    return pgt_date_text_in(p, n, tz, err);
 }
 static duckdb_value text_in_time(uint32_t oid, const char *p, size_t n, const struct pgt_tz *tz, pgt_err *err) {
     (void)tz;
