@@ -156,7 +156,6 @@ static int do_parse(pgx *x, const uint8_t *body, size_t len) {
     return 0;
 }
 
-/* Binds one parameter value (text or, for a few types, binary). */
 /* A text parameter for an integer or floating-point slot, bound with its own type:
  * binding VARCHAR to an INTEGER parameter makes DuckDB re-plan the statement at every
  * execution (ClientContext::RebindPreparedStatement; measured with DuckDB 1.4.4).
