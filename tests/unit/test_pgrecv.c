@@ -155,6 +155,10 @@ static const text_case text_cases[] = {
     {PGT_BYTEA_ARRAY, "{\"\\\\\\\\x01ff\",NULL}", "0000000100000001000000110000000200000001000000065c7830316666ffffffff"},
     {PGT_FLOAT8_ARRAY, "{1.5,NaN,-Infinity}", "0000000100000000000002bd0000000300000001000000083ff8000000000000000000087ff800000000000000000008fff0000000000000"},
     {PGT_BYTEA_ARRAY, "{\"\\\\x01ff\"}", "00000001000000000000001100000001000000010000000201ff"},
+    /* namein truncates to 63 bytes on a character boundary: 40 'é' (80 bytes) keep 31
+     * (SELECT length(repeat('é', 40)::name) is 31) */
+    {PGT_NAME, "éééééééééééééééééééééééééééééééééééééééé",
+     "c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9"},
 };
 
 static void test_text_in_matches_postgres_send(void **st) {
@@ -356,6 +360,9 @@ static const err_case err_cases[] = {
     {PGT_INT4_ARRAY, "0000000200000000000000170000000100000001000000010000000100000004" "00000001", true, "0A000"},
     {PGT_TIMESTAMP, "7ffffffffffffffe", true, "22008"},
     {PGT_TEXT, "61ff", true, "22021"},
+    /* namerecv: 64 bytes is "identifier too long" */
+    {PGT_NAME, "61616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161",
+     true, "42622"},
 };
 
 static void test_refusals_carry_postgres_sqlstates(void **st) {

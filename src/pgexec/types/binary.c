@@ -212,7 +212,10 @@ static duckdb_value recv_numeric(uint32_t oid, const uint8_t *p, size_t n, pgt_e
     return pgt_numeric_recv(p, n, err);
 }
 static duckdb_value recv_text(uint32_t oid, const uint8_t *p, size_t n, pgt_err *err) {
-    (void)oid;
+    if (oid == PGT_NAME && n >= 64) { /* namerecv */
+        pgt_err_set(err, "42622", "identifier too long");
+        return NULL;
+    }
     return pgt_varchar_value((const char *)p, n, err);
 }
 /* jsonb_recv: a version byte (1), then the JSON text. */

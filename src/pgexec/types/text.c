@@ -604,7 +604,12 @@ duckdb_value pgt_varchar_value(const char *p, size_t n, pgt_err *err) {
 typedef duckdb_value (*text_in_fn)(uint32_t oid, const char *p, size_t n, const struct pgt_tz *tz, pgt_err *err);
 
 static duckdb_value text_in_text(uint32_t oid, const char *p, size_t n, const struct pgt_tz *tz, pgt_err *err) {
-    (void)oid, (void)tz;
+    (void)tz;
+    if (oid == PGT_NAME && n > 63) {
+        /* namein: truncated to NAMEDATALEN - 1 bytes, on a character boundary */
+        n = 63;
+        while (n && ((uint8_t)p[n] & 0xC0) == 0x80) n--;
+    }
     return pgt_varchar_value(p, n, err);
 }
 
