@@ -133,16 +133,20 @@ typedef struct {
  * 'on' bools, '\\x..' hex and escape bytea, '{..}' arrays with quoting and NULL,
  * 'infinity' dates/timestamps, PostgreSQL interval syntax incl. '1 day 02:00:00' and ISO
  * 8601, timestamptz offsets) into a new DuckDB value (the caller destroys it); NULL with
- * *err set when it is not a valid value. oid 0, 25, 705 (unknown) and OIDs not in the
- * table: VARCHAR. A timestamptz or timetz without an offset is taken in UTC (see
+ * *err set when it is not a valid value (PostgreSQL's SQLSTATE and message: 22P02,
+ * 22007, 22008, 22003...). oid 0, 25, 705 (unknown) and OIDs not in the table: VARCHAR.
+ * A timestamptz without an offset is taken in UTC, a timetz without one too (see
  * pgt_text_in_tz). */
 duckdb_value pgt_text_in(uint32_t oid, const char *p, size_t n, pgt_err *err);
 /* pgt_text_in with a session time zone (borrowed, NULL: UTC) for timestamptz values
  * written without an offset, as PostgreSQL reads them in its TimeZone. */
 duckdb_value pgt_text_in_tz(uint32_t oid, const char *p, size_t n, const struct pgt_tz *tz, pgt_err *err);
-/* PostgreSQL's binary receive format of type `oid` into a new DuckDB value; NULL with
- * *err set (22P03 "incorrect binary data format" for wrong lengths, as PostgreSQL;
- * 0A000 for an OID without a binary receiver here). */
+/* PostgreSQL's binary receive format of type `oid` into a new DuckDB value (the caller
+ * destroys it); NULL with *err set, with PostgreSQL's SQLSTATEs: 22P03 "incorrect binary
+ * data format" for bytes left over, 08P01 "insufficient data left in message" for too
+ * few, 22003/22008 for values DuckDB cannot hold (numeric beyond 38 digits or NaN, dates
+ * and timestamps out of range), 0A000 for multidimensional arrays and for an OID
+ * without a binary receiver here. oid 0: text. */
 duckdb_value pgt_binary_in(uint32_t oid, const uint8_t *p, size_t n, pgt_err *err);
 /* True when s[0..n) is valid UTF-8 without NUL bytes, as PostgreSQL requires of text
  * (DuckDB 1.4.4 aborts the process on invalid UTF-8 in duckdb_create_varchar). */
