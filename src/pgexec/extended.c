@@ -46,6 +46,32 @@ static bool params_unresolved(duckdb_prepared_statement st) {
     return false;
 }
 
+/* The type a cast in the client's SQL gives parameter $n ("$1::oid[]", "$2::integer"),
+ * as PostgreSQL infers it; 0 when there is no such cast. The catalogs' compat layer
+ * rewrites some types (oid becomes bigint), so DuckDB's inferred type alone would tell
+ * asyncpg int8[] where PostgreSQL says oid[], and asyncpg then introspects int8[] with
+ * the same query, forever. */
+static uint32_t param_cast_oid(const char *sql, int n) {
+    char tag[16];
+    int tl = snprintf(tag, sizeof tag, "$%d", n);
+    for (const char *p = strstr(sql, tag); p; p = strstr(p + 1, tag)) {
+        const char *q = p + tl;
+        if (*q >= '0' && *q <= '9') continue;
+        while (*q == ' ') q++;
+        if (q[0] != ':' || q[1] != ':') continue;
+        q += 2;
+        while (*q == ' ') q++;
+        const char *name = q;
+        while ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') || *q == '_' || *q == '.') q++;
+        uint32_t oid = pgt_oid_by_name(name, (size_t)(q - name));
+        if (!oid) continue;
+        while (*q == ' ') q++;
+        if (q[0] == '[' && q[1] == ']') oid = pgt_array_oid(oid);
+        if (oid) return oid;
+    }
+    return 0;
+}
+
 static int do_parse(pgx *x, const uint8_t *body, size_t len) {
     pgx_parse_msg pm;
     if (pgx_parse_parse(body, len, &pm) != 0) {
@@ -104,7 +130,15 @@ static int do_parse(pgx *x, const uint8_t *body, size_t len) {
             /* The parameter types DuckDB inferred, before any value is bound. */
             idx_t npar = duckdb_nparams(t->st);
             t->param_types = calloc(npar ? npar : 1, sizeof *t->param_types);
-            for (idx_t k = 0; t->param_types && k < npar; k++) t->param_types[k] = duckdb_param_type(t->st, k + 1);
+            t->slot_oids = calloc(npar ? npar : 1, sizeof *t->slot_oids);
+            for (idx_t k = 0; t->param_types && t->slot_oids && k < npar; k++) {
+                t->param_types[k] = duckdb_param_type(t->st, k + 1);
+                duckdb_logical_type lt = duckdb_param_logical_type(t->st, k + 1);
+                if (lt && duckdb_get_type_id(lt) != DUCKDB_TYPE_INVALID) t->slot_oids[k] = pgt_oid(lt);
+                if (lt) duckdb_destroy_logical_type(&lt);
+                uint32_t cast = param_cast_oid(t->sql, (int)k + 1);
+                if (cast) t->slot_oids[k] = cast;
+            }
             int n = (int)duckdb_nparams(t->st);
             if (n > t->nparams) {
                 uint32_t *g = realloc(t->param_oids, (size_t)n * sizeof *g);
@@ -122,7 +156,6 @@ static int do_parse(pgx *x, const uint8_t *body, size_t len) {
     return 0;
 }
 
-/* Binds one parameter value (text or, for a few types, binary). */
 /* A text parameter for an integer or floating-point slot, bound with its own type:
  * binding VARCHAR to an INTEGER parameter makes DuckDB re-plan the statement at every
  * execution (ClientContext::RebindPreparedStatement; measured with DuckDB 1.4.4).
@@ -160,54 +193,70 @@ static int bind_text_typed(pgx_stmt *t, idx_t idx, const uint8_t *v, int32_t len
     }
 }
 
-static int bind_param(pgx *x, pgx_stmt *t, int i, int16_t fmt, const uint8_t *v, int32_t len) {
+/* Slots whose DuckDB type reads text differently from PostgreSQL (DuckDB's VARCHAR cast
+ * takes '\x41' as one escaped byte, has no 'on'/'off' booleans, no '{1,2}' arrays and
+ * no ISO 8601 intervals, measured with 1.4.4): a text value for them goes through
+ * PostgreSQL's input function even when the client left the type to the server. */
+static bool pg_text_input_needed(uint32_t slot_oid) {
+    return slot_oid == PGT_BOOL || slot_oid == PGT_BYTEA || slot_oid == PGT_INTERVAL || pgt_elem_oid(slot_oid);
+}
+
+/* The type a parameter value is read as: the type Parse declared, else the type DuckDB
+ * inferred for the slot (the one ParameterDescription reported), else 0 (text). */
+static uint32_t param_oid(const pgx_stmt *t, int i) {
+    uint32_t oid = i < t->nparams ? t->param_oids[i] : 0;
+    if (!oid && t->slot_oids) oid = t->slot_oids[i];
+    return oid;
+}
+
+/* Binds one parameter value: text through the fast path or PostgreSQL's input of its
+ * type, binary through the type's receive function (types/). A value of the declared
+ * type also types a slot DuckDB could not infer, so SELECT $1 declared bool is a bool
+ * (DuckDB 1.4.4 infers an untyped parameter's type from the bound value; measured).
+ * Returns 0, or -1 with *err set. */
+static int bind_param(pgx *x, pgx_stmt *t, int i, int16_t fmt, const uint8_t *v, int32_t len, pgt_err *err) {
     idx_t idx = (idx_t)i + 1;
     if (len < 0) return duckdb_bind_null(t->st, idx) == DuckDBSuccess ? 0 : -1;
-    if (fmt == 0 && bind_text_typed(t, idx, v, len)) return 0;
-    if (fmt == 0) return duckdb_bind_varchar_length(t->st, idx, (const char *)v, (idx_t)len) == DuckDBSuccess ? 0 : -1;
-    uint32_t oid = i < t->nparams ? t->param_oids[i] : 0;
-    int64_t iv = 0;
-    for (int k = 0; k < len && k < 8; k++) iv = (int64_t)(((uint64_t)iv << 8) | v[k]);
-    switch (oid) {
-    case 16: return len == 1 ? (duckdb_bind_boolean(t->st, idx, v[0] != 0) == DuckDBSuccess ? 0 : -1) : -1;
-    case 21: return len == 2 ? (duckdb_bind_int16(t->st, idx, (int16_t)iv) == DuckDBSuccess ? 0 : -1) : -1;
-    case 23: return len == 4 ? (duckdb_bind_int32(t->st, idx, (int32_t)iv) == DuckDBSuccess ? 0 : -1) : -1;
-    case 20: return len == 8 ? (duckdb_bind_int64(t->st, idx, iv) == DuckDBSuccess ? 0 : -1) : -1;
-    case 700: {
-        if (len != 4) return -1;
-        uint32_t u = (uint32_t)iv;
-        float f;
-        memcpy(&f, &u, 4);
-        return duckdb_bind_float(t->st, idx, f) == DuckDBSuccess ? 0 : -1;
+    uint32_t declared = i < t->nparams ? t->param_oids[i] : 0, oid = param_oid(t, i);
+    duckdb_value val;
+    if (fmt == 0) {
+        if (bind_text_typed(t, idx, v, len)) return 0;
+        bool textual = oid == 0 || oid == PGT_TEXT || oid == PGT_VARCHAR || oid == PGT_UNKNOWN || oid == PGT_BPCHAR ||
+                       oid == PGT_NAME || !pgt_oid_known(oid);
+        if (textual || (!declared && !pg_text_input_needed(oid))) {
+            /* DuckDB casts the text to the slot's type. */
+            if (!pgt_utf8_ok((const char *)v, (size_t)len)) {
+                snprintf(err->sqlstate, sizeof err->sqlstate, "22021");
+                snprintf(err->msg, sizeof err->msg, "invalid byte sequence for encoding \"UTF8\"");
+                return -1;
+            }
+            return duckdb_bind_varchar_length(t->st, idx, (const char *)v, (idx_t)len) == DuckDBSuccess ? 0 : -1;
+        }
+        val = pgt_text_in_tz(oid, (const char *)v, (size_t)len, x->tz, err);
+    } else {
+        val = pgt_binary_in(oid, v, (size_t)len, err);
     }
-    case 701: {
-        if (len != 8) return -1;
-        uint64_t u = (uint64_t)iv;
-        double d;
-        memcpy(&d, &u, 8);
-        return duckdb_bind_double(t->st, idx, d) == DuckDBSuccess ? 0 : -1;
-    }
-    case 17: return duckdb_bind_blob(t->st, idx, v, (idx_t)len) == DuckDBSuccess ? 0 : -1;
-    case 25:
-    case 1043:
-    case 0: return duckdb_bind_varchar_length(t->st, idx, (const char *)v, (idx_t)len) == DuckDBSuccess ? 0 : -1;
-    default: (void)x; return -2;
-    }
+    if (!val) return -1;
+    duckdb_state st = duckdb_bind_value(t->st, idx, val);
+    duckdb_destroy_value(&val);
+    return st == DuckDBSuccess ? 0 : -1;
 }
 
 /* Binds Bind's parameter values into t's DuckDB statement; -1 with an error sent. */
 int bind_values(pgx *x, pgx_stmt *t, const pgx_bind_msg *m) {
     duckdb_clear_bindings(t->st);
     for (int i = 0; i < m->nparams; i++) {
-        int br = bind_param(x, t, i, pgx_bind_param_format(m, i), m->values[i], m->lengths[i]);
-        if (br != 0) {
-            char msg[120];
-            snprintf(msg, sizeof msg,
-                     br == -2 ? "binary format is not supported for parameter $%d" : "invalid value for parameter $%d",
-                     i + 1);
-            msg_error(x, "ERROR", br == -2 ? "0A000" : "22P02", msg, 0);
-            return -1;
-        }
+        pgt_err err = {"", ""};
+        if (bind_param(x, t, i, pgx_bind_param_format(m, i), m->values[i], m->lengths[i], &err) == 0) continue;
+        char msg[240];
+        if (!err.sqlstate[0])
+            snprintf(err.sqlstate, sizeof err.sqlstate, "22P02"), snprintf(err.msg, sizeof err.msg, "invalid value");
+        if (!strcmp(err.sqlstate, "22P03"))
+            snprintf(msg, sizeof msg, "%s in bind parameter %d", err.msg, i + 1); /* as PostgreSQL words it */
+        else
+            snprintf(msg, sizeof msg, "%s", err.msg);
+        msg_error(x, "ERROR", err.sqlstate, msg, 0);
+        return -1;
     }
     return 0;
 }
@@ -299,7 +348,12 @@ static int describe_by_running(pgx *x, pgx_stmt *t) {
     int rc = sb_failed(&q) ? -1 : exec_prepare(x, q.data, 0, 0, &st, NULL, NULL);
     sb_free(&q);
     if (rc) return -1;
-    for (idx_t i = 1; i <= duckdb_nparams(st); i++) duckdb_bind_null(st, i);
+    /* NULL, or a value of the declared type so that the slot has that type. */
+    for (idx_t i = 1; i <= duckdb_nparams(st); i++) {
+        duckdb_value z = (int)i <= t->nparams ? pgt_zero_value(t->param_oids[i - 1]) : NULL;
+        if (!z || duckdb_bind_value(st, i, z) != DuckDBSuccess) duckdb_bind_null(st, i);
+        if (z) duckdb_destroy_value(&z);
+    }
     duckdb_result r;
     int xr = exec_execute(x, NULL, st, &r, 0);
     if (xr != 0) {
@@ -351,14 +405,10 @@ static int do_describe(pgx *x, wire_rd *r) {
         if (!t) return missing(x, "prepared statement", name, "26000");
         wire_wb_begin(x->out, PqMsg_ParameterDescription);
         wire_wb_i16(x->out, (int16_t)t->nparams);
+        /* What the statement takes: the declared type, else the PostgreSQL type of
+         * what DuckDB inferred at Parse, else text. */
         for (int i = 0; i < t->nparams; i++) {
-            uint32_t oid = t->param_oids[i];
-            if (!oid && t->kind == STMT_DUCK) {
-                duckdb_logical_type lt = duckdb_param_logical_type(t->st, (idx_t)i + 1);
-                oid = lt ? pgt_oid(lt) : 25;
-                if (lt && duckdb_get_type_id(lt) == DUCKDB_TYPE_INVALID) oid = 25;
-                if (lt) duckdb_destroy_logical_type(&lt);
-            }
+            uint32_t oid = t->kind == STMT_DUCK ? param_oid(t, i) : t->param_oids[i];
             wire_wb_i32(x->out, (int32_t)(oid ? oid : 25));
         }
         wire_wb_end(x->out);

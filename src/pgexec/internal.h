@@ -19,8 +19,8 @@
 #include "pgexec/frontend.h"
 #include "pgexec/pgexec.h"
 #include "pgexec/tcop.h"
-#include "pgexec/types.h"
-#include "pgexec/tz.h"
+#include "pgexec/types/types.h"
+#include "pgexec/types/tz.h"
 #include "util/err.h"
 
 #define PGX_MAX_COLUMNS 1664 /* result columns, as PostgreSQL's target lists (54011) */
@@ -51,6 +51,7 @@ typedef struct pgx_stmt {
     uint32_t *param_oids;
     bool unresolved; /* DuckDB could not infer a parameter's type at Parse */
     duckdb_type *param_types; /* as inferred at Parse */
+    uint32_t *slot_oids;      /* the PostgreSQL OIDs of those types (0: not inferred) */
     /* Portals bound to it. A Parse that replaces the unnamed statement leaves its
      * portals running (as PostgreSQL does): the statement is unlinked from the session's
      * list and freed with its last portal. */

@@ -192,15 +192,7 @@ int portal_start(pgx *x, pgx_portal *p) {
         pgt_col_init(&p->cols[i], lt);
         pgt_col_set_tz(&p->cols[i], x->tz);
         duckdb_destroy_logical_type(&lt);
-        if (duckdb_result_return_type(p->res) == DUCKDB_RESULT_TYPE_QUERY_RESULT &&
-            msg_col_format(p->formats, p->nformats, i) == 1 && !pgt_col_binary_ok(&p->cols[i])) {
-            char m[200];
-            snprintf(m, sizeof m, "binary format is not supported for result column %d (\"%.80s\"): ask for text", i + 1,
-                     duckdb_column_name(&p->res, (idx_t)i));
-            msg_error(x, "ERROR", "0A000", m, 0);
-            exec_end_running(x);
-            return -1;
-        }
+        /* Every type has a binary form (types/binary.c): no column is refused. */
     }
     return 0;
 }
@@ -297,6 +289,7 @@ void portal_free(pgx *x, pgx_portal *p) {
 void stmt_destroy(pgx_stmt *t) {
     if (t->st) duckdb_destroy_prepare(&t->st);
     free(t->param_types);
+    free(t->slot_oids);
     pga_result_free(&t->an);
     free(t->param_oids);
     free(t->sql);

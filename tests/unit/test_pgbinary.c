@@ -1,4 +1,4 @@
-/* Unit tests for the binary result format (pgexec/types.c): bytes as PostgreSQL's
+/* Unit tests for the binary result format (pgexec/types/binary.c): bytes as PostgreSQL's
  * send functions produce them (int4send, numeric_send, date_send, ...). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "pgexec/types.h"
+#include "pgexec/types/types.h"
 
 static duckdb_database db;
 static duckdb_connection con;

@@ -1,4 +1,4 @@
-/* Unit tests for pgwire/types: every expected string is what PostgreSQL 15 prints for
+/* Unit tests for pgexec/types/ (text output): every expected string is what PostgreSQL 15 prints for
  * the same value (psql -At, DateStyle ISO, IntervalStyle postgres, TimeZone UTC). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pgexec/types.h"
+#include "pgexec/types/types.h"
 
 typedef struct {
     duckdb_database db;
