@@ -12,6 +12,7 @@ the savepoint), it fails loudly and keeps nothing: WorkspaceOnly checks that.
 
 Run: /usr/bin/python3 tests/integration/test_pg_savepoints.py [-v] [Class.test_name]"""
 
+import asyncio
 import itertools
 import os
 import unittest
@@ -169,6 +170,28 @@ class SavepointChecks:
         cur.execute("INSERT INTO %s VALUES (2, 'b')" % t)
         conn.commit()
         self.assertEqual(self.kept(t), [1, 2])
+
+    def test_asyncpg_nested_transactions(self):
+        import asyncpg
+        t = self.table()
+
+        async def run():
+            conn = await asyncpg.connect(host=self.target.host, port=self.target.port, user=self.target.user,
+                                         password=self.target.password, database=self.target.dbname, ssl=False)
+            try:
+                async with conn.transaction():
+                    with self.assertRaises(asyncpg.exceptions.UniqueViolationError):
+                        async with conn.transaction():
+                            await conn.execute("INSERT INTO %s VALUES ($1, $2)" % t, 1, "a")
+                            await conn.execute("INSERT INTO %s VALUES ($1, $2)" % t, 1, "again")
+                    await conn.execute("INSERT INTO %s VALUES ($1, $2)" % t, 3, "c")
+                    async with conn.transaction():
+                        await conn.execute("INSERT INTO %s VALUES ($1, $2)" % t, 4, "d")
+            finally:
+                await conn.close()
+
+        asyncio.run(run())
+        self.assertEqual(self.kept(t), [3, 4])
 
     def test_sqlalchemy_begin_nested(self):
         import sqlalchemy
