@@ -1012,15 +1012,19 @@ int copy_message(pgx *x, char type, const uint8_t *body, size_t len) {
     case PqMsg_Sync:
         return 0; /* ignored during COPY, as PostgreSQL does */
     default: {
+        /* PostgreSQL: the ERROR, then FATAL as the protocol is out of step. */
         char m[100];
         snprintf(m, sizeof m, "unexpected message type 0x%02X during COPY from stdin", (unsigned char)type);
-        set_fail(c, "08P01", m);
-        c->fail_ctx[0] = 0;
-        break;
+        char ctx[160];
+        snprintf(ctx, sizeof ctx, "COPY %.100s, line %llu", c->st.table, (unsigned long long)cp_line(c->cp) + 1);
+        msg_error_context(x, "08P01", m, ctx);
+        copy_abort(x);
+        msg_error(x, "FATAL", "08P01", "terminating connection because protocol synchronization was lost", 0);
+        return -1;
     }
     }
-    if (!c->fail_ctx[0] && c->fail_state[0] && strcmp(c->fail_state, "08P01") && strcmp(c->fail_state, "57014"))
-        snprintf(c->fail_ctx, sizeof c->fail_ctx, "COPY %.100s", c->st.table);
+    if (!c->fail_ctx[0]) /* as PostgreSQL: the line it was about to read */
+        set_context(c, cp_line(c->cp) + 1, -1, NULL, 0, false);
     copy_end(x, false);
     return 0;
 }

@@ -58,6 +58,7 @@ void cp_free(cp_parser *p) {
 }
 
 uint64_t cp_rows(const cp_parser *p) { return p->rows; }
+uint64_t cp_line(const cp_parser *p) { return p->line; }
 
 /* Fills *err; returns -1. */
 static int fail(cp_err *err, const char *state, uint64_t line, int col, const char *msg) {

@@ -70,6 +70,8 @@ int cp_feed(cp_parser *p, const uint8_t *data, size_t len, cp_err *err);
 /* The end of the stream (CopyDone): a last line without its newline is a row; a binary
  * stream must have had its header. Returns as cp_feed. */
 int cp_finish(cp_parser *p, cp_err *err);
+/* Lines (tuples) read so far, a header included. */
+uint64_t cp_line(const cp_parser *p);
 /* Rows handed to the callback so far (not counting a header). */
 uint64_t cp_rows(const cp_parser *p);
 

@@ -76,6 +76,8 @@ int pgx_message(pgx *x, char type, const uint8_t *body, size_t len);
  * (the copy-in sub-state). Outside it, CopyData, CopyDone and CopyFail are ignored, as
  * PostgreSQL does after a failed COPY. */
 bool pgx_copy_in(const pgx *x);
+/* (pgx_message returns -1 in copy-in after a message that has no place there: a FATAL
+ * is in the sink, flush it and end the session, as PostgreSQL does.) */
 /* idle_session_timeout while idle outside a transaction block, in ms; 0 for none. */
 int64_t pgx_idle_timeout_ms(const pgx *x);
 

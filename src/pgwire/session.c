@@ -156,9 +156,10 @@ static int dispatch(pgw_session *s, char type, const uint8_t *body, size_t len) 
      * executor's (CopyData/CopyDone/CopyFail, Flush and Sync ignored, anything else an
      * error that ends the COPY). */
     if (type != PqMsg_Terminate && pgx_copy_in(s->x)) {
-        pgx_message(s->x, type, body, len);
+        int rc = pgx_message(s->x, type, body, len);
         if (killed(s)) return -1;
-        return s->out.len ? (pgw_flush(s) != 0 ? -1 : 0) : 0;
+        if (s->out.len && pgw_flush(s) != 0) return -1;
+        return rc; /* -1: a FATAL was sent */
     }
     switch (type) {
     case PqMsg_Terminate:

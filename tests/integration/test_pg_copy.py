@@ -26,7 +26,9 @@ import psycopg2
 
 import harness
 from compat_shape import shape_postgres, shape_workspace
-from pghelpers import JAVA, JAVAC, PGJDBC, PSQL, PgTestCase, proc_rss_kb
+import struct
+
+from pghelpers import JAVA, JAVAC, PGJDBC, PSQL, PgTestCase, parse_error_fields, proc_rss_kb, read_message, scram_login
 from pgref import PgReference
 
 TYPED_DDL = ("CREATE TABLE typed (i int, b bigint, t text, f double precision, d date, ok boolean, "
@@ -240,6 +242,77 @@ public class CopyIt { public static void main(String[] a) throws Exception {
                                 self.target.password], capture_output=True, timeout=120)
         self.assertEqual(p.returncode, 0, p.stderr.decode())
         self.record("jdbc", p.stdout.decode())
+
+    # ---- the protocol itself, message by message ----
+
+    def raw(self):
+        outcome, info, sock = scram_login(self.target.port, self.target.user, self.target.dbname, self.target.password)
+        self.assertEqual(outcome, "ok", info)
+        self.addCleanup(sock.close)
+        return sock
+
+    @staticmethod
+    def msg(t, body=b""):
+        return t + struct.pack("!I", len(body) + 4) + body
+
+    def until(self, sock, last=b"Z"):
+        """Backend messages up to `last` (None: until the server closes): types, with the
+        SQLSTATE/CONTEXT of errors and tags."""
+        got = []
+        while True:
+            try:
+                t, body = read_message(sock)
+            except (EOFError, ConnectionError):
+                if last is None:
+                    return got + ["EOF"]
+                raise
+            if t == b"E":
+                f = parse_error_fields(body)
+                got.append(("E", f.get("S"), f.get("C"), f.get("W")))
+            elif t == b"C":
+                got.append(("C", body.rstrip(b"\0").decode()))
+            elif t == b"G":
+                got.append(("G", body))
+            elif t != b"N":
+                got.append(t.decode())
+            if t == last:
+                return got
+
+    def test_protocol_extended_copy_in_and_errors(self):
+        c = self.conn()
+        self.fresh(c, "rawx", "CREATE TABLE rawx (a int, b text)")
+        s = self.raw()
+        m = self.msg
+        sql = b"COPY rawx FROM STDIN (FORMAT csv)\0"
+        # extended: a pipelined Sync and a Flush during copy-in are ignored
+        s.sendall(m(b"P", b"\0" + sql + b"\0\0") + m(b"B", b"\0\0" + b"\0\0\0\0\0\0") + m(b"E", b"\0\0\0\0\0")
+                  + m(b"S"))
+        first = self.until(s, b"G")
+        s.sendall(m(b"d", b"1,x\n2") + m(b"H") + m(b"d", b",y\n") + m(b"c") + m(b"S"))
+        second = self.until(s)
+        # an error mid-copy: then everything up to Sync is dropped
+        s.sendall(m(b"P", b"\0" + sql + b"\0\0") + m(b"B", b"\0\0" + b"\0\0\0\0\0\0") + m(b"E", b"\0\0\0\0\0")
+                  + m(b"H"))
+        third = self.until(s, b"G")
+        s.sendall(m(b"d", b"3,z\nbad,w\n") + m(b"d", b"4,v\n") + m(b"c") + m(b"S"))
+        fourth = self.until(s)
+        # simple protocol: CopyFail, then a message that has no place in copy-in
+        s.sendall(m(b"Q", b"COPY rawx FROM STDIN\0"))
+        fifth = self.until(s, b"G")
+        s.sendall(m(b"d", b"5\tq\n") + m(b"f", b"client says no\0"))
+        sixth = self.until(s)
+        s.sendall(m(b"Q", b"COPY rawx FROM STDIN\0"))
+        self.until(s, b"G")
+        s.sendall(m(b"Q", b"SELECT 1\0"))
+        seventh = self.until(s, None)  # PostgreSQL: protocol synchronization was lost (FATAL)
+        # a script: the statement after COPY runs once the copy is done
+        s = self.raw()
+        s.sendall(m(b"Q", b"COPY rawx FROM STDIN; SELECT count(*) FROM rawx\0"))
+        self.until(s, b"G")
+        s.sendall(m(b"d", b"9\tlast\n") + m(b"c"))
+        eighth = self.until(s)
+        s.sendall(m(b"X"))
+        self.record("protocol", [first, second, third, fourth, fifth, sixth, seventh, eighth])
 
     # ---- CopyFail ----
 
