@@ -19,8 +19,8 @@
 #include "pgexec/frontend.h"
 #include "pgexec/pgexec.h"
 #include "pgexec/tcop.h"
-#include "pgexec/types.h"
-#include "pgexec/tz.h"
+#include "pgexec/types/types.h"
+#include "pgexec/types/tz.h"
 #include "util/err.h"
 
 #define PGX_MAX_COLUMNS 1664 /* result columns, as PostgreSQL's target lists (54011) */

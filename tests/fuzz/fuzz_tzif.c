@@ -3,7 +3,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pgexec/tz.h"
+#include "pgexec/types/tz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     pgt_tz *tz = pgt_tz_parse(data, size);

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "pgexec/types.h"
+#include "pgexec/types/types.h"
 
 static duckdb_database db;
 static duckdb_connection con;

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pgexec/types.h"
+#include "pgexec/types/types.h"
 
 typedef struct {
     duckdb_database db;

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "pgexec/tz.h"
+#include "pgexec/types/tz.h"
 
 static void check_zone(const char *zone) {
     pgt_tz *tz = pgt_tz_load(zone);

@@ -1,6 +1,6 @@
 /* tz.c - a bounded TZif reader (RFC 8536: version 1 and 2+ data blocks, and the POSIX
  * TZ footer for instants after the last transition). */
-#include "pgexec/tz.h"
+#include "pgexec/types/tz.h"
 
 #include <ctype.h>
 #include <stdio.h>
