@@ -41,6 +41,7 @@ struct pgx_copy {
     char **names; /* target columns, appender order */
     int ncols;
     duckdb_type *types;
+    uint32_t *oids; /* PostgreSQL's type of each column (pgt_oid) */
     bool *force_null, *force_not_null;
     bool own_tx;   /* autocommit: the transaction is ours */
     bool extended; /* started by Execute */
@@ -642,220 +643,141 @@ static void set_context(struct pgx_copy *c, uint64_t line, int col, const char *
         snprintf(c->fail_ctx, sizeof c->fail_ctx, "COPY %.100s, line %llu%s", c->st.table, (unsigned long long)line, val);
 }
 
-static int hexv(int ch) {
-    return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
-}
-
-/* bytea's text input (hex '\x..' or the escape format) into scratch; -1 if invalid. */
-static int bytea_in(const char *v, size_t n, pgt_buf *o) {
-    o->len = 0;
-    if (pgt_buf_reserve(o, n + 1)) return -1;
-    uint8_t *d = (uint8_t *)o->data;
-    if (n >= 2 && v[0] == '\\' && v[1] == 'x') {
-        for (size_t i = 2; i < n;) {
-            if (v[i] == ' ' || v[i] == '\t' || v[i] == '\n' || v[i] == '\r') {
-                i++;
-                continue;
-            }
-            int a = hexv((unsigned char)v[i]), b = i + 1 < n ? hexv((unsigned char)v[i + 1]) : -1;
-            if (a < 0 || b < 0) return -1;
-            *d++ = (uint8_t)(a * 16 + b);
-            i += 2;
-        }
-    } else {
-        for (size_t i = 0; i < n;) {
-            if (v[i] != '\\') {
-                *d++ = (uint8_t)v[i++];
-            } else if (i + 1 < n && v[i + 1] == '\\') {
-                *d++ = '\\';
-                i += 2;
-            } else if (i + 3 < n && v[i + 1] >= '0' && v[i + 1] <= '3' && v[i + 2] >= '0' && v[i + 2] <= '7' &&
-                       v[i + 3] >= '0' && v[i + 3] <= '7') {
-                *d++ = (uint8_t)((v[i + 1] - '0') * 64 + (v[i + 2] - '0') * 8 + (v[i + 3] - '0'));
-                i += 4;
-            } else {
-                return -1;
-            }
-        }
-    }
-    o->len = (size_t)(d - (uint8_t *)o->data);
-    return 0;
-}
-
-/* PostgreSQL's boolean input spellings: 1 true, 0 false, -1 invalid. */
-static int bool_in(const char *v, size_t n) {
-    while (n && (*v == ' ' || *v == '\t')) v++, n--;
-    while (n && (v[n - 1] == ' ' || v[n - 1] == '\t')) n--;
-    static const char *const t[] = {"true", "yes", "on", "1"}, *const f[] = {"false", "no", "off", "0"};
-    if (n == 0) return -1;
-    for (int i = 0; i < 4; i++) {
-        size_t tl = strlen(t[i]), fl = strlen(f[i]);
-        /* prefixes are accepted (t, y, tr...), except "o" which is ambiguous */
-        if (n <= tl && !strncasecmp(v, t[i], n) && !(n == 1 && (v[0] == 'o' || v[0] == 'O'))) return 1;
-        if (n <= fl && !strncasecmp(v, f[i], n) && !(n == 1 && (v[0] == 'o' || v[0] == 'O'))) return 0;
-    }
-    return -1;
-}
-
 static uint64_t rd_be(const char *p, int n) {
     uint64_t v = 0;
     for (int i = 0; i < n; i++) v = (v << 8) | (uint8_t)p[i];
     return v;
 }
 
-/* PostgreSQL's binary numeric into text (DuckDB casts it); -1 when invalid or NaN/inf. */
-static int numeric_bin_text(const char *p, size_t n, pgt_buf *o) {
-    if (n < 8) return -1;
-    int ndig = (int16_t)rd_be(p, 2), weight = (int16_t)rd_be(p + 2, 2), sign = (uint16_t)rd_be(p + 4, 2),
-        dscale = (int16_t)rd_be(p + 6, 2);
-    if (ndig < 0 || (size_t)ndig * 2 + 8 != n || (sign != 0 && sign != 0x4000) || dscale < 0 || dscale > 1000) return -1;
-    o->len = 0;
-    char tmp[16];
-    if (sign == 0x4000) pgt_buf_append(o, "-", 1);
-    if (weight < 0) pgt_buf_append(o, "0", 1);
-    for (int w = 0; w <= weight; w++) {
-        int d = w < ndig ? (int)rd_be(p + 8 + 2 * w, 2) : 0;
-        if (d > 9999) return -1;
-        int k = snprintf(tmp, sizeof tmp, w == 0 ? "%d" : "%04d", d);
-        pgt_buf_append(o, tmp, (size_t)k);
+/* A value made by the type codecs (types.h) into the appender; NULL: err says why. */
+static int append_made(struct pgx_copy *c, duckdb_value v, const pgt_err *e, const cp_field *f, int col, uint64_t line,
+                       bool show_value) {
+    if (!v) {
+        set_fail(c, e->sqlstate[0] ? e->sqlstate : "22P02", e->msg[0] ? e->msg : "invalid input");
+        set_context(c, line, col, f->p, f->n, show_value);
+        return -1;
     }
-    if (dscale > 0) {
-        pgt_buf_append(o, ".", 1);
-        int written = 0;
-        for (int w = weight + 1; written < dscale; w++) {
-            int d = w >= 0 && w < ndig ? (int)rd_be(p + 8 + 2 * w, 2) : 0;
-            if (d > 9999) return -1;
-            snprintf(tmp, sizeof tmp, "%04d", d);
-            int take = dscale - written < 4 ? dscale - written : 4;
-            pgt_buf_append(o, tmp, (size_t)take);
-            written += take;
-        }
+    int rc = duckdb_append_value(c->app, v) == DuckDBSuccess ? 0 : -1;
+    duckdb_destroy_value(&v);
+    if (rc) {
+        char m[200];
+        snprintf(m, sizeof m, "value out of range for column \"%.100s\" (%s)", c->names[col], pg_type_name(c->types[col]));
+        set_fail(c, "22003", m);
+        set_context(c, line, col, f->p, f->n, show_value);
     }
-    return o->data ? 0 : -1;
+    return rc;
 }
 
-/* One binary field into the appender by the column's type; 0, -1 invalid data, -2
- * a type without a binary input here. */
-static int append_binary(struct pgx_copy *c, int col, const char *p, size_t n) {
+static int append_codec(struct pgx_copy *c, int col, const cp_field *f, uint64_t line) {
+    pgt_err e = {{0}, {0}};
+    duckdb_value v = pgt_binary_in(c->oids[col], (const uint8_t *)f->p, f->n, &e);
+    return append_made(c, v, &e, f, col, line, false);
+}
+
+/* One binary field: the fixed-size scalars directly, the rest through PostgreSQL's
+ * binary receive (pgt_binary_in) by the column's PostgreSQL type. */
+static int append_binary(struct pgx_copy *c, int col, const cp_field *f, uint64_t line) {
     duckdb_appender a = c->app;
-    pgt_buf *s = &c->x->cell2;
+    const char *p = f->p;
+    size_t n = f->n;
+    int rc;
     switch (c->types[col]) {
-    case DUCKDB_TYPE_BOOLEAN: return n == 1 ? (duckdb_append_bool(a, p[0] != 0) ? -1 : 0) : -1;
+    case DUCKDB_TYPE_BOOLEAN: rc = n == 1 ? (duckdb_append_bool(a, p[0] != 0) ? -1 : 0) : -1; break;
     case DUCKDB_TYPE_TINYINT:
     case DUCKDB_TYPE_SMALLINT:
     case DUCKDB_TYPE_INTEGER:
     case DUCKDB_TYPE_BIGINT: {
-        if (n != 2 && n != 4 && n != 8) return -1;
+        /* int2, int4 or int8 on the wire: any of them fits the column or is refused */
+        if (n != 2 && n != 4 && n != 8) {
+            rc = -1;
+            break;
+        }
         int64_t v = n == 2 ? (int16_t)rd_be(p, 2) : n == 4 ? (int32_t)rd_be(p, 4) : (int64_t)rd_be(p, 8);
-        return duckdb_append_int64(a, v) ? -1 : 0;
+        rc = duckdb_append_int64(a, v) ? -1 : 0;
+        break;
     }
+    case DUCKDB_TYPE_DOUBLE:
     case DUCKDB_TYPE_FLOAT:
-    case DUCKDB_TYPE_DOUBLE: {
         if (n == 4) {
             uint32_t u = (uint32_t)rd_be(p, 4);
-            float f;
-            memcpy(&f, &u, 4);
-            return duckdb_append_double(a, f) ? -1 : 0;
+            float fl;
+            memcpy(&fl, &u, 4);
+            rc = duckdb_append_double(a, fl) ? -1 : 0;
+        } else if (n == 8) {
+            uint64_t u = rd_be(p, 8);
+            double d;
+            memcpy(&d, &u, 8);
+            rc = duckdb_append_double(a, d) ? -1 : 0;
+        } else {
+            rc = -1;
         }
-        if (n != 8) return -1;
-        uint64_t u = rd_be(p, 8);
-        double d;
-        memcpy(&d, &u, 8);
-        return duckdb_append_double(a, d) ? -1 : 0;
-    }
-    case DUCKDB_TYPE_VARCHAR: return duckdb_append_varchar_length(a, p, n) ? -1 : 0;
-    case DUCKDB_TYPE_BLOB: return duckdb_append_blob(a, p, n) ? -1 : 0;
-    case DUCKDB_TYPE_DATE: {
-        if (n != 4) return -1;
-        int32_t d = (int32_t)rd_be(p, 4);
-        if (d == INT32_MAX || d == INT32_MIN) return duckdb_append_varchar(a, d > 0 ? "infinity" : "-infinity") ? -1 : 0;
-        return duckdb_append_date(a, (duckdb_date){d + 10957}) ? -1 : 0;
-    }
-    case DUCKDB_TYPE_TIME: return n == 8 ? (duckdb_append_time(a, (duckdb_time){(int64_t)rd_be(p, 8)}) ? -1 : 0) : -1;
-    case DUCKDB_TYPE_TIMESTAMP:
-    case DUCKDB_TYPE_TIMESTAMP_TZ: {
-        if (n != 8) return -1;
-        int64_t v = (int64_t)rd_be(p, 8);
-        if (v == INT64_MAX || v == INT64_MIN) return duckdb_append_varchar(a, v > 0 ? "infinity" : "-infinity") ? -1 : 0;
-        if (v > INT64_MAX - 946684800000000LL) return -1;
-        duckdb_timestamp ts = {v + 946684800000000LL};
-        if (c->types[col] == DUCKDB_TYPE_TIMESTAMP) return duckdb_append_timestamp(a, ts) ? -1 : 0;
-        duckdb_value dv = duckdb_create_timestamp_tz(ts);
-        int rc = duckdb_append_value(a, dv) ? -1 : 0;
-        duckdb_destroy_value(&dv);
-        return rc;
-    }
-    case DUCKDB_TYPE_INTERVAL: {
-        if (n != 16) return -1;
-        duckdb_interval iv = {(int32_t)rd_be(p + 12, 4), (int32_t)rd_be(p + 8, 4), (int64_t)rd_be(p, 8)};
-        return duckdb_append_interval(a, iv) ? -1 : 0;
-    }
-    case DUCKDB_TYPE_UUID: {
-        if (n != 16) return -1;
-        char u[37];
-        static const char hx[] = "0123456789abcdef";
-        int k = 0;
-        for (int i = 0; i < 16; i++) {
-            if (i == 4 || i == 6 || i == 8 || i == 10) u[k++] = '-';
-            u[k++] = hx[(uint8_t)p[i] >> 4];
-            u[k++] = hx[(uint8_t)p[i] & 15];
+        break;
+    case DUCKDB_TYPE_VARCHAR:
+        if (c->oids[col] == 25 || c->oids[col] == 1043) {
+            rc = duckdb_append_varchar_length(a, p, n) ? -1 : 0;
+            break;
         }
-        u[k] = 0;
-        return duckdb_append_varchar(a, u) ? -1 : 0;
+        return append_codec(c, col, f, line); /* json and others */
+    default:
+        return append_codec(c, col, f, line);
+    case DUCKDB_TYPE_BLOB: rc = duckdb_append_blob(a, p, n) ? -1 : 0; break;
     }
-    case DUCKDB_TYPE_DECIMAL:
+    if (rc) {
+        set_fail(c, "22P03", "incorrect binary data format");
+        set_context(c, line, col, NULL, 0, false);
+    }
+    return rc;
+}
+
+/* Whether DuckDB's cast of text to t reads it as PostgreSQL would: numbers, strings,
+ * uuids, and dates and timestamps written as digits (not 'epoch', 'today', BC, ...). */
+static bool duckdb_cast_agrees(duckdb_type t, const char *p, size_t n) {
+    switch (t) {
+    case DUCKDB_TYPE_TINYINT:
+    case DUCKDB_TYPE_SMALLINT:
+    case DUCKDB_TYPE_INTEGER:
+    case DUCKDB_TYPE_BIGINT:
     case DUCKDB_TYPE_HUGEINT:
-        if (numeric_bin_text(p, n, s) != 0) return -1;
-        return duckdb_append_varchar_length(a, s->data, s->len) ? -1 : 0;
-    default: return -2;
+    case DUCKDB_TYPE_FLOAT:
+    case DUCKDB_TYPE_DOUBLE:
+    case DUCKDB_TYPE_VARCHAR:
+    case DUCKDB_TYPE_UUID:
+        return true;
+    case DUCKDB_TYPE_DECIMAL: /* NaN and infinity need PostgreSQL's clear error */
+        return n > 0 && (p[0] == '-' || p[0] == '+' || p[0] == '.' || (p[0] >= '0' && p[0] <= '9'));
+    case DUCKDB_TYPE_DATE:
+    case DUCKDB_TYPE_TIMESTAMP:
+    case DUCKDB_TYPE_TIME:
+        if (n < 8 || p[0] < '0' || p[0] > '9') return false;
+        for (size_t i = 0; i < n; i++)
+            if (!strchr("0123456789-:. T", p[i])) return false;
+        return true;
+    default:
+        return false;
     }
 }
 
 /* One cell into the appender: THE conversion of COPY FROM. Text goes through DuckDB's
- * cast (as fast as DuckDB's CSV reader) except where PostgreSQL's input syntax differs. */
+ * cast (as fast as DuckDB's own CSV reader) where it reads text as PostgreSQL does, and
+ * through PostgreSQL's input syntax (pgt_text_in) elsewhere: bytea, bool spellings,
+ * arrays, intervals, timestamptz in the session's TimeZone, infinity, numeric NaN. */
 static int copy_cell(struct pgx_copy *c, int col, const cp_field *f, uint64_t line) {
-    if (f->null) {
-        if (duckdb_append_null(c->app) == DuckDBSuccess) return 0;
-        set_fail(c, "23502", "null value violates a not-null constraint");
-        set_context(c, line, col, NULL, 0, false);
-        return -1;
-    }
-    int rc;
+    if (f->null) return duckdb_append_null(c->app) == DuckDBSuccess ? 0 : -1;
+    if (c->st.fmt == CP_BINARY) return append_binary(c, col, f, line);
     duckdb_type t = c->types[col];
-    if (c->st.fmt == CP_BINARY) {
-        rc = append_binary(c, col, f->p, f->n);
-        if (rc == -2) {
-            char m[200];
-            snprintf(m, sizeof m, "binary COPY FROM is not supported for column \"%.100s\" of this type: use text or csv",
-                     c->names[col]);
-            set_fail(c, "0A000", m);
-            set_context(c, line, col, NULL, 0, false);
-            return -1;
-        }
-        if (rc) {
-            set_fail(c, "22P03", "incorrect binary data format");
-            set_context(c, line, col, NULL, 0, false);
-        }
-        return rc;
-    }
-    if (t == DUCKDB_TYPE_BLOB) {
-        rc = bytea_in(f->p, f->n, &c->x->cell2);
-        if (rc == 0) rc = duckdb_append_blob(c->app, c->x->cell2.data, c->x->cell2.len) ? -1 : 0;
-    } else if (t == DUCKDB_TYPE_BOOLEAN) {
-        int b = bool_in(f->p, f->n);
-        rc = b < 0 ? -1 : duckdb_append_bool(c->app, b == 1) ? -1 : 0;
-    } else {
-        rc = duckdb_append_varchar_length(c->app, f->p, f->n) ? -1 : 0;
-    }
-    if (rc) {
+    if (duckdb_cast_agrees(t, f->p, f->n)) {
+        if (duckdb_append_varchar_length(c->app, f->p, f->n) == DuckDBSuccess) return 0;
         char m[260];
         size_t k = f->n > 100 ? 100 : f->n;
         snprintf(m, sizeof m, "invalid input syntax for type %s: \"%.*s%s\"", pg_type_name(t), (int)k, f->p,
                  k < f->n ? "..." : "");
         set_fail(c, "22P02", m);
         set_context(c, line, col, f->p, f->n, true);
+        return -1;
     }
-    return rc;
+    pgt_err e = {{0}, {0}};
+    duckdb_value v = pgt_text_in_tz(c->oids[col], f->p, f->n, c->x->tz, &e);
+    return append_made(c, v, &e, f, col, line, true);
 }
 
 /* The parser's callback: one row into the appender, or the header checked. */
@@ -895,6 +817,7 @@ static void copy_free(struct pgx_copy *c) {
     cp_free(c->cp);
     names_free(c->names, c->ncols);
     free(c->types);
+    free(c->oids);
     free(c->force_null);
     free(c->force_not_null);
     free(c->rest);
@@ -1062,12 +985,14 @@ static int copy_from(pgx *x, copy_stmt *s, bool extended, const char *rest) {
         goto fail;
     }
     c->types = calloc((size_t)c->ncols + 1, sizeof *c->types);
+    c->oids = calloc((size_t)c->ncols + 1, sizeof *c->oids);
     c->force_null = calloc((size_t)c->ncols + 1, sizeof *c->force_null);
     c->force_not_null = calloc((size_t)c->ncols + 1, sizeof *c->force_not_null);
-    if (!c->types || !c->force_null || !c->force_not_null) goto oom;
+    if (!c->types || !c->oids || !c->force_null || !c->force_not_null) goto oom;
     for (int i = 0; i < c->ncols; i++) {
         duckdb_logical_type lt = duckdb_appender_column_type(c->app, (idx_t)i);
         c->types[i] = lt ? duckdb_get_type_id(lt) : DUCKDB_TYPE_VARCHAR;
+        c->oids[i] = lt ? pgt_oid(lt) : 25;
         if (lt) duckdb_destroy_logical_type(&lt);
     }
     for (int pass = 0; pass < 2; pass++) {

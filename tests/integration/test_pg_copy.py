@@ -82,6 +82,29 @@ class CopyChecks:
         self.record("text_escapes_csv", self.copy_out(c, "COPY esc TO STDOUT (FORMAT csv, FORCE_QUOTE *, NULL 'nil')"))
         self.record("octal_hex", self.copy_out(c, "COPY (SELECT s FROM esc WHERE n = 1) TO STDOUT (DELIMITER '|')"))
 
+    def test_postgres_input_syntax_text_and_binary(self):
+        """Values whose text DuckDB's own cast reads differently: PostgreSQL's syntax wins."""
+        c = self.conn()
+        self.fresh(c, "pgsyn", "CREATE TABLE pgsyn (k int, ok boolean, bin bytea, arr int[], iv interval, "
+                               "d date, ts timestamp, tz timestamptz, u uuid)")
+        data = ("1\tyes\t\\\\x4142\t{1,2,NULL}\t1 day 02:03:04\tinfinity\t-infinity\t2024-01-02 03:04:05+02\t"
+                "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\n"
+                "2\toff\tab\\\\000c\t{}\tP1Y2M3DT4H5M6S\t2024-02-29\t2024-02-29 12:00:00\t2024-02-29 12:00:00\t\\N\n"
+                "3\tT\t\\N\t{-3}\t-1 mons +2 days\tepoch\t2000-01-01 00:00:00.123456\tinfinity\t\\N\n")
+        with c.cursor() as cur:
+            cur.execute("SET TimeZone = 'UTC'")
+            cur.copy_expert("COPY pgsyn FROM STDIN", io.StringIO(data))
+            self.record("pg_syntax_text", self.copy_out(c, "COPY (SELECT * FROM pgsyn ORDER BY k) TO STDOUT"))
+            self.record("pg_syntax_csv", self.copy_out(c, "COPY pgsyn TO STDOUT (FORMAT csv, HEADER)"))
+            # binary out and back in: the same rows
+            bin_out = io.BytesIO()
+            cur.copy_expert("COPY (SELECT * FROM pgsyn ORDER BY k) TO STDOUT (FORMAT binary)", bin_out)
+            cur.execute("CREATE TEMP TABLE pgsyn2 AS SELECT * FROM pgsyn LIMIT 0")
+            bin_out.seek(0)
+            cur.copy_expert("COPY pgsyn2 FROM STDIN (FORMAT binary)", bin_out)
+            self.record("pg_syntax_binary_round_trip",
+                        self.copy_out(c, "COPY (SELECT * FROM pgsyn2 ORDER BY k) TO STDOUT"))
+
     def test_old_syntax_and_options(self):
         c = self.conn()
         self.fresh(c, "opt", "CREATE TABLE opt (a int, b text, c text)")
