@@ -392,6 +392,63 @@ static void csv_value(pgt_buf *o, const char *v, size_t n, const copy_stmt *s, b
     o->len = (size_t)(d - o->data);
 }
 
+/* Per-byte tables of a COPY TO: what a text value's byte is escaped with (0: none),
+ * and which bytes make a csv value need quotes. */
+typedef struct {
+    uint8_t esc[256];
+    uint8_t special[256];
+} copy_tables;
+
+static void tables_init(copy_tables *t, const copy_stmt *s) {
+    memset(t, 0, sizeof *t);
+    t->esc[(uint8_t)s->delim] = (uint8_t)s->delim;
+    t->esc['\\'] = '\\';
+    t->esc['\b'] = 'b', t->esc['\f'] = 'f', t->esc['\n'] = 'n', t->esc['\r'] = 'r', t->esc['\t'] = 't', t->esc['\v'] = 'v';
+    t->special[(uint8_t)s->delim] = t->special[(uint8_t)s->quote] = t->special['\n'] = t->special['\r'] = 1;
+}
+
+/* A text-format value straight into the open CopyData message; bytes that need no
+ * escape are copied in runs. */
+static void wb_text_value(wire_wb *w, const char *v, size_t n, const copy_tables *t) {
+    uint8_t *d = wire_wb_reserve(w, 2 * n);
+    if (!d) return;
+    uint8_t *start = d;
+    size_t i = 0;
+    while (i < n) {
+        size_t j = i;
+        while (j < n && !t->esc[(uint8_t)v[j]]) j++;
+        memcpy(d, v + i, j - i);
+        d += j - i;
+        if (j == n) break;
+        *d++ = '\\';
+        *d++ = t->esc[(uint8_t)v[j]];
+        i = j + 1;
+    }
+    w->len -= 2 * n - (size_t)(d - start);
+}
+
+/* A csv value straight into the open CopyData message, quoted when it must be (or
+ * force), as PostgreSQL's CopyAttributeOutCSV. */
+static void wb_csv_value(wire_wb *w, const char *v, size_t n, const copy_stmt *s, size_t null_len, bool force,
+                         const copy_tables *t) {
+    bool need = force || (n == null_len && !memcmp(v, s->null_str, n)) || (n == 2 && v[0] == '\\' && v[1] == '.');
+    for (size_t i = 0; !need && i < n; i++) need = t->special[(uint8_t)v[i]] != 0;
+    if (!need) {
+        wire_wb_bytes(w, v, n);
+        return;
+    }
+    uint8_t *d = wire_wb_reserve(w, 2 * n + 2);
+    if (!d) return;
+    uint8_t *start = d;
+    *d++ = (uint8_t)s->quote;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] == s->quote || v[i] == s->escape) *d++ = (uint8_t)s->escape;
+        *d++ = (uint8_t)v[i];
+    }
+    *d++ = (uint8_t)s->quote;
+    w->len -= 2 * n + 2 - (size_t)(d - start);
+}
+
 static void put_be16(pgt_buf *o, int16_t v) {
     uint8_t b[2] = {(uint8_t)((uint16_t)v >> 8), (uint8_t)v};
     pgt_buf_append(o, b, 2);
@@ -509,6 +566,8 @@ static int copy_to(pgx *x, copy_stmt *s) {
     }
     uint64_t n = 0;
     size_t null_len = strlen(s->null_str);
+    copy_tables tables;
+    tables_init(&tables, s);
     for (;;) {
         /* A cancel or statement_timeout stops the COPY here too: DuckDB may still hand
          * out chunks it made before the interrupt. */
@@ -531,41 +590,40 @@ static int copy_to(pgx *x, copy_stmt *s) {
         }
         idx_t rows = duckdb_data_chunk_get_size(ch);
         for (int c = 0; c < nc; c++) p.vecs[c] = duckdb_data_chunk_get_vector(ch, (idx_t)c);
+        wire_wb *w = x->out;
         for (idx_t r = 0; r < rows; r++) {
-            if (s->fmt == CP_BINARY) put_be16(&row, (int16_t)nc);
+            /* one row, one CopyData (the binary header goes with the first) */
+            wire_wb_begin(w, PqMsg_CopyData);
+            if (row.len) {
+                wire_wb_bytes(w, row.data, row.len);
+                row.len = 0;
+            }
+            if (s->fmt == CP_BINARY) wire_wb_i16(w, (int16_t)nc);
             for (int c = 0; c < nc; c++) {
                 bool null = pgt_is_null(p.vecs[c], r);
                 if (s->fmt == CP_BINARY) {
                     if (null) {
-                        put_be32(&row, -1);
+                        wire_wb_i32(w, -1);
                         continue;
                     }
-                    size_t at = row.len;
-                    put_be32(&row, 0);
-                    size_t before = row.len;
-                    if (pgt_col_format_binary(&p.cols[c], p.vecs[c], r, &row, &x->cell2) != 0) x->out->failed = true;
-                    int32_t fl = (int32_t)(row.len - before);
-                    if (row.data) {
-                        uint32_t u = (uint32_t)fl;
-                        uint8_t *b = (uint8_t *)row.data + at;
-                        b[0] = (uint8_t)(u >> 24), b[1] = (uint8_t)(u >> 16), b[2] = (uint8_t)(u >> 8), b[3] = (uint8_t)u;
-                    }
+                    x->cell.len = 0;
+                    if (pgt_col_format_binary(&p.cols[c], p.vecs[c], r, &x->cell, &x->cell2) != 0) w->failed = true;
+                    wire_wb_i32(w, (int32_t)x->cell.len);
+                    wire_wb_bytes(w, x->cell.data, x->cell.len);
                     continue;
                 }
-                if (c) pgt_buf_append(&row, &s->delim, 1);
+                if (c) wire_wb_u8(w, (uint8_t)s->delim);
                 if (null) {
-                    pgt_buf_append(&row, s->null_str, null_len);
+                    wire_wb_bytes(w, s->null_str, null_len);
                     continue;
                 }
                 x->cell.len = 0;
-                if (pgt_col_format(&p.cols[c], p.vecs[c], r, &x->cell) != 0) x->out->failed = true;
-                if (s->fmt == CP_CSV) csv_value(&row, x->cell.data, x->cell.len, s, fq[c]);
-                else text_escape(&row, x->cell.data, x->cell.len, s->delim);
+                if (pgt_col_format(&p.cols[c], p.vecs[c], r, &x->cell) != 0) w->failed = true;
+                if (s->fmt == CP_CSV) wb_csv_value(w, x->cell.data, x->cell.len, s, null_len, fq[c], &tables);
+                else wb_text_value(w, x->cell.data, x->cell.len, &tables);
             }
-            if (s->fmt != CP_BINARY) pgt_buf_append(&row, "\n", 1);
-            if (!row.data) x->out->failed = true;
-            else copy_data(x, &row);
-            row.len = 0;
+            if (s->fmt != CP_BINARY) wire_wb_u8(w, '\n');
+            wire_wb_end(w);
             n++;
         }
         duckdb_destroy_data_chunk(&ch);
@@ -576,7 +634,7 @@ static int copy_to(pgx *x, copy_stmt *s) {
         }
     }
     exec_end_running(x);
-    if (s->fmt == CP_BINARY) {
+    if (s->fmt == CP_BINARY) { /* the header too when there was no row */
         put_be16(&row, -1);
         if (!row.data) x->out->failed = true;
         else copy_data(x, &row);
@@ -749,8 +807,10 @@ static bool duckdb_cast_agrees(duckdb_type t, const char *p, size_t n) {
     case DUCKDB_TYPE_TIMESTAMP:
     case DUCKDB_TYPE_TIME:
         if (n < 8 || p[0] < '0' || p[0] > '9') return false;
-        for (size_t i = 0; i < n; i++)
-            if (!strchr("0123456789-:. T", p[i])) return false;
+        for (size_t i = 0; i < n; i++) {
+            char ch = p[i];
+            if (!((ch >= '0' && ch <= '9') || ch == '-' || ch == ':' || ch == '.' || ch == ' ' || ch == 'T')) return false;
+        }
         return true;
     default:
         return false;
@@ -761,10 +821,81 @@ static bool duckdb_cast_agrees(duckdb_type t, const char *p, size_t n) {
  * cast (as fast as DuckDB's own CSV reader) where it reads text as PostgreSQL does, and
  * through PostgreSQL's input syntax (pgt_text_in) elsewhere: bytea, bool spellings,
  * arrays, intervals, timestamptz in the session's TimeZone, infinity, numeric NaN. */
+/* Plain decimal digits with an optional sign into *v; false for anything else
+ * (spaces, overflow, ...), which DuckDB's cast then reads or refuses. */
+static bool plain_int(const char *p, size_t n, int64_t *v) {
+    size_t i = 0;
+    bool neg = false;
+    if (n && (p[0] == '-' || p[0] == '+')) neg = p[i++] == '-';
+    if (i == n || n - i > 18) return false;
+    int64_t r = 0;
+    for (; i < n; i++) {
+        unsigned d = (unsigned)(p[i] - '0');
+        if (d > 9) return false;
+        r = r * 10 + (int64_t)d;
+    }
+    *v = neg ? -r : r;
+    return true;
+}
+
+/* YYYY-MM-DD (years 1..9999) into days since 1970-01-01; false otherwise. */
+static bool plain_date(const char *p, size_t n, int32_t *days) {
+    if (n != 10 || p[4] != '-' || p[7] != '-') return false;
+    int v[8];
+    static const int at[8] = {0, 1, 2, 3, 5, 6, 8, 9};
+    for (int i = 0; i < 8; i++) {
+        v[i] = p[at[i]] - '0';
+        if (v[i] < 0 || v[i] > 9) return false;
+    }
+    int y = v[0] * 1000 + v[1] * 100 + v[2] * 10 + v[3], m = v[4] * 10 + v[5], d = v[6] * 10 + v[7];
+    static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (y < 1 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1] || (m == 2 && d == 29 && !leap)) return false;
+    /* days from civil (Howard Hinnant's algorithm) */
+    int yy = m <= 2 ? y - 1 : y;
+    int era = yy / 400, yoe = yy - era * 400, mp = (m + 9) % 12;
+    int doy = (153 * mp + 2) / 5 + d - 1, doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    *days = era * 146097 + doe - 719468;
+    return true;
+}
+
+/* The commonest cells without a cast: integers and plain dates. 1 appended, 0 not
+ * handled here, -1 the append failed. */
+static int append_plain(struct pgx_copy *c, duckdb_type t, const char *p, size_t n) {
+    int64_t v;
+    int32_t d;
+    switch (t) {
+    case DUCKDB_TYPE_BIGINT:
+        if (!plain_int(p, n, &v)) return 0;
+        return duckdb_append_int64(c->app, v) == DuckDBSuccess ? 1 : -1;
+    case DUCKDB_TYPE_INTEGER:
+        if (!plain_int(p, n, &v) || v < INT32_MIN || v > INT32_MAX) return 0;
+        return duckdb_append_int32(c->app, (int32_t)v) == DuckDBSuccess ? 1 : -1;
+    case DUCKDB_TYPE_DATE:
+        if (!plain_date(p, n, &d)) return 0;
+        return duckdb_append_date(c->app, (duckdb_date){d}) == DuckDBSuccess ? 1 : -1;
+    default:
+        return 0;
+    }
+}
+
 static int copy_cell(struct pgx_copy *c, int col, const cp_field *f, uint64_t line) {
     if (f->null) return duckdb_append_null(c->app) == DuckDBSuccess ? 0 : -1;
     if (c->st.fmt == CP_BINARY) return append_binary(c, col, f, line);
     duckdb_type t = c->types[col];
+    int pr = append_plain(c, t, f->p, f->n);
+    if (pr == 1) return 0;
+    if (pr < 0) {
+        set_fail(c, "22P02", "invalid input");
+        set_context(c, line, col, f->p, f->n, true);
+        return -1;
+    }
+    if (t == DUCKDB_TYPE_VARCHAR) {
+        if (duckdb_append_varchar_length(c->app, f->p, f->n) == DuckDBSuccess) return 0;
+        set_fail(c, "22021", "invalid byte sequence for encoding \"UTF8\"");
+        set_context(c, line, col, NULL, 0, false);
+        return -1;
+    }
     if (duckdb_cast_agrees(t, f->p, f->n)) {
         if (duckdb_append_varchar_length(c->app, f->p, f->n) == DuckDBSuccess) return 0;
         char m[260];

@@ -130,6 +130,11 @@ static int emit(cp_parser *p, int nf, bool header, const char *rec, size_t rlen,
 /* One line of the text format, without its end of line. */
 static int text_row(cp_parser *p, const char *rec, size_t rlen, bool header, cp_err *err) {
     if (reserve_dec(p, rlen + 1)) return fail(err, "53200", p->line, -1, "out of memory");
+    if (memchr(rec, 0, rlen)) { /* a NUL byte is never valid text */
+        fail(err, "22021", p->line, -1, "invalid byte sequence for encoding \"UTF8\": 0x00");
+        err_value(err, rec, strnlen(rec, rlen));
+        return -1;
+    }
     char *d = p->dec;
     size_t i = 0;
     int nf = 0;
@@ -140,6 +145,22 @@ static int text_row(cp_parser *p, const char *rec, size_t rlen, bool header, cp_
         size_t fs = i;
         char *out = d;
         bool any_esc = false;
+        {
+            /* the common case: no backslash before the delimiter, the bytes are the value */
+            const char *end = memchr(rec + i, p->o.delim, rlen - i);
+            size_t fl = end ? (size_t)(end - (rec + i)) : rlen - i;
+            if (!memchr(rec + i, '\\', fl)) {
+                cp_field *f = &p->f[nf];
+                f->p = rec + i;
+                f->n = fl;
+                f->null = !header && fl == p->o.null_len && memcmp(rec + i, p->o.null_str, fl) == 0;
+                nf++;
+                i += fl;
+                if (i >= rlen) break;
+                i++;
+                continue;
+            }
+        }
         while (i < rlen && rec[i] != p->o.delim) {
             if (rec[i] != '\\') {
                 *d++ = rec[i++];
@@ -201,6 +222,11 @@ static int text_row(cp_parser *p, const char *rec, size_t rlen, bool header, cp_
 /* One record of the csv format (quotes balanced), without its end of line. */
 static int csv_row(cp_parser *p, const char *rec, size_t rlen, bool header, cp_err *err) {
     if (reserve_dec(p, rlen + 1)) return fail(err, "53200", p->line, -1, "out of memory");
+    if (memchr(rec, 0, rlen)) { /* once per record: a NUL byte is never valid text */
+        fail(err, "22021", p->line, -1, "invalid byte sequence for encoding \"UTF8\": 0x00");
+        err_value(err, rec, strnlen(rec, rlen));
+        return -1;
+    }
     const char q = p->o.quote, e = p->o.escape, dl = p->o.delim;
     char *d = p->dec;
     size_t i = 0;
@@ -212,6 +238,23 @@ static int csv_row(cp_parser *p, const char *rec, size_t rlen, bool header, cp_e
         size_t fs = i;
         char *out = d;
         bool quoted = false, inq = false;
+        if (i < rlen && rec[i] != q) {
+            /* the common case: an unquoted field is the bytes up to the delimiter */
+            const char *end = memchr(rec + i, dl, rlen - i);
+            size_t fl = end ? (size_t)(end - (rec + i)) : rlen - i;
+            if (!memchr(rec + i, q, fl)) {
+                cp_field *f = &p->f[nf];
+                f->p = rec + i;
+                f->n = fl;
+                bool fnn = p->o.force_not_null && nf < p->o.ncols && p->o.force_not_null[nf];
+                f->null = !header && !fnn && fl == p->o.null_len && memcmp(rec + i, p->o.null_str, fl) == 0;
+                nf++;
+                i += fl;
+                if (i >= rlen) break;
+                i++;
+                continue;
+            }
+        }
         while (i < rlen) {
             char c = rec[i];
             if (inq) {
@@ -253,11 +296,6 @@ static int csv_row(cp_parser *p, const char *rec, size_t rlen, bool header, cp_e
         bool fnn = p->o.force_not_null && nf < p->o.ncols && p->o.force_not_null[nf];
         bool fn = p->o.force_null && nf < p->o.ncols && p->o.force_null[nf];
         f->null = matches && (quoted ? fn : !fnn);
-        if (!f->null && memchr(out, 0, f->n)) {
-            fail(err, "22021", p->line, nf, "invalid byte sequence for encoding \"UTF8\": 0x00");
-            err_value(err, rec + fs, raw);
-            return -1;
-        }
         nf++;
         if (i >= rlen) break;
         i++;
