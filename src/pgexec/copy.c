@@ -911,6 +911,27 @@ static int copy_cell(struct pgx_copy *c, int col, const cp_field *f, uint64_t li
     return append_made(c, v, &e, f, col, line, true);
 }
 
+static bool copy_interrupted(pgx *x);
+
+/* An append failed: when the size guard, a cancel or statement_timeout interrupted the
+ * connection meanwhile (DuckDB then fails the appender's flush), that is the error to
+ * report, not the value. Returns -1. */
+static int interrupted_instead(struct pgx_copy *c, uint64_t line) {
+    char state[6], msg[sizeof c->fail_msg], ctx[sizeof c->fail_ctx];
+    memcpy(state, c->fail_state, sizeof state);
+    memcpy(msg, c->fail_msg, sizeof msg);
+    memcpy(ctx, c->fail_ctx, sizeof ctx);
+    c->fail_state[0] = 0;
+    if (copy_interrupted(c->x)) {
+        set_context(c, line, -1, NULL, 0, false);
+    } else {
+        memcpy(c->fail_state, state, sizeof state);
+        memcpy(c->fail_msg, msg, sizeof msg);
+        memcpy(c->fail_ctx, ctx, sizeof ctx);
+    }
+    return -1;
+}
+
 /* The parser's callback: one row into the appender, or the header checked. */
 static int on_row(void *ud, const cp_row *r) {
     struct pgx_copy *c = ud;
@@ -933,11 +954,11 @@ static int on_row(void *ud, const cp_row *r) {
         return 0;
     }
     for (int i = 0; i < r->n; i++)
-        if (copy_cell(c, i, &r->f[i], r->line) != 0) return -1;
+        if (copy_cell(c, i, &r->f[i], r->line) != 0) return interrupted_instead(c, r->line);
     if (duckdb_appender_end_row(c->app) == DuckDBError) {
         set_fail(c, "22P02", "invalid row");
         set_context(c, r->line, -1, NULL, 0, false);
-        return -1;
+        return interrupted_instead(c, r->line);
     }
     return 0;
 }

@@ -461,6 +461,42 @@ class CopyOnWorkspace(CopyChecks, PgTestCase):
             cur.execute("RESET statement_timeout")
         self.assertEqual(self.count(c, "slow"), 0)
 
+    def test_size_limit_stops_a_big_copy_from_and_leaves_nothing(self):
+        ws = self.make_ws(size_limit_gb=1)
+        conn = self.pg2(ws)
+        # ~0.93 GB of random UUIDs (they do not compress: 32 bytes a row), made in DuckDB
+        self.q2(conn, "CREATE TABLE filled AS SELECT gen_random_uuid() a, gen_random_uuid() b FROM range(29000000)")
+
+        class Uuids(io.RawIOBase):
+            """8 million rows of two random UUIDs: ~250 MB more on disk."""
+            def __init__(s):
+                s.left = 8000000
+                s.pending = b""
+
+            def readable(s):
+                return True
+
+            def readinto(s, b):
+                while len(s.pending) < len(b) and s.left > 0:
+                    k = min(s.left, 20000)
+                    h = os.urandom(32 * k).hex().encode()
+                    s.pending += b"".join(h[64 * i:64 * i + 32] + b"\t" + h[64 * i + 32:64 * i + 64] + b"\n"
+                                          for i in range(k))
+                    s.left -= k
+                n = min(len(b), len(s.pending))
+                b[:n] = s.pending[:n]
+                s.pending = s.pending[n:]
+                return n
+
+        with conn.cursor() as cur:
+            with self.assertRaises(psycopg2.Error) as cm:
+                cur.copy_expert("COPY filled FROM STDIN", io.BufferedReader(Uuids(), 1 << 16))
+        self.assertEqual(cm.exception.pgcode, "53100", cm.exception)
+        self.assertIn("the COPY was stopped when the workspace grew past its size limit", str(cm.exception))
+        self.assertEqual(self.scalar(conn, "SELECT count(*) FROM filled"), 29000000)
+        self.q2(conn, "DROP TABLE filled")
+        self.assertLess(self.detail(ws["id"])["size_bytes"], 64 << 20)
+
     def test_big_copy_keeps_server_memory_flat(self):
         """10 million rows each way (~190 MB of text): RSS grows by far less than the data."""
         c = self.conn()
