@@ -195,9 +195,6 @@ static int option(copy_stmt *s, const PgQuery__DefElem *d, copy_perr *e) {
 static char *deparse_query(PgQuery__Node *q) {
     PgQuery__RawStmt raw = PG_QUERY__RAW_STMT__INIT;
     raw.stmt = q;
-    PgQuery__Node wrap = PG_QUERY__NODE__INIT;
-    wrap.node_case = PG_QUERY__NODE__NODE_RAW_STMT;
-    (void)wrap;
     PgQuery__RawStmt *stmts[1] = {&raw};
     PgQuery__ParseResult pr = PG_QUERY__PARSE_RESULT__INIT;
     pr.version = PG_VERSION_NUM;
@@ -339,58 +336,6 @@ static int find_name(char *const *names, int n, const char *name) {
 }
 
 /* ---- COPY TO STDOUT ---- */
-
-/* Appends v[0..n) escaped for the text format. */
-static void text_escape(pgt_buf *o, const char *v, size_t n, char delim) {
-    pgt_buf_reserve(o, n * 2);
-    if (!o->data) return;
-    char *d = o->data + o->len;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)v[i];
-        if (c < 0x20 || c == '\\' || c == (unsigned char)delim) {
-            char r = 0;
-            switch (c) {
-            case '\b': r = 'b'; break;
-            case '\f': r = 'f'; break;
-            case '\n': r = 'n'; break;
-            case '\r': r = 'r'; break;
-            case '\t': r = 't'; break;
-            case '\v': r = 'v'; break;
-            case '\\': r = '\\'; break;
-            default: break;
-            }
-            if (r) {
-                *d++ = '\\';
-                *d++ = r;
-                continue;
-            }
-            if (c == (unsigned char)delim) *d++ = '\\';
-        }
-        *d++ = (char)c;
-    }
-    o->len = (size_t)(d - o->data);
-}
-
-/* Appends v[0..n) for csv: quoted when it must be (or force), PostgreSQL's rules. */
-static void csv_value(pgt_buf *o, const char *v, size_t n, const copy_stmt *s, bool force) {
-    bool need = force || (n == strlen(s->null_str) && !memcmp(v, s->null_str, n)) || (n == 2 && v[0] == '\\' && v[1] == '.');
-    for (size_t i = 0; !need && i < n; i++)
-        if (v[i] == s->delim || v[i] == s->quote || v[i] == '\n' || v[i] == '\r') need = true;
-    if (!need) {
-        pgt_buf_append(o, v, n);
-        return;
-    }
-    pgt_buf_reserve(o, n * 2 + 2);
-    if (!o->data) return;
-    char *d = o->data + o->len;
-    *d++ = s->quote;
-    for (size_t i = 0; i < n; i++) {
-        if (v[i] == s->quote || v[i] == s->escape) *d++ = s->escape;
-        *d++ = v[i];
-    }
-    *d++ = s->quote;
-    o->len = (size_t)(d - o->data);
-}
 
 /* Per-byte tables of a COPY TO: what a text value's byte is escaped with (0: none),
  * and which bytes make a csv value need quotes. */
@@ -552,22 +497,23 @@ static int copy_to(pgx *x, copy_stmt *s) {
         pgt_buf_append(&row, sig, 11);
         put_be32(&row, 0);
         put_be32(&row, 0); /* goes out with the first row, as PostgreSQL sends it */
-    } else if (s->header) {
-        for (int i = 0; i < nc; i++) {
-            if (i) pgt_buf_append(&row, &s->delim, 1);
-            const char *pn = pga_colname(&st.an, nc, i);
-            const char *n = pn ? pn : duckdb_column_name(&p.res, (idx_t)i);
-            if (s->fmt == CP_CSV) csv_value(&row, n, strlen(n), s, false);
-            else text_escape(&row, n, strlen(n), s->delim);
-        }
-        pgt_buf_append(&row, "\n", 1);
-        copy_data(x, &row);
-        row.len = 0;
     }
     uint64_t n = 0;
     size_t null_len = strlen(s->null_str);
     copy_tables tables;
     tables_init(&tables, s);
+    if (s->fmt != CP_BINARY && s->header) { /* the column names, as PostgreSQL names them */
+        wire_wb_begin(x->out, PqMsg_CopyData);
+        for (int i = 0; i < nc; i++) {
+            if (i) wire_wb_u8(x->out, (uint8_t)s->delim);
+            const char *pn = pga_colname(&st.an, nc, i);
+            const char *nm = pn ? pn : duckdb_column_name(&p.res, (idx_t)i);
+            if (s->fmt == CP_CSV) wb_csv_value(x->out, nm, strlen(nm), s, null_len, false, &tables);
+            else wb_text_value(x->out, nm, strlen(nm), &tables);
+        }
+        wire_wb_u8(x->out, '\n');
+        wire_wb_end(x->out);
+    }
     for (;;) {
         /* A cancel or statement_timeout stops the COPY here too: DuckDB may still hand
          * out chunks it made before the interrupt. */
@@ -1114,7 +1060,7 @@ void copy_abort(pgx *x) {
     copy_free(c);
 }
 
-static int copy_from(pgx *x, copy_stmt *s, bool extended, const char *rest) {
+static int copy_from(pgx *x, copy_stmt *s, bool extended) {
     struct pgx_copy *c = calloc(1, sizeof *c);
     if (!c) {
         msg_error(x, "ERROR", "53200", "out of memory", 0);
@@ -1124,7 +1070,6 @@ static int copy_from(pgx *x, copy_stmt *s, bool extended, const char *rest) {
     memset(s, 0, sizeof *s);
     c->x = x;
     c->extended = extended;
-    if (rest && !(c->rest = strdup(rest))) goto oom;
     if (x->tx == PqTrans_Idle) {
         if (exec_sql(x, "BEGIN TRANSACTION", EXEC_REPORT, NULL) != 0) goto fail;
         c->own_tx = true;
@@ -1199,14 +1144,14 @@ fail:
     return -1;
 }
 
-int copy_statement(pgx *x, const char *sql, size_t len, bool extended, const char *rest) {
+int copy_statement(pgx *x, const char *sql, size_t len, bool extended) {
     copy_stmt s;
     copy_perr pe;
     if (parse_copy(sql, len, &s, &pe) != 0) {
         msg_error(x, "ERROR", pe.state, pe.msg, 0);
         return -1;
     }
-    if (s.from) return copy_from(x, &s, extended, rest);
+    if (s.from) return copy_from(x, &s, extended);
     int rc = copy_to(x, &s);
     stmt_clear(&s);
     return rc < 0 ? -1 : 1;

@@ -119,7 +119,6 @@ struct pgx {
     pgx_stmt *stmts;
     pgx_portal *portals;
     struct pgx_copy *copy; /* COPY FROM STDIN in progress (copy.c): the protocol's copy-in sub-state */
-    const char *script_rest; /* simple protocol: the script after the running statement */
     size_t parked_bytes;   /* of all portals, at most suspended_result_memory (+ a chunk) */
     double msg_deadline_ms; /* a simple query's statement_timeout covers the whole message; 0 = none */
     /* Shared with the watchdog, cancel requests and the session list. */
@@ -239,10 +238,10 @@ void portal_result_error(pgx *x, duckdb_result *res);
 
 /* copy.c: COPY ... FROM STDIN / TO STDOUT. copy_statement runs COPY TO to its end, or
  * starts COPY FROM (CopyInResponse; x->copy set): 1 done or started, -1 error sent.
- * extended: started by Execute; rest: the simple script's statements after it (NULL).
+ * extended: started by Execute (after an error, discard until Sync).
  * copy_message takes every message while x->copy is set; copy_abort drops a COPY FROM
  * in progress (session end). */
-int copy_statement(pgx *x, const char *sql, size_t len, bool extended, const char *rest);
+int copy_statement(pgx *x, const char *sql, size_t len, bool extended);
 int copy_message(pgx *x, char type, const uint8_t *body, size_t len);
 void copy_abort(pgx *x);
 /* The script's statements after a COPY FROM STDIN, run when it ends well. */

@@ -130,7 +130,7 @@ int utility_statement(pgx *x, const char *sql, size_t len, bool describe_only) {
         return 1;
     case TC_COPY_STDIO:
         if (describe_only) return 1;
-        return copy_statement(x, sql, len, x->in_execute, NULL);
+        return copy_statement(x, sql, len, x->in_execute);
     default:
         return setting_statement(x, sql, len, describe_only);
     }
