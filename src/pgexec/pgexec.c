@@ -79,7 +79,8 @@ int pgx_message(pgx *x, char type, const uint8_t *body, size_t len) {
     }
 }
 
-int64_t pgx_idle_timeout_ms(const pgx *x) { return x->tx == PqTrans_Idle ? x->idle_timeout_ms : 0; }
+/* A session in COPY FROM STDIN is not idle, whatever its transaction state. */
+int64_t pgx_idle_timeout_ms(const pgx *x) { return x->tx == PqTrans_Idle && !x->copy ? x->idle_timeout_ms : 0; }
 
 const char *pgx_state(pgx *x) {
     if (!x) return "idle";
