@@ -859,6 +859,26 @@ static int copy_cell(struct pgx_copy *c, int col, const cp_field *f, uint64_t li
 
 static bool copy_interrupted(pgx *x);
 
+/* When the appender's last error is a constraint violation (found when it flushes rows
+ * into the table: NOT NULL, PRIMARY KEY, UNIQUE, CHECK), makes it the COPY's error, with
+ * PostgreSQL's SQLSTATE; the row is not known then. */
+static bool constraint_error(struct pgx_copy *c) {
+    duckdb_error_data ed = duckdb_appender_error_data(c->app);
+    bool is = ed && duckdb_error_data_error_type(ed) == DUCKDB_ERROR_CONSTRAINT;
+    if (is) {
+        ds_err e;
+        ds_err_clear(&e);
+        const char *m = duckdb_error_data_message(ed);
+        if (m && !strncmp(m, "Failed to append: ", 18)) m += 18;
+        dberr_fail(&e, DS_E_INVALID_REQUEST, DUCKDB_ERROR_CONSTRAINT, m ? m : "constraint violation");
+        c->fail_state[0] = 0;
+        set_fail(c, e.sqlstate[0] ? e.sqlstate : "23000", e.message);
+        set_context(c, 0, -1, NULL, 0, false);
+    }
+    if (ed) duckdb_destroy_error_data(&ed);
+    return is;
+}
+
 /* An append failed: when the size guard, a cancel or statement_timeout interrupted the
  * connection meanwhile (DuckDB then fails the appender's flush), that is the error to
  * report, not the value. Returns -1. */
@@ -870,6 +890,8 @@ static int interrupted_instead(struct pgx_copy *c, uint64_t line) {
     c->fail_state[0] = 0;
     if (copy_interrupted(c->x)) {
         set_context(c, line, -1, NULL, 0, false);
+    } else if (constraint_error(c)) {
+        /* the append flushed earlier rows, and one of them broke a constraint */
     } else {
         memcpy(c->fail_state, state, sizeof state);
         memcpy(c->fail_msg, msg, sizeof msg);
@@ -933,13 +955,18 @@ static void copy_end(pgx *x, bool ok) {
     uint64_t n = c->cp ? cp_rows(c->cp) : 0;
     if (ok && c->app && duckdb_appender_close(c->app) == DuckDBError) {
         ok = false;
-        duckdb_error_data ed = duckdb_appender_error_data(c->app);
-        ds_err e;
-        ds_err_clear(&e);
-        dberr_fail(&e, DS_E_INVALID_REQUEST, duckdb_error_data_error_type(ed), duckdb_error_data_message(ed));
-        duckdb_destroy_error_data(&ed);
-        if (exec_size_stopped(x)) set_fail(c, "53100", "workspace size limit exceeded: the COPY was stopped when the workspace grew past its size limit");
-        else set_fail(c, e.sqlstate[0] ? e.sqlstate : ds_code_sqlstate(e.code), e.message);
+        if (!copy_interrupted(x) && !constraint_error(c)) {
+            duckdb_error_data ed = duckdb_appender_error_data(c->app);
+            ds_err e;
+            ds_err_clear(&e);
+            const char *m = ed ? duckdb_error_data_message(ed) : NULL;
+            if (m && !strncmp(m, "Failed to append: ", 18)) m += 18;
+            dberr_fail(&e, DS_E_INVALID_REQUEST, ed ? duckdb_error_data_error_type(ed) : DUCKDB_ERROR_INVALID,
+                       m ? m : "COPY failed");
+            if (ed) duckdb_destroy_error_data(&ed);
+            set_fail(c, e.sqlstate[0] ? e.sqlstate : ds_code_sqlstate(e.code), e.message);
+            set_context(c, 0, -1, NULL, 0, false);
+        }
     }
     if (c->app) duckdb_appender_destroy(&c->app);
     exec_copy_running(x, false);

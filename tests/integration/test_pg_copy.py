@@ -144,6 +144,19 @@ class CopyChecks:
         self.assertEqual(self.count(c, "errs"), 0)
         self.record("errors", got)
 
+    def test_constraint_violations_fail_the_copy_and_leave_nothing(self):
+        c = self.conn()
+        self.fresh(c, "cons", "CREATE TABLE cons (a int PRIMARY KEY, b text NOT NULL)")
+        many = "".join("%d\tx\n" % i for i in range(1, 300001))
+        for data, state in [("1\tx\n1\ty\n", "23505"), ("1\t\\N\n", "23502"),
+                            (many + "5\tdup\n" + "".join("%d\tx\n" % i for i in range(400000, 700000)), "23505")]:
+            with c.cursor() as cur:
+                with self.assertRaises(psycopg2.Error) as cm:
+                    cur.copy_expert("COPY cons FROM STDIN", io.StringIO(data))
+                self.assertEqual(cm.exception.pgcode, state)
+                self.assertTrue(cm.exception.diag.context.startswith("COPY cons"), cm.exception.diag.context)
+            self.assertEqual(self.count(c, "cons"), 0)
+
     def count(self, conn, table):
         with conn.cursor() as cur:
             cur.execute("SELECT count(*) FROM %s" % table)
@@ -425,6 +438,36 @@ class CopyOnWorkspace(CopyChecks, PgTestCase):
         self.assertIn("user request", str(cm.exception))
         self.assertLess(time.monotonic() - t0, 20)
         self.assertEqual(self.copy_out(c, "COPY (SELECT 1) TO STDOUT"), "1\n")
+
+    def test_cancel_of_a_running_copy_from(self):
+        c = self.conn()
+        self.fresh(c, "cfrom", "CREATE TABLE cfrom (a int)")
+
+        class Pause(io.RawIOBase):
+            """Some rows, a pause (the cancel comes then), more rows."""
+            def __init__(s):
+                s.parts = [b"1\n2\n", None, b"3\n"]
+
+            def readable(s):
+                return True
+
+            def readinto(s, b):
+                if not s.parts:
+                    return 0
+                p = s.parts.pop(0)
+                if p is None:
+                    time.sleep(2.0)
+                    p = s.parts.pop(0)
+                b[:len(p)] = p
+                return len(p)
+
+        threading.Timer(1.0, c.cancel).start()
+        with c.cursor() as cur:
+            with self.assertRaises(psycopg2.Error) as cm:
+                cur.copy_expert("COPY cfrom FROM STDIN", Pause(), size=4)
+        self.assertEqual(cm.exception.pgcode, "57014")
+        self.assertIn("user request", str(cm.exception))
+        self.assertEqual(self.count(c, "cfrom"), 0)
 
     def test_statement_timeout_stops_copy_to_and_copy_from(self):
         c = self.conn()
