@@ -252,8 +252,9 @@ static int check_options(copy_stmt *s, copy_perr *e) {
     return 0;
 }
 
-/* Reads a COPY ... FROM STDIN / TO STDOUT statement. Returns 0, or -1 with e filled. */
-static int parse_copy(const char *sql, size_t len, copy_stmt *s, copy_perr *e) {
+/* Reads a COPY ... FROM STDIN / TO STDOUT statement (database: the one the client is
+ * connected to). Returns 0, or -1 with e filled. */
+static int parse_copy(const char *sql, size_t len, const char *database, copy_stmt *s, copy_perr *e) {
     memset(s, 0, sizeof *s);
     char *text = strndup(sql, len);
     if (!text) return perr(e, "53200", "out of memory", NULL);
@@ -282,7 +283,8 @@ static int parse_copy(const char *sql, size_t len, copy_stmt *s, copy_perr *e) {
         goto out;
     }
     if (c->relation) {
-        if (c->relation->catalogname && *c->relation->catalogname) {
+        /* database.schema.table: the connected database only, as PostgreSQL */
+        if (c->relation->catalogname && *c->relation->catalogname && strcmp(c->relation->catalogname, database) != 0) {
             perr(e, "0A000", "cross-database references are not implemented: %s", c->relation->catalogname);
             goto out;
         }
@@ -1174,7 +1176,7 @@ fail:
 int copy_statement(pgx *x, const char *sql, size_t len, bool extended) {
     copy_stmt s;
     copy_perr pe;
-    if (parse_copy(sql, len, &s, &pe) != 0) {
+    if (parse_copy(sql, len, x->database, &s, &pe) != 0) {
         msg_error(x, "ERROR", pe.state, pe.msg, 0);
         return -1;
     }

@@ -105,6 +105,18 @@ class CopyChecks:
             self.record("pg_syntax_binary_round_trip",
                         self.copy_out(c, "COPY (SELECT * FROM pgsyn2 ORDER BY k) TO STDOUT"))
 
+    def test_names_qualified_with_the_database_and_schema(self):
+        c = self.conn()
+        self.fresh(c, "qual", "CREATE TABLE qual (a int)")
+        db = self.target.dbname
+        with c.cursor() as cur:
+            cur.copy_expert('COPY "%s".public.qual FROM STDIN' % db, io.StringIO("1\n"))
+            cur.copy_expert("COPY public.qual (a) FROM STDIN", io.StringIO("2\n"))
+            with self.assertRaises(psycopg2.Error) as cm:
+                cur.copy_expert("COPY otherdb.public.qual FROM STDIN", io.StringIO("3\n"))
+            self.assertEqual(cm.exception.pgcode, "0A000")
+        self.record("qualified", self.copy_out(c, 'COPY "%s".public.qual TO STDOUT' % db))
+
     def test_old_syntax_and_options(self):
         c = self.conn()
         self.fresh(c, "opt", "CREATE TABLE opt (a int, b text, c text)")
