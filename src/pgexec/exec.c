@@ -97,6 +97,18 @@ void exec_end_running(pgx *x) {
     ws_conn_end(x->wc);
 }
 
+void exec_copy_running(pgx *x, bool on) {
+    if (on) begin_running(x);
+    else exec_end_running(x);
+}
+
+int exec_appender_open(pgx *x, const char *schema, const char *table, const char *const *cols, int ncols,
+                       duckdb_appender *app, char ***names, int *nnames, ds_err *e) {
+    ds_err_clear(e);
+    if (exec_park(x, NULL, true) != 0) return -1;
+    return ws_appender_open(x->wc, schema, table, cols, ncols, app, names, nnames, e) ? -1 : 0;
+}
+
 void exec_resume_running(pgx *x) { atomic_store(&x->running, true); }
 
 void exec_stop(pgx *x, pgx_stop reason) {

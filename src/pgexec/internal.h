@@ -129,6 +129,7 @@ struct pgx {
     pgx_savepoint *savepoints; /* of the open transaction block, oldest first */
     int nsavepoints, savepoints_cap;
     uint64_t tx_writes; /* statements other than SELECT run in this transaction block */
+    struct pgx_copy *copy; /* COPY FROM STDIN in progress (copy.c): the protocol's copy-in sub-state */
     size_t parked_bytes;   /* of all portals, at most suspended_result_memory (+ a chunk) */
     double msg_deadline_ms; /* a simple query's statement_timeout covers the whole message; 0 = none */
     /* Shared with the watchdog, cancel requests and the session list. */
@@ -144,6 +145,8 @@ void msg_complete(pgx *x, const char *tag);
 void msg_empty(pgx *x, char type); /* a message without a body */
 void msg_error(pgx *x, const char *severity, const char *sqlstate, const char *msg, int position);
 void msg_notice(pgx *x, const char *severity, const char *sqlstate, const char *msg);
+/* An ERROR with a CONTEXT line (field 'W'; context NULL or "": none). */
+void msg_error_context(pgx *x, const char *sqlstate, const char *msg, const char *context);
 /* ErrorResponse from a ds_err (its sqlstate when set, else the code's). */
 void msg_error_from(pgx *x, const ds_err *e, int position_offset);
 void msg_ready(pgx *x);
@@ -209,6 +212,13 @@ void exec_end_running(pgx *x);
 void exec_note_write(pgx *x);
 /* Marks x running again (resuming a suspended portal). */
 void exec_resume_running(pgx *x);
+/* COPY FROM STDIN: the copy-in counts as a running statement (cancel, statement_timeout,
+ * the size guard) from CopyInResponse to its end. */
+void exec_copy_running(pgx *x, bool on);
+/* ws_appender_open (workspace.h) on the connection, after parking. -1 with e empty when
+ * parking refused (error sent), else its return. */
+int exec_appender_open(pgx *x, const char *schema, const char *table, const char *const *cols, int ncols,
+                       duckdb_appender *app, char ***names, int *nnames, ds_err *e);
 /* The client is gone mid-result: stops the statement. */
 void exec_stop(pgx *x, pgx_stop reason);
 /* The workspace's size guard stopped the last statement; the size limit is reached. */
@@ -235,6 +245,21 @@ int portal_run(pgx *x, pgx_portal *p, int64_t max_rows, bool send_desc);
  * an error (sent). skip: MOVE passes the rows over instead. */
 int portal_stream(pgx *x, pgx_portal *p, int64_t max_rows, uint64_t *sent);
 int portal_skip(pgx *x, pgx_portal *p, int64_t max_rows, uint64_t *skipped);
+
+/* ErrorResponse for a failed DuckDB result (57014 for a cancel or timeout, 53100 for
+ * the size guard, else DuckDB's error). */
+void portal_result_error(pgx *x, duckdb_result *res);
+
+/* copy.c: COPY ... FROM STDIN / TO STDOUT. copy_statement runs COPY TO to its end, or
+ * starts COPY FROM (CopyInResponse; x->copy set): 1 done or started, -1 error sent.
+ * extended: started by Execute (after an error, discard until Sync).
+ * copy_message takes every message while x->copy is set; copy_abort drops a COPY FROM
+ * in progress (session end). */
+int copy_statement(pgx *x, const char *sql, size_t len, bool extended);
+int copy_message(pgx *x, char type, const uint8_t *body, size_t len);
+void copy_abort(pgx *x);
+/* The script's statements after a COPY FROM STDIN, run when it ends well. */
+void copy_set_rest(pgx *x, const char *rest);
 
 /* extended.c */
 /* Binds Bind's parameter values into t's DuckDB statement; -1 with an error sent. */

@@ -46,6 +46,24 @@ void msg_error(pgx *x, const char *severity, const char *sqlstate, const char *m
     pgx_msg_error_fields(x->out, PqMsg_ErrorResponse, severity, sqlstate, msg, position);
 }
 
+void msg_error_context(pgx *x, const char *sqlstate, const char *msg, const char *context) {
+    wire_wb_begin(x->out, PqMsg_ErrorResponse);
+    wire_wb_u8(x->out, 'S');
+    wire_wb_cstr(x->out, "ERROR");
+    wire_wb_u8(x->out, 'V');
+    wire_wb_cstr(x->out, "ERROR");
+    wire_wb_u8(x->out, 'C');
+    wire_wb_cstr(x->out, sqlstate);
+    wire_wb_u8(x->out, 'M');
+    wire_wb_cstr(x->out, msg);
+    if (context && *context) { /* 'W': where, as PostgreSQL's CONTEXT line */
+        wire_wb_u8(x->out, 'W');
+        wire_wb_cstr(x->out, context);
+    }
+    wire_wb_u8(x->out, 0);
+    wire_wb_end(x->out);
+}
+
 void msg_notice(pgx *x, const char *severity, const char *sqlstate, const char *msg) {
     pgx_msg_error_fields(x->out, PqMsg_NoticeResponse, severity, sqlstate, msg, 0);
 }

@@ -38,6 +38,7 @@ pgx *pgx_new(const pgx_params *p, pgx_sink sink) {
 
 void pgx_free(pgx *x) {
     if (!x) return;
+    copy_abort(x);
     stmt_free_all(x);
     if (x->tx != PqTrans_Idle) exec_sql(x, "ROLLBACK", 0, NULL);
     savepoint_free(x);
@@ -54,6 +55,7 @@ void pgx_report_settings(pgx *x) { settings_report_all(x); }
 void pgx_ready(pgx *x) { msg_ready(x); }
 
 int pgx_message(pgx *x, char type, const uint8_t *body, size_t len) {
+    if (x->copy) return copy_message(x, type, body, len);
     switch (type) {
     case PqMsg_Query:
         /* The client side refuses a Query without its terminator (FATAL) first. */
@@ -68,13 +70,18 @@ int pgx_message(pgx *x, char type, const uint8_t *body, size_t len) {
     case PqMsg_Sync:
     case PqMsg_Flush:
         return extended_message(x, type, body, len);
+    case PqMsg_CopyData:
+    case PqMsg_CopyDone:
+    case PqMsg_CopyFail:
+        return 0; /* after a failed COPY the client may still be sending: dropped */
     default:
         /* Not ours: the client side knows every message type and does not send these. */
         return -1;
     }
 }
 
-int64_t pgx_idle_timeout_ms(const pgx *x) { return x->tx == PqTrans_Idle ? x->idle_timeout_ms : 0; }
+/* A session in COPY FROM STDIN is not idle, whatever its transaction state. */
+int64_t pgx_idle_timeout_ms(const pgx *x) { return x->tx == PqTrans_Idle && !x->copy ? x->idle_timeout_ms : 0; }
 
 const char *pgx_state(pgx *x) {
     if (!x) return "idle";

@@ -68,10 +68,16 @@ void pgx_report_settings(pgx *x);
 /* ReadyForQuery with the transaction status. */
 void pgx_ready(pgx *x);
 /* One frontend message of the query protocols: Query (body NUL-terminated), Parse,
- * Bind, Describe, Execute, Close, Sync, Flush. Returns 0 to go on, -1 when the sink's
+ * Bind, Describe, Execute, Close, Sync, Flush, and CopyData, CopyDone, CopyFail. Returns 0 to go on, -1 when the sink's
  * flush failed (the session ends). A Query's responses end with ReadyForQuery but are
  * left in the sink for the caller to flush. */
 int pgx_message(pgx *x, char type, const uint8_t *body, size_t len);
+/* True while a COPY FROM STDIN takes CopyData: every message goes to pgx_message then
+ * (the copy-in sub-state). Outside it, CopyData, CopyDone and CopyFail are ignored, as
+ * PostgreSQL does after a failed COPY. */
+bool pgx_copy_in(const pgx *x);
+/* (pgx_message returns -1 in copy-in after a message that has no place there: a FATAL
+ * is in the sink, flush it and end the session, as PostgreSQL does.) */
 /* idle_session_timeout while idle outside a transaction block, in ms; 0 for none. */
 int64_t pgx_idle_timeout_ms(const pgx *x);
 

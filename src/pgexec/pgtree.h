@@ -1,5 +1,6 @@
 /* pgtree.h - inside the SQL analysis: libpg_query's protobuf-c tree and the rewrite
- * pass over it (rewrite.c). Only analyze.c and rewrite.c include this. */
+ * pass over it (rewrite.c). Only analyze.c, rewrite.c and copy.c (the COPY statement's
+ * options) include this. */
 #ifndef DS_PGEXEC_PGTREE_H
 #define DS_PGEXEC_PGTREE_H
 

@@ -13,7 +13,6 @@ static bool grows(int t) {
            t == DUCKDB_STATEMENT_TYPE_CREATE || t == DUCKDB_STATEMENT_TYPE_ALTER || t == DUCKDB_STATEMENT_TYPE_COPY;
 }
 
-static void result_error(pgx *x, duckdb_result *res);
 
 /* Makes p->chunk the portal's next chunk: from the parked rest, else from DuckDB.
  * Returns 1, 0 at the end of the result, -1 on an error (sent). */
@@ -31,7 +30,7 @@ static int next_chunk(pgx *x, pgx_portal *p) {
     p->chunk_row = 0;
     if (p->chunk) return 1;
     if (duckdb_result_error(&p->res)) {
-        result_error(x, &p->res);
+        portal_result_error(x, &p->res);
         return -1;
     }
     return 0;
@@ -105,7 +104,7 @@ int portal_skip(pgx *x, pgx_portal *p, int64_t max_rows, uint64_t *skipped) {
 
 /* ErrorResponse for a failed DuckDB result: 57014 when the watchdog or a cancel request
  * interrupted it, else DuckDB's error with its SQLSTATE. */
-static void result_error(pgx *x, duckdb_result *res) {
+void portal_result_error(pgx *x, duckdb_result *res) {
     int why = atomic_load(&x->cancel_reason);
     if (exec_size_stopped(x)) { /* the workspace's size guard interrupted it */
         char m[200];
@@ -170,7 +169,7 @@ int portal_start(pgx *x, pgx_portal *p) {
     p->has_res = true;
     p->started = true;
     if (st != 0) {
-        result_error(x, &p->res);
+        portal_result_error(x, &p->res);
         exec_end_running(x);
         return -1;
     }
@@ -240,7 +239,7 @@ int portal_run(pgx *x, pgx_portal *p, int64_t max_rows, bool send_desc) {
                 }
                 duckdb_destroy_data_chunk(&c);
             } else if (duckdb_result_error(&p->res)) {
-                result_error(x, &p->res);
+                portal_result_error(x, &p->res);
                 exec_end_running(x);
                 return -1;
             }

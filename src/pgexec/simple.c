@@ -10,6 +10,8 @@ typedef struct {
     pgx *x;
     const char *sql;
     bool failed;
+    bool copying;   /* a COPY FROM STDIN started: the rest waits for its end */
+    size_t rest_at; /* where the statements after it start */
     unsigned cancels; /* x->cancel_seq when the message arrived */
 } simple_ctx;
 
@@ -35,6 +37,10 @@ static bool script_stopped(simple_ctx *c) {
 static void simple_one(void *ud, size_t start, size_t n) {
     simple_ctx *c = ud;
     pgx *x = c->x;
+    if (c->copying) {
+        if (!c->rest_at) c->rest_at = start;
+        return;
+    }
     if (c->failed || script_stopped(c)) return;
     const char *text = c->sql + start;
     if (x->tx == PqTrans_Failed) {
@@ -49,6 +55,7 @@ static void simple_one(void *ud, size_t start, size_t n) {
     int lr = utility_statement(x, text, n, false);
     if (lr != 0) {
         if (lr < 0) c->failed = true;
+        if (x->copy) c->copying = true;
         return;
     }
     char *sql = strndup(text, n);
@@ -77,6 +84,12 @@ void simple_query(pgx *x, const char *sql, size_t len) {
     x->msg_deadline_ms = x->statement_timeout_ms > 0 ? pgx_now_ms() + (double)x->statement_timeout_ms : 0;
     int n = sqlscan_split(sql, len, simple_one, &c);
     x->msg_deadline_ms = 0;
+    if (c.copying) {
+        /* COPY FROM STDIN takes the client's CopyData now; its end (copy.c) answers
+         * ReadyForQuery, after the rest of the script when it went well. */
+        if (c.rest_at) copy_set_rest(x, sql + c.rest_at);
+        return;
+    }
     if (n == 0) msg_empty(x, PqMsg_EmptyQueryResponse);
     if (c.failed && x->tx == PqTrans_InBlock) x->tx = PqTrans_Failed;
     msg_ready(x);

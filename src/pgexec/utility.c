@@ -1,5 +1,6 @@
 /* utility.c - the statements answered by the executor rather than DuckDB: transaction
- * control, DEALLOCATE, LISTEN and friends, COPY (refused for now), savepoints (savepoint.c), and the setting
+ * control, DEALLOCATE, LISTEN and friends, savepoints (savepoint.c), COPY FROM STDIN /
+ * TO STDOUT (copy.c), and the setting
  * statements (settings.c), as PostgreSQL's tcop/utility.c. */
 #include <stdio.h>
 #include <string.h>
@@ -133,8 +134,8 @@ int utility_statement(pgx *x, const char *sql, size_t len, bool describe_only) {
         }
         return 1;
     case TC_COPY_STDIO:
-        msg_error(x, "ERROR", "0A000", "COPY FROM STDIN / TO STDOUT is not supported yet", 0);
-        return -1;
+        if (describe_only) return 1;
+        return copy_statement(x, sql, len, x->in_execute);
     default:
         return setting_statement(x, sql, len, describe_only);
     }

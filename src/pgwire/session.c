@@ -1,6 +1,7 @@
 /* session.c - one client connection from first byte to last: SSL negotiation, the
  * startup packet, authentication, limits, the workspace connection with its executor,
- * and the message loop with the one switch over every frontend message type. Runs on
+ * and the message loop with the one switch over every frontend message type (with the
+ * copy-in sub-state of COPY FROM STDIN). Runs on
  * its own thread. */
 #include <errno.h>
 #include <openssl/err.h>
@@ -151,6 +152,15 @@ static bool killed(pgw_session *s) {
  * protocols go to the executor, the rest ends the session. Returns 0 to go on, -1 to
  * end the session (any FATAL sent). */
 static int dispatch(pgw_session *s, char type, const uint8_t *body, size_t len) {
+    /* The copy-in sub-state: during COPY FROM STDIN every message but Terminate is the
+     * executor's (CopyData/CopyDone/CopyFail, Flush and Sync ignored, anything else an
+     * error that ends the COPY). */
+    if (type != PqMsg_Terminate && pgx_copy_in(s->x)) {
+        int rc = pgx_message(s->x, type, body, len);
+        if (killed(s)) return -1;
+        if (s->out.len && pgw_flush(s) != 0) return -1;
+        return rc; /* -1: a FATAL was sent */
+    }
     switch (type) {
     case PqMsg_Terminate:
         return -1;
@@ -174,8 +184,9 @@ static int dispatch(pgw_session *s, char type, const uint8_t *body, size_t len) 
     case PqMsg_CopyData:
     case PqMsg_CopyDone:
     case PqMsg_CopyFail:
-        /* Not in COPY mode (COPY FROM STDIN is refused), so PostgreSQL's answer: the
-         * same FATAL as an unknown type. */
+        /* Not in copy-in: what a client still sends after a failed COPY, dropped as
+         * PostgreSQL does. */
+        return 0;
     case PqMsg_FunctionCall:
     default: {
         char m[64];

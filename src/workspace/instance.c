@@ -526,3 +526,188 @@ static int prepare_text(ws_conn *c, const char *sql, duckdb_prepared_statement *
     }
     return ds_fail(err, DS_E_INVALID_REQUEST, "the statement names too many tables");
 }
+
+/* ---- COPY FROM STDIN's appender ---- */
+
+/* Which catalog of c's own ones ("temp" or the workspace's) holds schema.table, in
+ * the order the search path resolves an unqualified name. Writes the names as DuckDB
+ * stores them. Returns 1 found, 0 not, -1 on error. */
+static int own_table(ws_conn *c, const char *schema, const char *table, char db[64], char sch[128], char tb[128],
+                     bool *is_view) {
+    static const char *q =
+        "SELECT * FROM (SELECT database_name, schema_name, table_name, 0 AS v FROM duckdb_tables() "
+        "WHERE database_name IN ('temp', $1) AND lower(schema_name) = lower($2) AND lower(table_name) = lower($3) "
+        "UNION ALL SELECT database_name, schema_name, view_name, 1 FROM duckdb_views() "
+        "WHERE NOT internal AND database_name IN ('temp', $1) AND lower(schema_name) = lower($2) "
+        "AND lower(view_name) = lower($3)) ORDER BY database_name <> 'temp', v";
+    duckdb_prepared_statement st;
+    int found = -1;
+    if (duckdb_prepare(c->con, q, &st) == DuckDBError) {
+        log_error("workspace %s: COPY target: %s", c->inst->w.id, duckdb_prepare_error(st));
+        goto out;
+    }
+    duckdb_bind_varchar(st, 1, c->inst->dbname);
+    duckdb_bind_varchar(st, 2, schema ? schema : "main");
+    duckdb_bind_varchar(st, 3, table);
+    duckdb_result r;
+    if (duckdb_execute_prepared(st, &r) == DuckDBError) {
+        log_error("workspace %s: COPY target: %s", c->inst->w.id, duckdb_result_error(&r));
+        duckdb_destroy_result(&r);
+        goto out;
+    }
+    found = 0;
+    if (duckdb_row_count(&r) > 0) {
+        char *a = duckdb_value_varchar(&r, 0, 0), *b = duckdb_value_varchar(&r, 1, 0), *t = duckdb_value_varchar(&r, 2, 0);
+        if (a && b && t) {
+            snprintf(db, 64, "%s", a);
+            snprintf(sch, 128, "%s", b);
+            snprintf(tb, 128, "%s", t);
+            *is_view = duckdb_value_int32(&r, 3, 0) != 0;
+            found = 1;
+        }
+        duckdb_free(a);
+        duckdb_free(b);
+        duckdb_free(t);
+    }
+    duckdb_destroy_result(&r);
+out:
+    duckdb_destroy_prepare(&st);
+    return found;
+}
+
+void ws_names_free(char **names, int n) {
+    for (int i = 0; names && i < n; i++) free(names[i]);
+    free(names);
+}
+
+/* The columns of db.sch.tb in order; -1 on error. */
+static int table_columns(ws_conn *c, const char *db, const char *sch, const char *tb, char ***names, int *n) {
+    duckdb_prepared_statement st;
+    int rc = -1;
+    *names = NULL;
+    *n = 0;
+    if (duckdb_prepare(c->con,
+                       "SELECT column_name FROM duckdb_columns() WHERE database_name = $1 AND schema_name = $2 "
+                       "AND table_name = $3 ORDER BY column_index",
+                       &st) == DuckDBError)
+        goto out;
+    duckdb_bind_varchar(st, 1, db);
+    duckdb_bind_varchar(st, 2, sch);
+    duckdb_bind_varchar(st, 3, tb);
+    duckdb_result r;
+    if (duckdb_execute_prepared(st, &r) == DuckDBError) {
+        duckdb_destroy_result(&r);
+        goto out;
+    }
+    idx_t rows = duckdb_row_count(&r);
+    *names = calloc(rows ? rows : 1, sizeof **names);
+    if (*names) {
+        rc = 0;
+        for (idx_t i = 0; i < rows; i++) {
+            char *v = duckdb_value_varchar(&r, 0, i);
+            (*names)[i] = v ? strdup(v) : NULL;
+            duckdb_free(v);
+            if (!(*names)[i]) rc = -1;
+            *n = (int)i + 1;
+        }
+    }
+    duckdb_destroy_result(&r);
+out:
+    duckdb_destroy_prepare(&st);
+    if (rc) {
+        ws_names_free(*names, *n);
+        *names = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+int ws_appender_open(ws_conn *c, const char *schema, const char *table, const char *const *cols, int ncols, void *out,
+                     char ***names, int *nnames, ds_err *err) {
+    duckdb_appender *app = out;
+    *app = NULL;
+    *names = NULL;
+    *nnames = 0;
+    int rc = conn_sync(c, err);
+    if (rc) return rc;
+    char db[64], sch[128], tb[128];
+    bool is_view = false;
+    int f = own_table(c, schema, table, db, sch, tb, &is_view);
+    if (f < 0) return ds_fail(err, DS_E_INTERNAL, "cannot look up the table");
+    if (f == 0 || is_view) {
+        /* Not a table of the workspace: resolve the name as a query would (the gate,
+         * project tables attached on first use), to tell a missing table from one that
+         * cannot be written. */
+        sb q;
+        sb_init(&q);
+        sb_append(&q, "SELECT * FROM ");
+        if (schema) {
+            sb_ident(&q, schema);
+            sb_append(&q, ".");
+        }
+        sb_ident(&q, table);
+        if (sb_failed(&q)) {
+            sb_free(&q);
+            return ds_fail(err, DS_E_INTERNAL, "out of memory");
+        }
+        duckdb_prepared_statement st;
+        rc = prepare_text(c, q.data, &st, NULL, err);
+        sb_free(&q);
+        if (rc) {
+            err->position = 0;
+            return rc;
+        }
+        duckdb_destroy_prepare(&st);
+        if (is_view) {
+            rc = ds_fail(err, DS_E_INVALID_REQUEST, "cannot copy to view \"%s\"", table);
+            snprintf(err->sqlstate, sizeof err->sqlstate, "42809");
+            return rc;
+        }
+        bool catalog = schema && (!strcmp(schema, "pg_catalog") || !strcmp(schema, "information_schema"));
+        rc = ds_fail(err, DS_E_FORBIDDEN,
+                     catalog ? "permission denied: cannot execute COPY FROM on a system catalog (pg_catalog is read-only)"
+                             : "cannot execute COPY FROM on a project table: project tables are read-only in a workspace "
+                               "(copy it into the workspace first)");
+        snprintf(err->sqlstate, sizeof err->sqlstate, "%s", catalog ? "42501" : "25006");
+        return rc;
+    }
+    if (ws_size_reached(c->inst)) {
+        rc = ds_fail(err, DS_E_LIMIT_EXCEEDED, "could not extend the workspace: its size limit of %lld GB is reached",
+                     (long long)(c->inst->w.size_limit_bytes >> 30));
+        snprintf(err->sqlstate, sizeof err->sqlstate, "53100");
+        return rc;
+    }
+    if (duckdb_appender_create_ext(c->con, db, sch, tb, app) == DuckDBError) {
+        log_warn("workspace %s: appender: %s", c->inst->w.id, *app ? duckdb_appender_error(*app) : "?");
+        duckdb_appender_destroy(app);
+        return ds_fail(err, DS_E_INTERNAL, "cannot open the table for COPY");
+    }
+    for (int i = 0; i < ncols; i++) {
+        if (duckdb_appender_add_column(*app, cols[i]) == DuckDBError) {
+            duckdb_appender_destroy(app);
+            rc = ds_fail(err, DS_E_INVALID_REQUEST, "column \"%.100s\" of relation \"%.100s\" does not exist", cols[i],
+                         table);
+            snprintf(err->sqlstate, sizeof err->sqlstate, "42703");
+            return rc;
+        }
+    }
+    if (ncols > 0) {
+        *names = calloc((size_t)ncols, sizeof **names);
+        for (int i = 0; *names && i < ncols; i++) {
+            (*names)[i] = strdup(cols[i]);
+            *nnames = i + 1;
+            if (!(*names)[i]) break;
+        }
+        if (!*names || !(*names)[ncols - 1]) {
+            ws_names_free(*names, *nnames);
+            *names = NULL;
+        }
+    } else if (table_columns(c, db, sch, tb, names, nnames) != 0) {
+        *names = NULL;
+    }
+    if (!*names) {
+        duckdb_appender_destroy(app);
+        return ds_fail(err, DS_E_INTERNAL, "out of memory");
+    }
+    return 0;
+}

@@ -85,6 +85,18 @@ void ws_project_schemas(ws_instance *inst, char *out, size_t outsz);
  * duckdb_statement_type of what executing it does (for EXPLAIN ANALYZE INSERT: INSERT).
  * SQL errors come back as DS_E_INVALID_REQUEST with DuckDB's message. */
 int ws_prepare(ws_conn *c, const char *sql, void *out, int *runs, ds_err *err);
+/* COPY FROM STDIN's sink: a DuckDB appender (*out, a duckdb_appender) on c for the
+ * table [schema.]table of the workspace's own database (temporary tables first when
+ * schema is NULL, as the search path resolves them), on the columns cols[0..ncols)
+ * (ncols 0: every column, in order). Nothing but the workspace's own tables: a project
+ * table, a view or a catalog answers 25006 / 42809 / 42501, an unknown table 42P01
+ * (the name is resolved through the gate, as a query's would be), an unknown column
+ * 42703, a workspace at its size limit 53100. Runs on c's connection: callers park
+ * their results first. *names (malloc'd array of malloc'd strings, *nnames of them;
+ * free with ws_names_free) are the target's columns in appender order. */
+int ws_appender_open(ws_conn *c, const char *schema, const char *table, const char *const *cols, int ncols, void *out,
+                     char ***names, int *nnames, ds_err *err);
+void ws_names_free(char **names, int n);
 /* Who is connected, for the compat catalog's identity macros: creates the connection's
  * TEMP macros ds_session_user() and ds_session_database() (what current_database(),
  * pg_roles, ... of the compat catalog answer). Names are checked (at most 63 bytes,

@@ -11,6 +11,7 @@ Add a test here for every new way SQL reaches DuckDB.
 Run: /usr/bin/python3 tests/integration/test_pg_escapes.py [-v] [Class.test_name]"""
 
 import hashlib
+import io
 import os
 
 import psycopg2
@@ -141,6 +142,43 @@ class WrappedWrites(GateCase):
                 "/* x */ COPY mine FROM '%s'" % target]
         sqls += [w.format(s="COPY mine FROM '%s'" % target) for w in WRAPPERS]
         self.assertAllRefused(self.conn, sqls)
+
+    def test_copy_over_the_wire_meets_the_same_gate(self):
+        """COPY FROM STDIN / TO STDOUT: the query of COPY (query) TO STDOUT is judged like
+        any statement, COPY FROM STDIN writes the workspace's own tables only, and files and
+        programs stay refused whatever the form."""
+        target = self.links(self.ws)[0]
+        before = sha(target)
+        out_refused = ["COPY (SELECT * FROM read_csv('/etc/passwd')) TO STDOUT",
+                       "COPY (SELECT * FROM read_text('%s')) TO STDOUT (FORMAT binary)" % target,
+                       "COPY (SELECT * FROM glob('/*')) TO STDOUT WITH CSV HEADER",
+                       "COPY (SELECT * FROM duckdb_settings()) TO STDOUT",
+                       "COPY (SELECT * FROM duckdb_databases()) TO STDOUT",
+                       "COPY (SELECT * FROM query('SELECT 1')) TO STDOUT",
+                       "COPY mine TO PROGRAM 'id'", "COPY mine FROM PROGRAM 'id'",
+                       "COPY mine TO '/tmp/x.csv'", "COPY mine FROM '%s'" % target]
+        for sql in out_refused:
+            with self.subTest(sql=sql):
+                with self.conn.cursor() as cur:
+                    with self.assertRaises(psycopg2.Error) as cm:
+                        cur.copy_expert(sql, io.StringIO("1\n"))
+                self.assertEqual(cm.exception.pgcode, "42501", (sql, cm.exception))
+                self.assertNotIn(os.path.realpath(self.server.data_dir), str(cm.exception))
+        in_refused = [("COPY in_c_sales.orders FROM STDIN", "25006"), ("COPY orders FROM STDIN", "25006"),
+                      ("COPY pg_catalog.pg_class FROM STDIN", "42501"),
+                      ("COPY information_schema.tables FROM STDIN", "42501"),
+                      ("COPY ds_compat.main.pg_class FROM STDIN", "0A000"),
+                      ("COPY other_db.main.mine FROM STDIN", "0A000")]
+        for sql, code in in_refused:
+            with self.subTest(sql=sql):
+                with self.conn.cursor() as cur:
+                    with self.assertRaises(psycopg2.Error) as cm:
+                        cur.copy_expert(sql, io.StringIO("1\n"))
+                self.assertEqual(cm.exception.pgcode, code, (sql, cm.exception))
+                self.assertNotIn(os.path.realpath(self.server.data_dir), str(cm.exception))
+        self.assertEqual(sha(target), before)
+        self.assertEqual(self.q2(self.conn, "SELECT count(*) FROM in_c_sales.orders"), [(10,)])
+        self.assertHealthy()
 
     def test_refused_statements_stay_refused_inside_explain(self):
         """S28: EXPLAIN ANALYZE ran CHECKPOINT, VACUUM, PRAGMA; every kind the gate refuses

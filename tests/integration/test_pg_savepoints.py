@@ -138,6 +138,21 @@ class SavepointChecks:
                      ("COMMIT", None)])
         self.assertEqual(self.kept(t), [1, 2])
 
+    def test_copy_from_inside_a_nested_block(self):
+        # rows loaded with COPY FROM STDIN after a savepoint go with ROLLBACK TO it
+        import io
+        t = self.table()
+        conn = self.target.connect()
+        self.addCleanup(conn.close)
+        with conn.cursor() as cur:
+            cur.execute("BEGIN")
+            cur.execute("SAVEPOINT s")
+            cur.copy_expert("COPY %s FROM STDIN" % t, io.StringIO("1\ta\n2\tb\n"))
+            cur.execute("ROLLBACK TO s")
+            cur.copy_expert("COPY %s FROM STDIN" % t, io.StringIO("3\tc\n"))
+            cur.execute("COMMIT")
+        self.assertEqual(self.kept(t), [3])
+
     def test_extended_protocol(self):
         # psycopg 3 sends every statement with Parse/Bind/Execute; its nested transaction()
         # blocks are savepoints.
@@ -266,6 +281,21 @@ class SavepointsOnWorkspace(SavepointChecks, PgTestCase):
                 cur.execute("ROLLBACK TO SAVEPOINT s")
             self.assertIn('savepoint "s"', str(cm.exception))
             self.assertIn("roll back the whole transaction", str(cm.exception))
+            cur.execute("ROLLBACK")
+        self.assertEqual(self.kept(t), [])
+
+    def test_copy_after_writes_cannot_be_rolled_back_to(self):
+        import io
+        t = self.table()
+        conn = self.target.connect()
+        self.addCleanup(conn.close)
+        with conn.cursor() as cur:
+            cur.execute("BEGIN")
+            cur.execute("INSERT INTO %s VALUES (1, 'a')" % t)
+            cur.execute("SAVEPOINT s")
+            cur.copy_expert("COPY %s FROM STDIN" % t, io.StringIO("2\tb\n"))
+            with self.assertRaises(psycopg2.errors.FeatureNotSupported):
+                cur.execute("ROLLBACK TO s")
             cur.execute("ROLLBACK")
         self.assertEqual(self.kept(t), [])
 
