@@ -8,12 +8,12 @@ type the slot: `SELECT $1` bound as a bool or a uuid comes back as that type.
 Each check runs the same function on both targets and compares what the driver returns
 (values and their Python/Java types, column type OIDs, SQLSTATEs).
 
-Not covered, and why: asyncpg with array types other than text[] (it looks them up with
-its type-introspection query, whose pg_attribute.atttypid array the compat catalogs type
-as bigint[] instead of oid[]; asyncpg has no built-in int8[] codec and looks that up with
-the same query again, without end), and `SELECT $1` declared json/jsonb (DuckDB 1.4.4's C
-API has no JSON-typed value: such a slot is text). psycopg, pgJDBC and asyncpg's text[]
-cover arrays here.
+asyncpg decodes every array type but oid[] and text[] through its type-introspection
+query, whose pg_attribute.atttypid array must be oid[] (a core codec of asyncpg's): the
+compat catalogs hold it as UINTEGER, which is PostgreSQL's oid.
+
+Not covered, and why: `SELECT $1` declared json/jsonb (DuckDB 1.4.4's C API has no
+JSON-typed value: such a slot is text).
 
 Run: /usr/bin/python3 tests/integration/test_pg_types.py [-v] [Class.test_name]"""
 
@@ -217,6 +217,34 @@ class TypesAgainstPostgres(PgTestCase):
             return [(k, show(v)) for k, v in row.items()]
 
         self.on_both(lambda dsn: self.asyncpg_run(dsn, fetch))
+
+    def test_asyncpg_arrays_of_every_type(self):
+        # each array type makes asyncpg run its type-introspection query once
+        sql = ("SELECT ARRAY[true, NULL]::bool[] AS ab, ARRAY[1, NULL, 3]::int2[] AS ai2, "
+               "ARRAY[1, NULL, 3]::int4[] AS ai4, ARRAY[2 ^ 40, NULL]::int8[] AS ai8, "
+               "ARRAY[1.5, NULL]::float4[] AS af4, ARRAY[2.5::float8, NULL, 'NaN'::float8] AS af8, "
+               "ARRAY[1.25, NULL]::numeric(10,2)[] AS an, ARRAY['x', NULL]::varchar[] AS avc, "
+               "ARRAY['ab'::bytea, NULL] AS aby, ARRAY[DATE '2024-02-29', NULL, 'infinity'] AS ad, "
+               "ARRAY[TIME '13:45:06.5', NULL] AS atm, ARRAY[TIMESTAMP '2024-02-29 10:11:12.5', NULL] AS ats, "
+               "ARRAY['2024-02-29 10:11:12+00'::timestamptz, NULL] AS atstz, "
+               "ARRAY[INTERVAL '1 day 02:03:04', NULL] AS aiv, "
+               "ARRAY['a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid, NULL] AS au, ARRAY[]::int4[] AS aempty")
+
+        async def fetch(conn):
+            row = await conn.fetchrow(sql)
+            return [(k, None if v is None else [show(e) for e in v]) for k, v in row.items()]
+
+        self.on_both(lambda dsn: self.asyncpg_run(dsn, fetch))
+
+    def test_asyncpg_array_parameters(self):
+        async def run(conn):
+            await conn.execute("CREATE TABLE tarr (a int4[], d date[], n numeric(10,2)[], u uuid[])")
+            await conn.execute("INSERT INTO tarr VALUES ($1, $2, $3, $4)", [1, None, 3],
+                               [datetime.date(2024, 2, 29), None], [D("1.25"), None], [U, None])
+            row = await conn.fetchrow("SELECT a, d, n, u, $1::int8[] AS p FROM tarr", [2 ** 40, None])
+            return [(k, [show(e) for e in v]) for k, v in row.items()]
+
+        self.on_both(lambda dsn: self.asyncpg_run(dsn, run))
 
     def test_asyncpg_binary_parameters_of_every_type(self):
         cols = [("b", "boolean", True), ("i2", "smallint", 2), ("i4", "integer", -4), ("i8", "bigint", 2 ** 40),

@@ -719,7 +719,7 @@ CREATE VIEW ds_compat.main.ds_cols AS
     FROM ds_project_columns() _p;
 
 CREATE VIEW ds_compat.main.ds_attr_tables AS
-  SELECT _c.attrelid, _c.attname, ds_compat.main.ds_type_oid(_c.data_type) AS atttypid, -1::INTEGER AS attstattarget,
+  SELECT _c.attrelid, _c.attname, ds_compat.main.ds_type_oid(_c.data_type)::UINTEGER AS atttypid, -1::INTEGER AS attstattarget,
          COALESCE(_y.typlen, -1)::SMALLINT AS attlen, _c.attnum,
          (CASE WHEN regexp_matches(_c.data_type, '\[\d*\]$') THEN 1 ELSE 0 END)::INTEGER AS attndims,
          -1::INTEGER AS attcacheoff, ds_compat.main.ds_typmod(_c.data_type) AS atttypmod, COALESCE(_y.typbyval, false) AS attbyval,

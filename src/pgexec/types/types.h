@@ -59,7 +59,7 @@ struct pgt_tz;
     X(DUCKDB_TYPE_SMALLINT, INT2)                 \
     X(DUCKDB_TYPE_USMALLINT, INT4)                \
     X(DUCKDB_TYPE_INTEGER, INT4)                  \
-    X(DUCKDB_TYPE_UINTEGER, INT8)                 \
+    X(DUCKDB_TYPE_UINTEGER, OID)                  \
     X(DUCKDB_TYPE_BIGINT, INT8)                   \
     X(DUCKDB_TYPE_UBIGINT, NUMERIC)               \
     X(DUCKDB_TYPE_HUGEINT, NUMERIC)               \
