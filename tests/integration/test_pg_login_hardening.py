@@ -220,9 +220,18 @@ class PgLoginThrottle(PgTestCase):
         """A client that stops after the server's first message (it has the salt) has
         failed a login: three probes, one more attempt takes the turn, the next waits."""
         src = "127.0.0.13"
-        for _ in range(3):
+        line = "%s: SCRAM exchange abandoned after the server's first message" % src
+
+        def probe(n):
             salt_of(self.server.pg_port, self.c["username"], self.c["database"], src=src)
-        salt_of(self.server.pg_port, self.c["username"], self.c["database"], src=src)  # the first turn
+            # The server counts the failure when it sees the probe's socket close, after
+            # salt_of has returned: wait for it (its log line follows the count), or the
+            # next probe can start before it (seen under ASan on a loaded machine).
+            self.assertTrue(wait_until(lambda: self.server.read_log("stderr").count(line) >= n), n)
+
+        for n in range(1, 4):
+            probe(n)
+        probe(4)  # the first turn
         self.assertEqual(self.attempt(self.c["password"], src), "53300")
 
     def test_refusal_message(self):
