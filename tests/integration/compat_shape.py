@@ -21,9 +21,13 @@ never from duckspace's output."""
 import datetime
 import os
 import re
+import unittest
 from decimal import Decimal
 
 import psycopg2
+
+from pghelpers import PgTestCase
+from pgref import PgReference
 
 ORDERS_COLUMNS = [("id", "bigint"), ("customer", "character varying"), ("amount", "double precision"),
                   ("ordered_on", "date")]
@@ -166,3 +170,40 @@ def shape_workspace(case):
     finally:
         conn.close()
     return target
+
+
+class ShapedPostgres(unittest.TestCase):
+    """Base of a test class whose tests run against a real PostgreSQL 15 shaped as above
+    (one cluster per class): self.target. SHAPE names the database, login and password."""
+
+    SHAPE = ("workspace_pg", "analyst_login", "analyst-login-pw")
+
+    @classmethod
+    def setUpClass(cls):
+        cls.ref = PgReference()
+        try:
+            cls.ref.start()
+            cls.shared_target = shape_postgres(cls.ref, *cls.SHAPE)
+        except Exception:
+            cls.ref.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.ref.stop()
+
+    def setUp(self):
+        self.target = self.shared_target
+
+
+class ShapedWorkspace(PgTestCase):
+    """Base of a test class whose tests run against a duckspace workspace shaped the same
+    way (made by the first test of the class): self.target."""
+
+    shared_target = None
+
+    def setUp(self):
+        super().setUp()
+        if type(self).shared_target is None:
+            type(self).shared_target = shape_workspace(self)
+        self.target = self.shared_target

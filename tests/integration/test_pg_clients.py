@@ -20,15 +20,13 @@ import datetime
 import os
 import re
 import subprocess
-import unittest
 
 import harness
 
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")  # pandas 1.5 uses 1.4 APIs that 2.0 dropped
-from compat_shape import (BIG_COLUMNS, ORDERS_COLUMNS, ORDERS_ROWS, PSQLODBC, V_BIG_COLUMNS, shape_postgres,
-                          shape_workspace)
-from pghelpers import JAVA, JAVAC, PGJDBC, PSQL, Jdbc, PgTestCase
-from pgref import PgReference
+from compat_shape import (BIG_COLUMNS, ORDERS_COLUMNS, ORDERS_ROWS, PSQLODBC, V_BIG_COLUMNS, ShapedPostgres,
+                          ShapedWorkspace)
+from pghelpers import JAVA, JAVAC, PGJDBC, PSQL, Jdbc
 
 # ---- psql ---------------------------------------------------------------------------------------
 
@@ -416,39 +414,15 @@ class OdbcChecks:
 
 # ---- the two targets -----------------------------------------------------------------------------------
 
-class ClientsOnPostgres(PsqlChecks, JdbcChecks, SqlAlchemyChecks, OdbcChecks, unittest.TestCase):
+class ClientsOnPostgres(PsqlChecks, JdbcChecks, SqlAlchemyChecks, OdbcChecks, ShapedPostgres):
     """Every client test against a real PostgreSQL 15 shaped like a workspace: must pass."""
 
     maxDiff = 4000
-
-    @classmethod
-    def setUpClass(cls):
-        cls.ref = PgReference()
-        try:
-            cls.ref.start()
-            cls.shared_target = shape_postgres(cls.ref, "workspace_pg", "analyst_login", "analyst-login-pw")
-        except Exception:
-            cls.ref.stop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.ref.stop()
-
-    def setUp(self):
-        self.target = self.shared_target
+    SHAPE = ("workspace_pg", "analyst_login", "analyst-login-pw")
 
 
-class ClientsOnWorkspace(PsqlChecks, JdbcChecks, SqlAlchemyChecks, OdbcChecks, PgTestCase):
+class ClientsOnWorkspace(PsqlChecks, JdbcChecks, SqlAlchemyChecks, OdbcChecks, ShapedWorkspace):
     """Every client test against a duckspace workspace shaped the same way."""
-
-    shared_target = None
-
-    def setUp(self):
-        super().setUp()
-        if type(self).shared_target is None:
-            type(self).shared_target = shape_workspace(self)
-        self.target = self.shared_target
 
 
 if __name__ == "__main__":

@@ -17,12 +17,9 @@ import json
 import os
 import shutil
 import subprocess
-import unittest
 
 import harness
-from compat_shape import shape_postgres, shape_workspace
-from pghelpers import PgTestCase
-from pgref import PgReference
+from compat_shape import ShapedPostgres, ShapedWorkspace
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NODE_DIR = os.path.join(HERE, "node")
@@ -89,33 +86,12 @@ class ClientChecks:
         self.assertEqual(lines[2], "agg=1000,998,250247.5,2026-11-30,333", out)
 
 
-class OnPostgres(ClientChecks, unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.ref = PgReference()
-        try:
-            cls.ref.start()
-            cls.shared_target = shape_postgres(cls.ref, "workspace_nr", "nr_login", "nr-login-pw")
-        except Exception:
-            cls.ref.stop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.ref.stop()
-
-    def setUp(self):
-        self.target = self.shared_target
+class OnPostgres(ClientChecks, ShapedPostgres):
+    SHAPE = ("workspace_nr", "nr_login", "nr-login-pw")
 
 
-class OnWorkspace(ClientChecks, PgTestCase):
-    shared_target = None
-
-    def setUp(self):
-        super().setUp()
-        if type(self).shared_target is None:
-            type(self).shared_target = shape_workspace(self)
-        self.target = self.shared_target
+class OnWorkspace(ClientChecks, ShapedWorkspace):
+    pass
 
 
 if __name__ == "__main__":

@@ -15,16 +15,13 @@ Run: /usr/bin/python3 tests/integration/test_pg_savepoints.py [-v] [Class.test_n
 import asyncio
 import itertools
 import os
-import unittest
 
 import psycopg
 import psycopg2
 import psycopg2.errors
 
 import harness
-from compat_shape import PSQLODBC, shape_postgres, shape_workspace
-from pghelpers import PgTestCase
-from pgref import PgReference
+from compat_shape import ShapedPostgres, ShapedWorkspace
 
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 
@@ -226,34 +223,11 @@ class SavepointChecks:
         self.assertEqual(self.kept(t), [2, 3])
 
 
-class SavepointsOnPostgres(SavepointChecks, unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.ref = PgReference()
-        try:
-            cls.ref.start()
-            cls.shared_target = shape_postgres(cls.ref, "workspace_sp", "sp_login", "sp-login-pw")
-        except Exception:
-            cls.ref.stop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.ref.stop()
-
-    def setUp(self):
-        self.target = self.shared_target
+class SavepointsOnPostgres(SavepointChecks, ShapedPostgres):
+    SHAPE = ("workspace_sp", "sp_login", "sp-login-pw")
 
 
-class SavepointsOnWorkspace(SavepointChecks, PgTestCase):
-    shared_target = None
-
-    def setUp(self):
-        super().setUp()
-        if type(self).shared_target is None:
-            type(self).shared_target = shape_workspace(self)
-        self.target = self.shared_target
-
+class SavepointsOnWorkspace(SavepointChecks, ShapedWorkspace):
     # ---- where a workspace cannot do what PostgreSQL does: loudly, keeping nothing ----
 
     def test_partial_rollback_after_writes_fails_loudly(self):
