@@ -574,6 +574,7 @@ void pgt_col_set_tz(pgt_col *c, const struct pgt_tz *tz) {
 /* Valid UTF-8 without NUL (PostgreSQL refuses both; DuckDB aborts on invalid UTF-8 in
  * duckdb_create_varchar, measured with 1.4.4). */
 bool pgt_utf8_ok(const char *s, size_t n) {
+    if (n == 0) return true; /* s may be NULL then */
     const uint8_t *p = (const uint8_t *)s, *e = p + n;
     while (p < e) {
         uint8_t c = *p;
@@ -813,7 +814,8 @@ static duckdb_value array_text_in(uint32_t elem, const char *p, size_t n, const 
         if (!quoted && el.len == 4 && !strncasecmp(el.data, "NULL", 4)) {
             v = duckdb_create_null_value();
         } else {
-            v = in ? in(elem, el.data, el.len, tz, err) : pgt_varchar_value(el.data, el.len, err);
+            const char *ed = el.data ? el.data : ""; /* "" (an empty quoted element): nothing buffered */
+            v = in ? in(elem, ed, el.len, tz, err) : pgt_varchar_value(ed, el.len, err);
             if (!v) goto fail;
         }
         if (pgt_vals_push(&vals, v)) goto oom;
