@@ -329,6 +329,8 @@ static const err_case err_cases[] = {
     /* PostgreSQL 15 refuses these with the same SQLSTATE (checked with SELECT '<text>'::<type>). */
     {PGT_BOOL, "o", false, "22P02"},
     {PGT_INT4, "2147483648", false, "22003"},
+    {PGT_TIMESTAMP, "2022021-4-9", false, "22008"}, /* fuzz_pgrecv: overflowed microseconds */
+    {PGT_TIMESTAMPTZ, "2022021-04-09 10:00+02", false, "22008"},
     {PGT_INT4, "4x", false, "22P02"},
     {PGT_FLOAT8, "1e400", false, "22003"},
     {PGT_BYTEA, "\\x414", false, "22023"},

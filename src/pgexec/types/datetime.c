@@ -554,7 +554,11 @@ duckdb_value pgt_timestamp_text_in(const char *p, size_t n, bool tz, const struc
         if (bc) y = 1 - y;
         int64_t days = days_from_civil(y, m, d);
         if (days < PG_DATE_MIN_DAYS || days >= PG_DATE_END_DAYS) goto range;
-        int64_t local = days * USECS_PER_DAY + us, local_s = floor_div(local, USECS_PER_SEC);
+        /* PostgreSQL's timestamps reach 294276 AD, DuckDB's (microseconds since 1970 in an
+         * int64) 294247: past that the value cannot be held (found by fuzz_pgrecv) */
+        int64_t local;
+        if (__builtin_mul_overflow(days, USECS_PER_DAY, &local) || __builtin_add_overflow(local, us, &local)) goto range;
+        int64_t local_s = floor_div(local, USECS_PER_SEC);
         if (tz) {
             if (named) off = local_offset(named, local_s);
             else if (!fixed && zone) off = local_offset(zone, local_s);
