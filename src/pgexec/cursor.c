@@ -6,12 +6,7 @@
 
 #include "pgexec/internal.h"
 
-static int no_cursor(pgx *x, const char *name) {
-    char m[200];
-    snprintf(m, sizeof m, "cursor \"%.100s\" does not exist", name);
-    msg_error(x, "ERROR", "34000", m, 0);
-    return -1;
-}
+static int no_cursor(pgx *x, const char *name) { return msg_missing(x, "cursor", name, "34000"); }
 
 static int declare(pgx *x, const char *sql, size_t len, const tcop_cursor *c) {
     if (!c->hold && x->tx == PqTrans_Idle) {

@@ -9,14 +9,6 @@
 #include "util/sqlscan.h"
 #include "util/str.h"
 
-/* ERROR "<what> "<name>" does not exist" with sqlstate; returns -1. */
-static int missing(pgx *x, const char *what, const char *name, const char *sqlstate) {
-    char m[200];
-    snprintf(m, sizeof m, "%s \"%.100s\" does not exist", what, name);
-    msg_error(x, "ERROR", sqlstate, m, 0);
-    return -1;
-}
-
 static int protocol_error(pgx *x, const char *what) {
     char m[128];
     snprintf(m, sizeof m, "invalid %s message", what);
@@ -268,8 +260,7 @@ static int do_bind(pgx *x, const uint8_t *body, size_t len) {
     pgx_stmt *t = stmt_find(x, m.stmt);
     char msg[200];
     if (!t) {
-        snprintf(msg, sizeof msg, "prepared statement \"%.100s\" does not exist", m.stmt);
-        msg_error(x, "ERROR", "26000", msg, 0);
+        msg_missing(x, "prepared statement", m.stmt, "26000");
         goto out;
     }
     if (t->kind == STMT_DUCK && m.nparams != (int)duckdb_nparams(t->st)) {
@@ -402,7 +393,7 @@ static int do_describe(pgx *x, wire_rd *r) {
     if (!wire_rd_u8(r, &kind) || !wire_rd_cstr(r, &name) || (kind != PqDescribe_Statement && kind != PqDescribe_Portal)) return protocol_error(x, "Describe");
     if (kind == PqDescribe_Statement) {
         pgx_stmt *t = stmt_find(x, name);
-        if (!t) return missing(x, "prepared statement", name, "26000");
+        if (!t) return msg_missing(x, "prepared statement", name, "26000");
         wire_wb_begin(x->out, PqMsg_ParameterDescription);
         wire_wb_i16(x->out, (int16_t)t->nparams);
         /* What the statement takes: the declared type, else the PostgreSQL type of
@@ -415,7 +406,7 @@ static int do_describe(pgx *x, wire_rd *r) {
         return describe_stmt_rows(x, t);
     }
     pgx_portal *p = portal_find(x, name);
-    if (!p) return missing(x, "portal", name, "34000");
+    if (!p) return msg_missing(x, "portal", name, "34000");
     pgx_stmt *t = p->stmt;
     if (t->kind == STMT_DUCK && unresolved(t) && returns_rows(t)) {
         /* The bound values decide the columns: start the portal, describe its result. */
@@ -441,7 +432,7 @@ static int do_execute(pgx *x, wire_rd *r) {
     int32_t max;
     if (!wire_rd_cstr(r, &name) || !wire_rd_i32(r, &max)) return protocol_error(x, "Execute");
     pgx_portal *p = portal_find(x, name);
-    if (!p) return missing(x, "portal", name, "34000");
+    if (!p) return msg_missing(x, "portal", name, "34000");
     pgx_stmt *t = p->stmt;
     if (x->tx == PqTrans_Failed) {
         tcop_kind k = t->kind == STMT_LOCAL ? tcop_classify(t->sql, strlen(t->sql)) : TC_OTHER;

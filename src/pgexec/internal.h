@@ -144,6 +144,9 @@ struct pgx {
 void msg_complete(pgx *x, const char *tag);
 void msg_empty(pgx *x, char type); /* a message without a body */
 void msg_error(pgx *x, const char *severity, const char *sqlstate, const char *msg, int position);
+/* ERROR '<what> "<name>" does not exist' with sqlstate (26000 statements, 34000 portals and
+ * cursors, 3B001 savepoints); returns -1. */
+int msg_missing(pgx *x, const char *what, const char *name, const char *sqlstate);
 void msg_notice(pgx *x, const char *severity, const char *sqlstate, const char *msg);
 /* An ERROR with a CONTEXT line (field 'W'; context NULL or "": none). */
 void msg_error_context(pgx *x, const char *sqlstate, const char *msg, const char *context);

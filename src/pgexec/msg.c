@@ -42,6 +42,13 @@ void pgx_msg_error_fields(wire_wb *out, char type, const char *severity, const c
     wire_wb_end(out);
 }
 
+int msg_missing(pgx *x, const char *what, const char *name, const char *sqlstate) {
+    char m[200];
+    snprintf(m, sizeof m, "%s \"%.100s\" does not exist", what, name);
+    msg_error(x, "ERROR", sqlstate, m, 0);
+    return -1;
+}
+
 void msg_error(pgx *x, const char *severity, const char *sqlstate, const char *msg, int position) {
     pgx_msg_error_fields(x->out, PqMsg_ErrorResponse, severity, sqlstate, msg, position);
 }

@@ -49,13 +49,6 @@ static int find(const pgx *x, const char *name) {
     return -1;
 }
 
-static int missing(pgx *x, const char *name) {
-    char m[128];
-    snprintf(m, sizeof m, "savepoint \"%s\" does not exist", name);
-    msg_error(x, "ERROR", "3B001", m, 0);
-    return -1;
-}
-
 static int define(pgx *x, const char *name) {
     if (x->nsavepoints == PGX_MAX_SAVEPOINTS) {
         msg_error(x, "ERROR", "54000", "too many savepoints in this transaction", 0);
@@ -102,7 +95,7 @@ static int restart(pgx *x) {
 
 static int rollback_to(pgx *x, const char *name) {
     int i = find(x, name);
-    if (i < 0) return missing(x, name);
+    if (i < 0) return msg_missing(x, "savepoint", name, "3B001");
     const pgx_savepoint *sp = &x->savepoints[i];
     bool nothing_to_undo = x->tx_writes == sp->writes_at;
     if (nothing_to_undo && (x->tx != PqTrans_Failed || duckdb_tx_usable(x))) {
@@ -147,7 +140,7 @@ int savepoint_statement(pgx *x, tcop_kind k, const char *sql, size_t len) {
     if (k == TC_SAVEPOINT) return define(x, name);
     if (k == TC_ROLLBACK_TO) return rollback_to(x, name);
     int i = find(x, name);
-    if (i < 0) return missing(x, name);
+    if (i < 0) return msg_missing(x, "savepoint", name, "3B001");
     x->nsavepoints = i; /* it and every later one */
     msg_complete(x, "RELEASE");
     return 1;

@@ -21,12 +21,7 @@ static int deallocate(pgx *x, const char *sql, size_t len) {
         return 1;
     }
     pgx_stmt *t = stmt_find(x, name);
-    if (!t) {
-        char m[128];
-        snprintf(m, sizeof m, "prepared statement \"%s\" does not exist", name);
-        msg_error(x, "ERROR", "26000", m, 0);
-        return -1;
-    }
+    if (!t) return msg_missing(x, "prepared statement", name, "26000");
     stmt_free(x, t);
     msg_complete(x, "DEALLOCATE");
     return 1;
