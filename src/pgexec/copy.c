@@ -996,7 +996,7 @@ static void copy_end(pgx *x, bool ok) {
         free(rest);
         return;
     } else {
-        msg_ready(x);
+        exec_ready(x);
     }
     copy_free(c);
 }

@@ -97,6 +97,11 @@ void exec_end_running(pgx *x) {
     ws_conn_end(x->wc);
 }
 
+void exec_ready(pgx *x) {
+    if (x->tx == PqTrans_Idle) ws_conn_reclaim(x->wc);
+    msg_ready(x);
+}
+
 void exec_copy_running(pgx *x, bool on) {
     if (on) begin_running(x);
     else exec_end_running(x);

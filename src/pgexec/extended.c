@@ -485,7 +485,7 @@ int extended_message(pgx *x, char type, const uint8_t *body, size_t len) {
         if (p) portal_free(x, p);
         if (x->ext_error && x->tx == PqTrans_InBlock) x->tx = PqTrans_Failed;
         x->ext_error = false;
-        msg_ready(x);
+        exec_ready(x);
         return msg_flush(x);
     }
     if (type == PqMsg_Flush) return msg_flush(x);

@@ -210,6 +210,10 @@ void exec_session_macros(pgx *x, const char *sql, size_t len);
  * current_setting() until it is made. Returns 0, 1 (sql NULL), -1 (not made). */
 int exec_settings_macro(pgx *x, const char *sql);
 void exec_end_running(pgx *x);
+/* ReadyForQuery, after giving back (ws_conn_reclaim) what a statement the size guard
+ * stopped wrote, when no transaction is open: the client's next statement then sees the
+ * workspace's real size. Every ReadyForQuery after a statement goes through it. */
+void exec_ready(pgx *x);
 /* A statement that may write ran in the open transaction block (exec_execute counts
  * its own; COPY FROM calls this): savepoint.c needs to know. */
 void exec_note_write(pgx *x);

@@ -52,7 +52,7 @@ void pgx_free(pgx *x) {
 
 void pgx_report_settings(pgx *x) { settings_report_all(x); }
 
-void pgx_ready(pgx *x) { msg_ready(x); }
+void pgx_ready(pgx *x) { exec_ready(x); }
 
 int pgx_message(pgx *x, char type, const uint8_t *body, size_t len) {
     if (x->copy) return copy_message(x, type, body, len);

@@ -92,5 +92,5 @@ void simple_query(pgx *x, const char *sql, size_t len) {
     }
     if (n == 0) msg_empty(x, PqMsg_EmptyQueryResponse);
     if (c.failed && x->tx == PqTrans_InBlock) x->tx = PqTrans_Failed;
-    msg_ready(x);
+    exec_ready(x);
 }

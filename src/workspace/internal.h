@@ -44,6 +44,9 @@ struct ws_instance {
     ws_conn *conns;       /* under conns_mu */
     atomic_int nrunning;  /* connections with a statement running */
     duckdb_connection guard; /* the size guard's own connection (search path system.main) */
+    /* The guard stopped a statement: the blocks it wrote stay counted as used until a
+     * checkpoint (size.c), which ws_conn_reclaim makes once no transaction is open. */
+    atomic_bool reclaim;
     /* The project's tables as catalog rows (project_catalog.c), under pcat_mu. */
     pthread_mutex_t pcat_mu;
     struct pcat_snap *pcat;

@@ -97,14 +97,26 @@ int inst_checkpoint(ws_instance *inst) {
     return rc;
 }
 
+void ws_conn_reclaim(ws_conn *c) {
+    if (!c || !atomic_load(&c->inst->reclaim)) return;
+    ws_instance *inst = c->inst;
+    pthread_mutex_lock(&inst->mu);
+    /* Checked again under mu: two idle sessions need not both checkpoint. */
+    if (atomic_load(&inst->reclaim) && checkpoint_locked(inst) == 0) atomic_store(&inst->reclaim, false);
+    pthread_mutex_unlock(&inst->mu);
+}
+
 int64_t ws_size_bytes(ws_instance *inst) {
     pthread_mutex_lock(&inst->mu);
     int64_t n = measure(inst, inst->admin);
-    if (n >= inst->w.size_limit_bytes) {
-        /* What DROP and DELETE released is only free after a checkpoint: make room
-         * before saying there is none. Fails harmlessly while another connection has a
-         * write transaction open. */
-        checkpoint_locked(inst);
+    stor_ws_disk d;
+    stor_workspace_disk(&inst->paths, &d);
+    if (n >= inst->w.size_limit_bytes || d.wal > 0 || atomic_load(&inst->reclaim)) {
+        /* What DROP and DELETE released (something is in the WAL), or what a stopped
+         * statement wrote, is only free after a checkpoint: the number said is what the
+         * workspace really uses, and room is made before saying there is none. Fails
+         * harmlessly while another connection has a write transaction open. */
+        if (checkpoint_locked(inst) == 0) atomic_store(&inst->reclaim, false);
         n = measure(inst, inst->admin);
     }
     pthread_mutex_unlock(&inst->mu);
@@ -135,6 +147,7 @@ int inst_size_guard(ws_instance *inst, int64_t allowance) {
         stopped++;
     }
     pthread_mutex_unlock(&inst->conns_mu);
+    if (stopped) atomic_store(&inst->reclaim, true);
     if (stopped)
         log_warn("workspace %s: uses %lld bytes, past its size limit of %lld bytes plus the allowance of %lld: "
                  "stopped %d running statement(s)",

@@ -70,6 +70,12 @@ void ws_conn_end(ws_conn *c);
 /* Whether the size guard stopped c's current or last statement (report SQLSTATE 53100,
  * not a cancel). Cleared by ws_conn_begin. */
 bool ws_conn_size_stopped(ws_conn *c);
+/* Called when c's session is idle (no transaction open on c): if the size guard stopped
+ * a statement of the workspace, checkpoints so that the blocks the rolled-back statement
+ * wrote stop counting against the limit; otherwise a statement the client runs next
+ * (even a read) would be stopped too. Cheap when there is nothing to give back; tried
+ * again next time while another connection holds a transaction open. */
+void ws_conn_reclaim(ws_conn *c);
 
 /* The bucket schemas of the workspace's project (branch view), sorted, joined by ", "
  * into out (cut at a name boundary when it does not fit; "" when there are none). They

@@ -168,6 +168,9 @@ class SizeLimit(PgTestCase):
         e = self.assertSqlError(conn, "CREATE TABLE big AS " + FILL % 80000000, "53100")
         self.assertIn("size limit", str(e))
         self.assertLessEqual(self.ws_disk(ws["id"]), GB + ALLOWANCE + MARGIN)
+        # What the stopped statement wrote is given back before its ReadyForQuery: a read
+        # that runs for well over the guard's 200 ms interval is not stopped too.
+        self.assertEqual(self.scalar(conn, "SELECT sum(i * i % 7) FROM range(1000000000) t(i)"), 2000000001)
         # rolled back: nothing was made and the space is free again
         d = self.detail(ws["id"])
         self.assertEqual(d["workspace_objects"], [])
@@ -175,6 +178,16 @@ class SizeLimit(PgTestCase):
         self.q2(conn, "CREATE TABLE small(a int)")
         self.q2(conn, "INSERT INTO small VALUES (1)")
         self.assertEqual(self.scalar(conn, "SELECT count(*) FROM small"), 1)
+
+    def test_size_bytes_falls_after_drop_below_the_limit(self):
+        """size_bytes is what the workspace uses now, also far from its limit: what DROP
+        freed is not counted once DROP has committed."""
+        ws = self.make_ws(size_limit_gb=1)
+        conn = self.pg2(ws)
+        self.q2(conn, "CREATE TABLE mid AS " + FILL % 6000000)  # ~190 MB
+        self.assertGreater(self.detail(ws["id"])["size_bytes"], 150 << 20)
+        self.q2(conn, "DROP TABLE mid")
+        self.assertLess(self.detail(ws["id"])["size_bytes"], 64 << 20)
 
     def test_drop_and_clear_make_room_again(self):
         ws = self.make_ws(size_limit_gb=1)
