@@ -233,6 +233,32 @@ int config_load(ds_config *cfg, int argc, char **argv, char **envp, char *err, s
     return 0;
 }
 
+int config_get(const ds_config *cfg, size_t i, const char **name, char *val, size_t valsz) {
+    if (i >= NSETTINGS) return 0;
+    const cfg_setting *st = &settings[i];
+    const void *field = (const char *)cfg + st->offset;
+    *name = st->name;
+    switch (st->type) {
+    case CFG_STR:
+        snprintf(val, valsz, "%s", *(char *const *)field ? *(char *const *)field : "");
+        break;
+    case CFG_INT:
+    case CFG_SIZE:
+        snprintf(val, valsz, "%lld", (long long)*(const int64_t *)field);
+        break;
+    case CFG_BOOL:
+        snprintf(val, valsz, "%s", *(const bool *)field ? "on" : "off");
+        break;
+    }
+    return 1;
+}
+
+int config_set(ds_config *cfg, const char *name, const char *val, char *err, size_t errsz) {
+    const cfg_setting *st = find_setting(name, strlen(name), '_');
+    if (!st) return snprintf(err, errsz, "unknown setting \"%.64s\"", name), -1;
+    return set_value(cfg, st, val, "worker", err, errsz);
+}
+
 void config_free(ds_config *cfg) {
     for (size_t i = 0; i < NSETTINGS; i++)
         if (settings[i].type == CFG_STR) {

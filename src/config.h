@@ -50,7 +50,10 @@ typedef enum { CFG_STR, CFG_INT, CFG_SIZE, CFG_BOOL } cfg_type;
     X(tls_key, CFG_STR, "", 0, 0, "PEM private key file")                                                 \
     X(require_ssl, CFG_BOOL, "off", 0, 1, "refuse PostgreSQL connections without TLS")                    \
     X(reaper_interval, CFG_INT, "60", 1, 86400, "seconds between sweeps for expired workspaces")             \
-    X(workspace_idle_close, CFG_INT, "300", 0, 86400, "seconds an unused workspace instance stays open")    \
+    X(workspace_idle_close, CFG_INT, "300", 0, 86400, "seconds an unused workspace's worker process keeps running") \
+    X(worker_memory_headroom, CFG_SIZE, "512MB", 0, INT64_MAX, "memory a workspace's worker may allocate beyond workspace_memory_limit before its allocations fail (53200)") \
+    X(worker_threads, CFG_INT, "0", 0, 1024, "DuckDB threads in all workspace workers together (0: number of cores); each worker gets a share, at least 1") \
+    X(worker_stop_grace, CFG_INT, "5", 1, 3600, "seconds a statement may go on after a cancel or timeout before its worker is ended (57014)") \
     X(clock_offset, CFG_INT, "0", -3153600000LL, 3153600000LL, "seconds added to the clock (testing expiry)")
 
 typedef struct ds_config {
@@ -69,6 +72,11 @@ typedef struct ds_config {
  * the flags in argv. Returns 0, or -1 with a one-line reason in err. */
 int config_load(ds_config *cfg, int argc, char **argv, char **envp, char *err, size_t errsz);
 void config_free(ds_config *cfg);
+/* The i-th setting's name and value as text (what a flag would give): 1, or 0 past the
+ * last. With config_set, how the main process hands its settings to a worker. */
+int config_get(const ds_config *cfg, size_t i, const char **name, char *val, size_t valsz);
+/* Sets one setting by name from text. 0, or -1 with a reason. */
+int config_set(ds_config *cfg, const char *name, const char *val, char *err, size_t errsz);
 /* Prints the settings, with flags, environment names and defaults, for --help. */
 void config_print_help(void *stream);
 

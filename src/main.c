@@ -22,7 +22,8 @@
 #include "util/proclimit.h"
 #include "util/privs.h"
 #include "util/timeutil.h"
-#include "workspace/workspace.h"
+#include "worker/pool.h"
+#include "worker/worker.h"
 #include "util/secure.h"
 
 #include <openssl/crypto.h>
@@ -133,7 +134,7 @@ static int serve(int argc, char **argv) {
     cat *c = NULL;
     stor *s = NULL;
     http_server *h = NULL;
-    ws_registry *reg = NULL;
+    wk_pool *pool = NULL;
     pgw_server *pg = NULL;
     ctl *control = NULL;
     char key[256] = "";
@@ -167,27 +168,23 @@ static int serve(int argc, char **argv) {
         die("cannot create %s/admin.key: %s", cfg.data_dir, strerror(errno));
         goto out;
     }
-    if (ws_registry_new(&cfg, c, s, &reg, &e) != 0) {
+    /* Workspaces run in worker processes; each attaches PostgreSQL's catalogs
+     * (src/pgexec/compat/catalog.sql, built into a database at build time). */
+    if (wk_pool_new(&cfg, c, s, ds_compat_db, ds_compat_db_len, &pool, &e) != 0) {
         die("%s", e.message);
         goto out;
     }
-    /* PostgreSQL's catalogs in every workspace instance (src/pgexec/compat/catalog.sql,
-     * built into a database at build time). */
-    if (ws_registry_set_compat_db(reg, ds_compat_db, ds_compat_db_len, &e) != 0) {
-        die("%s", e.message);
-        goto out;
-    }
-    if (!(control = ctl_new(&cfg, c, reg))) {
+    if (!(control = ctl_new(&cfg, c, pool))) {
         die("out of memory");
         goto out;
     }
     int pg_port = 0;
-    if (pgw_start(&cfg, c, reg, control, &pg, &pg_port, &e) != 0) {
+    if (pgw_start(&cfg, c, pool, control, &pg, &pg_port, &e) != 0) {
         die("%s", e.message);
         goto out;
     }
     int port = 0;
-    if (http_start(&cfg, c, s, reg, control, key, &h, &port, &e) != 0) {
+    if (http_start(&cfg, c, s, control, key, &h, &port, &e) != 0) {
         die("%s", e.message);
         goto out;
     }
@@ -216,7 +213,7 @@ out:
     http_stop(h);
     pgw_stop(pg);
     ctl_free(control);
-    ws_registry_free(reg);
+    wk_pool_free(pool);
     stor_close(s);
     cat_close(c);
     OPENSSL_cleanse(key, sizeof key);
@@ -243,6 +240,7 @@ int main(int argc, char **argv) {
         printf("duckspace %s (DuckDB 1.4.4)\n", DUCKSPACE_VERSION);
         return 0;
     }
+    if (argc == 2 && strcmp(argv[1], "worker") == 0) return worker_main(); /* started by the server itself */
     if (argc >= 2 && strcmp(argv[1], "serve") == 0) {
         for (int i = 2; i < argc; i++)
             if (strcmp(argv[i], "--help") == 0) {

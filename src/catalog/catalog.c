@@ -22,6 +22,7 @@
 
 struct cat {
     atomic_uint_fast64_t version; /* bumped by every change to buckets and tables */
+    _Atomic uint64_t *_Atomic mirror; /* a copy of version others read (cat_set_version_mirror) */
     duckdb_database db;
     duckdb_connection con;
     pthread_mutex_t mu;
@@ -203,7 +204,16 @@ fail_db:
 
 uint64_t cat_version(cat *c) { return atomic_load(&c->version); }
 
-static void bump(cat *c) { atomic_fetch_add(&c->version, 1); }
+static void bump(cat *c) {
+    uint64_t v = atomic_fetch_add(&c->version, 1) + 1;
+    _Atomic uint64_t *m = atomic_load(&c->mirror);
+    if (m) atomic_store(m, v);
+}
+
+void cat_set_version_mirror(cat *c, _Atomic uint64_t *mirror) {
+    if (mirror) atomic_store(mirror, atomic_load(&c->version));
+    atomic_store(&c->mirror, mirror);
+}
 
 void cat_close(cat *c) {
     if (!c) return;

@@ -69,6 +69,9 @@ int cat_open(const char *path, cat **out, ds_err *err);
 void cat_close(cat *c);
 /* A counter that changes whenever buckets or tables change (cheap to poll). */
 uint64_t cat_version(cat *c);
+/* Keeps *mirror equal to cat_version() from now on (NULL: stop): a page shared with
+ * worker processes, which read the version there instead of asking. */
+void cat_set_version_mirror(cat *c, _Atomic uint64_t *mirror);
 
 /* Projects. key_hash is the SHA-256 hex of the project's API key. id may be NULL: then
  * the next free decimal id is chosen and written to out->id. */

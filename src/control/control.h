@@ -11,11 +11,11 @@
 #include "catalog/catalog.h"
 #include "config.h"
 #include "util/err.h"
-#include "workspace/workspace.h"
+#include "worker/pool.h"
 
 typedef struct ctl ctl;
 
-ctl *ctl_new(const ds_config *cfg, cat *c, ws_registry *reg);
+ctl *ctl_new(const ds_config *cfg, cat *c, wk_pool *pool);
 void ctl_free(ctl *c); /* NULL is a no-op */
 
 /* ---- live SQL sessions (sessions.c) ---- */
@@ -44,10 +44,18 @@ int ctl_sql_port(ctl *c, int fallback);
 
 /* ---- workspaces (workspaces.c) ---- */
 
+/* One table to copy into a workspace (load, preload). */
+typedef struct {
+    const char *source;      /* "in.c-sales.orders" */
+    const char *destination; /* NULL: the table's name */
+    json_t *columns;         /* NULL or array of column names */
+    const char *where;       /* NULL or a filter, run in the sandbox */
+} ctl_load_item;
+
 typedef struct {
     const char *project_id, *branch_id, *name;
     int64_t ttl_hours, size_limit_gb;
-    const ws_load_item *preload; /* tables copied in at creation */
+    const ctl_load_item *preload; /* tables copied in at creation */
     int npreload;
 } ctl_ws_spec;
 
@@ -65,7 +73,14 @@ int ctl_workspaces_drop(ctl *c, const char *pid, const char *bid, ds_err *e);
 /* A new password (into password) and verifier for the workspace's login. */
 int ctl_workspace_reset_password(ctl *c, const char *ws_id, char password[CTL_PASSWORD_LEN], ds_err *e);
 /* Copies tables into the workspace within its size limit. */
-int ctl_workspace_load(ctl *c, const cat_workspace *w, const ws_load_item *items, int n, json_t **loaded,
+int ctl_workspace_load(ctl *c, const cat_workspace *w, const ctl_load_item *items, int n, json_t **loaded,
                        int64_t *size, ds_err *e);
+/* What the workspace holds: its size (as counted against the limit) and the user's
+ * objects [{"name","type","rows"}]. */
+int ctl_workspace_contents(ctl *c, const cat_workspace *w, int64_t *size, json_t **objects, ds_err *e);
+/* Drops every object the user made. */
+int ctl_workspace_clear(ctl *c, const cat_workspace *w, ds_err *e);
+/* Drops one table or view (DS_E_OBJECT_NOT_FOUND when there is none by that name). */
+int ctl_workspace_drop_object(ctl *c, const cat_workspace *w, const char *name, ds_err *e);
 
 #endif

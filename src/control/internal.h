@@ -7,7 +7,7 @@
 struct ctl {
     const ds_config *cfg;
     cat *cat;
-    ws_registry *reg;
+    wk_pool *pool; /* the workspaces' worker processes */
     /* The SQL front end: set before REST starts and cleared after it stopped, so REST
      * threads read it without a lock. */
     const ctl_sessions_ops *sessions;

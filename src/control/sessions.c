@@ -4,12 +4,12 @@
 
 #include "control/internal.h"
 
-ctl *ctl_new(const ds_config *cfg, cat *c, ws_registry *reg) {
+ctl *ctl_new(const ds_config *cfg, cat *c, wk_pool *pool) {
     ctl *x = calloc(1, sizeof *x);
     if (!x) return NULL;
     x->cfg = cfg;
     x->cat = c;
-    x->reg = reg;
+    x->pool = pool;
     return x;
 }
 

@@ -12,22 +12,58 @@
 
 #define GB (1024LL * 1024 * 1024)
 
-int ctl_workspace_load(ctl *c, const cat_workspace *w, const ws_load_item *items, int n, json_t **loaded,
+int ctl_workspace_load(ctl *c, const cat_workspace *w, const ctl_load_item *items, int n, json_t **loaded,
                        int64_t *size, ds_err *e) {
-    ws_instance *inst;
-    int rc = ws_acquire(c->reg, w, &inst, e);
+    wk_worker *k;
+    int rc = wk_acquire(c->pool, w, &k, e);
     if (rc) return rc;
-    if (ws_size_bytes(inst) >= w->size_limit_bytes) {
+    if (wk_size_bytes(k) >= w->size_limit_bytes) {
         rc = ds_fail(e, DS_E_LIMIT_EXCEEDED, "the workspace has reached its size limit of %lld GB",
                      (long long)(w->size_limit_bytes / GB));
         char lim[32];
         snprintf(lim, sizeof lim, "%lld", (long long)(w->size_limit_bytes / GB));
         ds_err_detail(e, "limit", lim, 1);
     } else {
-        rc = ws_load(inst, items, n, loaded, e);
-        *size = ws_size_bytes(inst);
+        json_t *arr = json_array();
+        for (int i = 0; i < n; i++) {
+            json_t *o = json_pack("{s:s}", "source", items[i].source);
+            if (items[i].destination) json_object_set_new(o, "destination", json_string(items[i].destination));
+            if (items[i].columns) json_object_set(o, "columns", items[i].columns);
+            if (items[i].where) json_object_set_new(o, "where", json_string(items[i].where));
+            json_array_append_new(arr, o);
+        }
+        rc = wk_load(k, arr, loaded, size, e);
+        json_decref(arr);
     }
-    ws_release(c->reg, inst);
+    wk_release(c->pool, k);
+    return rc;
+}
+
+int ctl_workspace_contents(ctl *c, const cat_workspace *w, int64_t *size, json_t **objects, ds_err *e) {
+    wk_worker *k;
+    int rc = wk_acquire(c->pool, w, &k, e);
+    if (rc) return rc;
+    *size = wk_size_bytes(k);
+    rc = wk_objects(k, objects, e);
+    wk_release(c->pool, k);
+    return rc;
+}
+
+int ctl_workspace_clear(ctl *c, const cat_workspace *w, ds_err *e) {
+    wk_worker *k;
+    int rc = wk_acquire(c->pool, w, &k, e);
+    if (rc) return rc;
+    rc = wk_clear(k, e);
+    wk_release(c->pool, k);
+    return rc;
+}
+
+int ctl_workspace_drop_object(ctl *c, const cat_workspace *w, const char *name, ds_err *e) {
+    wk_worker *k;
+    int rc = wk_acquire(c->pool, w, &k, e);
+    if (rc) return rc;
+    rc = wk_drop_object(k, name, e);
+    wk_release(c->pool, k);
     return rc;
 }
 
@@ -64,13 +100,13 @@ int ctl_workspace_create(ctl *c, const ctl_ws_spec *spec, cat_workspace *out, ch
         int64_t size = 0;
         rc = ctl_workspace_load(c, &w, spec->preload, spec->npreload, loaded, &size, e);
     } else {
-        ws_instance *inst;
-        rc = ws_acquire(c->reg, &w, &inst, e);
-        if (rc == 0) ws_release(c->reg, inst);
+        wk_worker *k;
+        rc = wk_acquire(c->pool, &w, &k, e);
+        if (rc == 0) wk_release(c->pool, k);
     }
     if (rc != 0) {
         ds_err e2;
-        ws_destroy(c->reg, &w);
+        wk_destroy(c->pool, &w);
         cat_workspace_delete(c->cat, w.id, &e2);
         OPENSSL_cleanse(password, CTL_PASSWORD_LEN);
         return -1;
@@ -80,7 +116,7 @@ int ctl_workspace_create(ctl *c, const ctl_ws_spec *spec, cat_workspace *out, ch
 }
 
 int ctl_workspace_drop(ctl *c, const cat_workspace *w, ds_err *e) {
-    ws_destroy(c->reg, w); /* its sessions end through the registry's gone callback */
+    wk_destroy(c->pool, w); /* its sessions end through the pool's gone callback */
     return cat_workspace_delete(c->cat, w->id, e);
 }
 

@@ -7,13 +7,13 @@
 #include "storage/storage.h"
 #include "util/err.h"
 #include "control/control.h"
-#include "workspace/workspace.h"
+#include "storage/storage.h"
 
 typedef struct http_server http_server;
 
 /* Starts listening on cfg->listen_address:cfg->http_port. admin_key is copied.
  * *bound_port receives the port (useful with http_port 0). */
-int http_start(const ds_config *cfg, cat *c, stor *s, ws_registry *reg, ctl *control, const char *admin_key,
+int http_start(const ds_config *cfg, cat *c, stor *s, ctl *control, const char *admin_key,
                http_server **out, int *bound_port, ds_err *err);
 /* Stops accepting, waits for in-flight requests, frees everything. NULL is a no-op. */
 void http_stop(http_server *h);

@@ -14,7 +14,7 @@
 #include "util/err.h"
 #include "util/str.h"
 #include "control/control.h"
-#include "workspace/workspace.h"
+#include "storage/storage.h"
 
 #define HTTP_MAX_SEGS 12
 /* Query arguments kept per request: the API reads at most three; more is a client bug. */
@@ -24,7 +24,6 @@ typedef struct {
     const ds_config *cfg;
     cat *cat;
     stor *stor;
-    ws_registry *reg;
     char admin_key[256];
     char host[256];                            /* advertised in connection info */
     ctl *ctl; /* product operations: workspace lifecycle, SQL sessions */

@@ -470,14 +470,13 @@ static int open_listener(const char *addr, int port, int *bound, ds_err *err) {
     return fd;
 }
 
-int http_start(const ds_config *cfg, cat *c, stor *s, ws_registry *reg, ctl *control, const char *admin_key,
+int http_start(const ds_config *cfg, cat *c, stor *s, ctl *control, const char *admin_key,
                http_server **out, int *bound_port, ds_err *err) {
     http_server *h = calloc(1, sizeof *h);
     if (!h) return ds_fail(err, DS_E_INTERNAL, "out of memory");
     h->app.cfg = cfg;
     h->app.cat = c;
     h->app.stor = s;
-    h->app.reg = reg;
     h->app.ctl = control;
     if (cfg->advertised_host[0]) snprintf(h->app.host, sizeof h->app.host, "%s", cfg->advertised_host);
     else if (gethostname(h->app.host, sizeof h->app.host - 1) != 0) snprintf(h->app.host, sizeof h->app.host, "localhost");

@@ -109,16 +109,16 @@ static int load_ws(http_req *r, cat_workspace *w, bool allow_expired) {
 }
 
 /* Parses the load items of a JSON array. */
-static int parse_load_items(json_t *tables, ws_load_item **out, int *n, ds_err *e) {
+static int parse_load_items(json_t *tables, ctl_load_item **out, int *n, ds_err *e) {
     if (!json_is_array(tables) || json_array_size(tables) == 0 || json_array_size(tables) > 1000)
         return ds_fail(e, DS_E_INVALID_REQUEST, "\"tables\" must be an array of 1 to 1000 items");
-    ws_load_item *items = calloc(json_array_size(tables), sizeof *items);
+    ctl_load_item *items = calloc(json_array_size(tables), sizeof *items);
     if (!items) return ds_fail(e, DS_E_INTERNAL, "out of memory");
     size_t i;
     json_t *t;
     static const char *const allowed[] = {"source", "destination", "columns", "where", NULL};
     json_array_foreach(tables, i, t) {
-        ws_load_item *it = &items[i];
+        ctl_load_item *it = &items[i];
         if (!json_is_object(t) || jx_only(t, allowed, e) || jx_string(t, "source", true, 200, &it->source, e) ||
             jx_string(t, "destination", false, DS_NAME_MAX, &it->destination, e) ||
             jx_string(t, "where", false, 65536, &it->where, e)) {
@@ -150,7 +150,7 @@ void h_ws_create(http_req *r) {
     const ds_config *cfg = r->app->cfg;
     ds_err e;
     json_t *body = jx_parse_object(r->json.data, r->json.len, &e), *attached = NULL, *loaded = NULL;
-    ws_load_item *items = NULL;
+    ctl_load_item *items = NULL;
     int nitems = 0;
     const char *name = NULL;
     int64_t ttl = cfg->workspace_ttl_hours, size_gb = cfg->workspace_size_limit_gb;
@@ -252,18 +252,10 @@ void h_ws_get(http_req *r) {
     cat_workspace w;
     if (load_ws(r, &w, false)) return;
     ds_err e;
-    ws_instance *inst;
     json_t *objects = NULL, *attached = NULL;
+    int64_t size = 0;
     if (attached_tables(r, w.project_id, w.branch_id, &attached, &e) != 0 ||
-        ws_acquire(r->app->reg, &w, &inst, &e) != 0) {
-        json_decref(attached);
-        http_error(r, &e);
-        return;
-    }
-    int64_t size = ws_size_bytes(inst);
-    int rc = ws_objects(inst, &objects, &e);
-    ws_release(r->app->reg, inst);
-    if (rc) {
+        ctl_workspace_contents(r->app->ctl, &w, &size, &objects, &e) != 0) {
         json_decref(attached);
         http_error(r, &e);
         return;
@@ -291,14 +283,7 @@ void h_ws_clear(http_req *r) {
     cat_workspace w;
     if (load_ws(r, &w, false)) return;
     ds_err e;
-    ws_instance *inst;
-    if (ws_acquire(r->app->reg, &w, &inst, &e) != 0) {
-        http_error(r, &e);
-        return;
-    }
-    int rc = ws_clear(inst, &e);
-    ws_release(r->app->reg, inst);
-    if (rc) http_error(r, &e);
+    if (ctl_workspace_clear(r->app->ctl, &w, &e) != 0) http_error(r, &e);
     else http_no_content(r);
 }
 
@@ -311,14 +296,7 @@ void h_ws_drop_object(http_req *r) {
         http_fail(r, DS_E_OBJECT_NOT_FOUND, "the workspace has no such object");
         return;
     }
-    ws_instance *inst;
-    if (ws_acquire(r->app->reg, &w, &inst, &e) != 0) {
-        http_error(r, &e);
-        return;
-    }
-    int rc = ws_drop_object(inst, name, &e);
-    ws_release(r->app->reg, inst);
-    if (rc) http_error(r, &e);
+    if (ctl_workspace_drop_object(r->app->ctl, &w, name, &e) != 0) http_error(r, &e);
     else http_no_content(r);
 }
 
@@ -327,7 +305,7 @@ void h_ws_load(http_req *r) {
     if (load_ws(r, &w, false)) return;
     ds_err e;
     json_t *body = jx_parse_object(r->json.data, r->json.len, &e), *loaded = NULL;
-    ws_load_item *items = NULL;
+    ctl_load_item *items = NULL;
     int n = 0;
     int64_t size = 0;
     static const char *const allowed[] = {"tables", NULL};

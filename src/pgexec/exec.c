@@ -83,6 +83,7 @@ int exec_park(pgx *x, const pgx_portal *keep, bool report) {
 
 static void begin_running(pgx *x) {
     atomic_store(&x->cancel_reason, PGX_STOP_NONE);
+    atomic_store(&x->interrupted_ms, 0);
     int64_t t = x->statement_timeout_ms;
     double dl = x->msg_deadline_ms > 0 ? x->msg_deadline_ms : t > 0 ? pgx_now_ms() + (double)t : 0;
     atomic_store(&x->deadline_ms, (long long)dl);
@@ -116,16 +117,29 @@ int exec_appender_open(pgx *x, const char *schema, const char *table, const char
 
 void exec_resume_running(pgx *x) { atomic_store(&x->running, true); }
 
+static void note_interrupt(pgx *x) {
+    long long zero = 0;
+    atomic_compare_exchange_strong(&x->interrupted_ms, &zero, (long long)pgx_now_ms());
+}
+
 void exec_stop(pgx *x, pgx_stop reason) {
     duckdb_interrupt(x->con);
     atomic_store(&x->cancel_reason, reason);
+    note_interrupt(x);
 }
 
 void pgx_interrupt(pgx *x, pgx_stop reason) {
     if (x && atomic_load(&x->running)) {
         atomic_store(&x->cancel_reason, reason);
         duckdb_interrupt(x->con);
+        note_interrupt(x);
     }
+}
+
+double pgx_interrupted_for_ms(pgx *x, double now_ms) {
+    if (!x || !atomic_load(&x->running)) return 0;
+    long long t = atomic_load(&x->interrupted_ms);
+    return t > 0 ? now_ms - (double)t : 0;
 }
 
 void pgx_cancel(pgx *x) {

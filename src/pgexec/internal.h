@@ -136,6 +136,7 @@ struct pgx {
     atomic_bool running;      /* a statement is executing */
     atomic_llong deadline_ms; /* monotonic ms; 0 = none */
     atomic_int cancel_reason; /* a pgx_stop */
+    atomic_llong interrupted_ms; /* monotonic ms of the first interrupt of the running statement; 0 none */
     atomic_uint cancel_seq;   /* counts cancel requests, also those between statements */
     atomic_llong query_count;
 };

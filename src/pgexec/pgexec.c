@@ -1,4 +1,5 @@
 /* pgexec.c - the executor's front door: its lifetime, and the messages it takes. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,12 +55,19 @@ void pgx_report_settings(pgx *x) { settings_report_all(x); }
 
 void pgx_ready(pgx *x) { exec_ready(x); }
 
+/* THE switch over every frontend message type after login. */
 int pgx_message(pgx *x, char type, const uint8_t *body, size_t len) {
-    if (x->copy) return copy_message(x, type, body, len);
+    /* The copy-in sub-state: every message but Terminate is the COPY's (CopyData,
+     * CopyDone, CopyFail; Flush and Sync ignored; anything else an error that ends it). */
+    if (x->copy && type != PqMsg_Terminate) return copy_message(x, type, body, len);
     switch (type) {
+    case PqMsg_Terminate:
+        return -1;
     case PqMsg_Query:
-        /* The client side refuses a Query without its terminator (FATAL) first. */
-        if (len == 0 || body[len - 1] != 0) return -1;
+        if (len == 0 || body[len - 1] != 0) {
+            msg_error(x, "FATAL", "08P01", "invalid Query message", 0);
+            return -1;
+        }
         simple_query(x, (const char *)body, len - 1);
         return 0;
     case PqMsg_Parse:
@@ -74,9 +82,13 @@ int pgx_message(pgx *x, char type, const uint8_t *body, size_t len) {
     case PqMsg_CopyDone:
     case PqMsg_CopyFail:
         return 0; /* after a failed COPY the client may still be sending: dropped */
-    default:
-        /* Not ours: the client side knows every message type and does not send these. */
+    case PqMsg_FunctionCall:
+    default: {
+        char m[64];
+        snprintf(m, sizeof m, "invalid frontend message type %d", (unsigned char)type);
+        msg_error(x, "FATAL", "08P01", m, 0);
         return -1;
+    }
     }
 }
 

@@ -67,17 +67,16 @@ void pgx_free(pgx *x);
 void pgx_report_settings(pgx *x);
 /* ReadyForQuery with the transaction status. */
 void pgx_ready(pgx *x);
-/* One frontend message of the query protocols: Query (body NUL-terminated), Parse,
- * Bind, Describe, Execute, Close, Sync, Flush, and CopyData, CopyDone, CopyFail. Returns 0 to go on, -1 when the sink's
- * flush failed (the session ends). A Query's responses end with ReadyForQuery but are
- * left in the sink for the caller to flush. */
+/* One frontend message after login, any type: the query protocols (Query, Parse, Bind,
+ * Describe, Execute, Close, Sync, Flush), COPY's CopyData, CopyDone, CopyFail (the
+ * copy-in sub-state of COPY FROM STDIN takes every message but Terminate), Terminate.
+ * Returns 0 to go on, -1 when the session ends: Terminate, a FATAL in the sink (an
+ * unknown message type, a malformed Query, a message with no place in copy-in), or the
+ * sink's flush failed. A Query's responses end with ReadyForQuery but are left in the
+ * sink for the caller to flush. */
 int pgx_message(pgx *x, char type, const uint8_t *body, size_t len);
-/* True while a COPY FROM STDIN takes CopyData: every message goes to pgx_message then
- * (the copy-in sub-state). Outside it, CopyData, CopyDone and CopyFail are ignored, as
- * PostgreSQL does after a failed COPY. */
+/* True while a COPY FROM STDIN takes CopyData. */
 bool pgx_copy_in(const pgx *x);
-/* (pgx_message returns -1 in copy-in after a message that has no place there: a FATAL
- * is in the sink, flush it and end the session, as PostgreSQL does.) */
 /* idle_session_timeout while idle outside a transaction block, in ms; 0 for none. */
 int64_t pgx_idle_timeout_ms(const pgx *x);
 
@@ -92,6 +91,10 @@ bool pgx_watch(pgx *x, double now_ms);
 /* For the session list: "active", "idle", "idle in transaction" or "idle in
  * transaction (aborted)", and the count of statements run. */
 const char *pgx_state(pgx *x);
+/* How long the running statement has been interrupted without stopping, in ms (0: it
+ * runs normally, or nothing runs). DuckDB cannot interrupt every function call: past a
+ * grace period the worker that runs it is ended (worker/). */
+double pgx_interrupted_for_ms(pgx *x, double now_ms);
 long long pgx_query_count(pgx *x);
 
 /* Monotonic milliseconds, the clock of deadlines. */

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "pgexec/pgexec.h"
 #include "pgwire/internal.h"
 #include "util/log.h"
 

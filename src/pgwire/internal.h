@@ -9,7 +9,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "pgexec/pgexec.h"
+#include "pgexec/protocol.h"
+#include "util/wire.h"
+#include "worker/pool.h"
 #include "pgwire/pgwire.h"
 #include "pgwire/proto.h"
 
@@ -44,11 +46,10 @@ struct pgw_session {
     /* Who. */
     char user[128];
     cat_workspace w;
-    ws_instance *inst;
-    ws_conn *wc;
-    /* The executor on wc: set under srv->mu once the session is admitted and its
-     * connection open, so that the watchdog, cancel requests and REST see it whole. */
-    pgx *x;
+    /* The workspace's worker, which runs the session's SQL (held from admission to the
+     * end), and this side's socket to it. */
+    wk_worker *worker;
+    int wfd;
     /* Shared with the watchdog, cancel requests and REST (atomics or srv->mu). */
     atomic_bool killed;
     char kill_message[200];
@@ -65,7 +66,7 @@ struct pgw_session {
 struct pgw_server {
     const ds_config *cfg;
     cat *cat;
-    ws_registry *reg;
+    wk_pool *pool;
     ctl *control; /* where REST finds the sessions */
     SSL_CTX *tls;
     int listen_fd;
@@ -108,6 +109,10 @@ void pgw_error(pgw_session *s, const char *severity, const char *sqlstate, const
 
 /* auth.c: runs SCRAM; on success fills s->w and returns 0; on failure has sent 28P01. */
 int pgw_authenticate(pgw_session *s, const pgw_startup *st);
+
+/* relay.c: the session's bytes between its client and wfd (its worker) until either
+ * ends; a kill (s->killed) or a worker gone ends it with a FATAL to the client. */
+void pgw_relay(pgw_session *s, wk_worker *k, int wfd);
 
 /* server.c */
 /* Before a password attempt: waits for the address's next turn when it has failed

@@ -1,8 +1,9 @@
 /* pgwire.h - the PostgreSQL wire protocol server: the front door of pgwire/.
  *
- * One listener thread accepts connections; each session runs on its own thread (its
- * DuckDB work blocks nobody else's I/O). A watchdog thread enforces statement
- * timeouts and notices clients that disconnect mid-query. */
+ * One listener thread accepts connections; each session runs on its own thread: TLS,
+ * the startup packet, authentication and limits here, then the session is handed to
+ * its workspace's worker process (worker/pool.h), which runs its SQL, and the thread
+ * relays bytes between the two. A watchdog thread ends sessions of expired workspaces. */
 #ifndef DS_PGWIRE_H
 #define DS_PGWIRE_H
 
@@ -12,13 +13,13 @@
 #include "control/control.h"
 #include "config.h"
 #include "util/err.h"
-#include "workspace/workspace.h"
+#include "worker/pool.h"
 
 typedef struct pgw_server pgw_server;
 
 /* Starts listening on cfg->listen_address:cfg->pg_port (TLS when tls_cert and tls_key
  * are set). *bound_port receives the port. Registers its sessions with control. */
-int pgw_start(const ds_config *cfg, cat *c, ws_registry *reg, ctl *control, pgw_server **out, int *bound_port,
+int pgw_start(const ds_config *cfg, cat *c, wk_pool *pool, ctl *control, pgw_server **out, int *bound_port,
               ds_err *err);
 /* Stops accepting, ends every session with an error message, frees everything; its
  * sessions leave control first. */

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pgexec/pgexec.h"
 #include "pgwire/internal.h"
 #include "util/jsonx.h"
 #include "util/log.h"
@@ -189,27 +190,29 @@ void pgw_session_leave(pgw_session *s) {
     pthread_mutex_unlock(&srv->mu);
 }
 
-/* Interrupts s's running statement (srv->mu held: s is still in the list, so its
- * executor, when it has one, is alive). */
-static void interrupt_locked(pgw_session *s, pgx_stop reason) { pgx_interrupt(s->x, reason); }
-
 void pgw_session_cancel(pgw_server *srv, int32_t pid, int32_t secret) {
+    char id[24] = "";
+    wk_worker *k = NULL;
     pthread_mutex_lock(&srv->mu);
     for (pgw_session *s = srv->sessions; s; s = s->next) {
         if (s->pid != pid) continue;
-        if (CRYPTO_memcmp(&s->secret, &secret, sizeof secret) == 0) {
-            pgx_cancel(s->x);
+        if (CRYPTO_memcmp(&s->secret, &secret, sizeof secret) == 0 && s->worker) {
+            k = s->worker;
+            wk_hold(k); /* past srv->mu: the session may end meanwhile */
+            snprintf(id, sizeof id, "%s", s->id);
         }
         break;
     }
     pthread_mutex_unlock(&srv->mu);
+    if (!k) return;
+    wk_session_cancel(k, id);
+    wk_release(srv->pool, k);
 }
 
-/* Marks s killed, interrupts its statement and wakes its thread (srv->mu held). */
+/* Marks s killed and wakes its relay, which sends the FATAL (srv->mu held). */
 static void kill_locked(pgw_session *s, const char *why) {
     snprintf(s->kill_message, sizeof s->kill_message, "%s", why);
     atomic_store(&s->killed, true);
-    interrupt_locked(s, PGX_STOP_KILLED);
     shutdown(s->fd, SHUT_RD);
 }
 
@@ -226,18 +229,32 @@ int pgw_session_count(pgw_server *srv, const char *ws_id) {
 json_t *pgw_sessions_json(pgw_server *srv, const char *ws_id) {
     json_t *arr = json_array();
     if (!srv) return arr;
+    wk_worker *k = NULL;
     pthread_mutex_lock(&srv->mu);
     for (pgw_session *s = srv->sessions; s; s = s->next) {
         if (strcmp(s->w.id, ws_id) != 0 || atomic_load(&s->killed)) continue;
-        const char *state = pgx_state(s->x);
         json_t *o = json_pack("{s:s, s:s}", "id", s->id, "client_addr", s->client_addr);
         jx_set_time(o, "connected_at", s->connected_at);
         jx_set_time(o, "last_activity_at", (int64_t)atomic_load(&s->last_activity));
-        json_object_set_new(o, "query_count", json_integer((json_int_t)pgx_query_count(s->x)));
-        json_object_set_new(o, "state", json_string(state));
         json_array_append_new(arr, o);
+        if (!k && s->worker) {
+            k = s->worker;
+            wk_hold(k);
+        }
     }
     pthread_mutex_unlock(&srv->mu);
+    /* What each session is doing, from the worker that runs them. */
+    json_t *states = k ? wk_session_states(k) : json_object();
+    if (k) wk_release(srv->pool, k);
+    size_t i;
+    json_t *o;
+    json_array_foreach(arr, i, o) {
+        json_t *st = json_object_get(states, json_string_value(json_object_get(o, "id")));
+        json_t *qc = json_object_get(st, "query_count"), *state = json_object_get(st, "state");
+        json_object_set_new(o, "query_count", json_is_integer(qc) ? json_incref(qc) : json_integer(0));
+        json_object_set_new(o, "state", json_is_string(state) ? json_incref(state) : json_string("idle"));
+    }
+    json_decref(states);
     return arr;
 }
 
@@ -282,32 +299,27 @@ static void *session_thread(void *arg) {
     return NULL;
 }
 
+/* Ends the sessions of workspaces that expired, when they expire rather than when the
+ * reaper next runs: expired is expired for SQL as it is for REST (410) and for new
+ * logins. (Statement timeouts and clients that hang up mid-query are the worker's.) */
 static void *watchdog_main(void *arg) {
     pgw_server *srv = arg;
     pthread_mutex_lock(&srv->mu);
     while (!srv->stopping) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 50 * 1000000L;
+        ts.tv_nsec += 100 * 1000000L;
         if (ts.tv_nsec >= 1000000000L) {
             ts.tv_sec++;
             ts.tv_nsec -= 1000000000L;
         }
         pthread_cond_timedwait(&srv->cv, &srv->mu, &ts);
-        double now = pgw_now_ms();
         int64_t wall = ds_now(); /* with clock_offset, as the reaper and REST judge expiry */
         for (pgw_session *s = srv->sessions; s; s = s->next) {
-            /* A session ends when its workspace expires, not when the reaper next runs:
-             * expired is expired for SQL as it is for REST (410) and for new logins. */
             if (s->w.expires_at > 0 && wall >= s->w.expires_at && !atomic_load(&s->killed)) {
                 log_info("pgwire: session %s: workspace %s expired", s->id, s->w.id);
                 kill_locked(s, "terminating connection because the workspace expired");
-                continue;
             }
-            if (!pgx_watch(s->x, now)) continue; /* idle, interrupted, or past its timeout now */
-            /* A client that hung up mid-query: stop the query. */
-            struct pollfd p = {.fd = s->fd, .events = POLLRDHUP};
-            if (poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) interrupt_locked(s, PGX_STOP_DISCONNECTED);
         }
     }
     pthread_mutex_unlock(&srv->mu);
@@ -403,6 +415,7 @@ static void *listener_main(void *arg) {
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         pgw_session *s = calloc(1, sizeof *s);
+        if (s) s->wfd = -1;
         if (!s) {
             refuse_cheaply(fd);
             continue;
@@ -555,14 +568,14 @@ static int ops_kill_workspace(void *ud, const char *ws_id, const char *why) { re
 static int ops_port(void *ud) { return pgw_port(ud, 0); }
 static const ctl_sessions_ops session_ops = {ops_count, ops_list, ops_kill, ops_kill_workspace, ops_port};
 
-int pgw_start(const ds_config *cfg, cat *c, ws_registry *reg, ctl *control, pgw_server **out, int *bound_port,
+int pgw_start(const ds_config *cfg, cat *c, wk_pool *pool, ctl *control, pgw_server **out, int *bound_port,
               ds_err *err) {
     pgw_server *srv = calloc(1, sizeof *srv);
     if (!srv) return ds_fail(err, DS_E_INTERNAL, "out of memory");
     srv->cfg = cfg;
     srv->cat = c;
     srv->control = control;
-    srv->reg = reg;
+    srv->pool = pool;
     srv->listen_fd = srv->wake[0] = srv->wake[1] = -1;
     pthread_mutex_init(&srv->mu, NULL);
     pthread_cond_init(&srv->cv, NULL);
@@ -591,7 +604,7 @@ int pgw_start(const ds_config *cfg, cat *c, ws_registry *reg, ctl *control, pgw_
         rc = ds_fail(err, DS_E_INTERNAL, "cannot start the listener");
         goto fail;
     }
-    ws_registry_on_gone(reg, on_workspace_gone, srv);
+    wk_pool_on_gone(pool, on_workspace_gone, srv);
     srv->port = *bound_port;
     if (control) ctl_sessions_register(control, &session_ops, srv);
     *out = srv;
@@ -632,7 +645,7 @@ void pgw_stop(pgw_server *srv) {
     pthread_cond_broadcast(&srv->cv);
     pthread_mutex_unlock(&srv->mu);
     pthread_join(srv->watchdog, NULL);
-    ws_registry_on_gone(srv->reg, NULL, NULL);
+    wk_pool_on_gone(srv->pool, NULL, NULL);
     close(srv->wake[0]);
     close(srv->wake[1]);
     if (srv->tls) SSL_CTX_free(srv->tls);

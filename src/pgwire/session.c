@@ -1,8 +1,6 @@
 /* session.c - one client connection from first byte to last: SSL negotiation, the
- * startup packet, authentication, limits, the workspace connection with its executor,
- * and the message loop with the one switch over every frontend message type (with the
- * copy-in sub-state of COPY FROM STDIN). Runs on
- * its own thread. */
+ * startup packet, authentication, limits, then the hand-over to the workspace's worker
+ * and the relay (relay.c) until the session ends. Runs on its own thread. */
 #include <errno.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
@@ -102,99 +100,37 @@ static void fatal(pgw_session *s, const char *state, const char *msg) {
     pgw_flush(s);
 }
 
-/* The sink's back-pressure: the executor's messages go to the socket. */
-static int sink_flush(void *ud) { return pgw_flush(ud); }
-
-/* Opens the workspace connection and the executor on it, and makes the executor
- * visible to the watchdog and cancel requests. Returns 0, or -1 with a FATAL sent. */
-static int open_executor(pgw_session *s, const pgw_startup *st) {
+/* Hands the session to its workspace's worker (started now if needed), which sends
+ * the first messages after authentication. Returns 0, or -1 with a FATAL sent. */
+static int open_session(pgw_session *s, const pgw_startup *st) {
     ds_err e;
     ds_err_clear(&e);
-    if (ws_acquire(s->srv->reg, &s->w, &s->inst, &e) != 0 || ws_conn_open(s->inst, &s->wc, &e) != 0) {
+    wk_worker *k = NULL;
+    if (wk_acquire(s->srv->pool, &s->w, &k, &e) != 0) {
         fatal(s, "57P03", "the workspace cannot be opened now");
         return -1;
     }
-    const ds_config *cfg = s->srv->cfg;
-    pgx_params p = {
-        .inst = s->inst,
-        .wc = s->wc,
-        .size_limit_bytes = s->w.size_limit_bytes,
-        .suspended_result_memory = cfg->suspended_result_memory,
-        .statement_timeout_s = cfg->statement_timeout,
-        .idle_session_timeout_s = cfg->idle_session_timeout,
+    wk_session_req r = {
+        .id = s->id,
         .user = st->user,
         .database = st->database,
+        .pid = s->pid,
+        .secret = s->secret,
         .keys = st->keys,
         .values = st->values,
         .nparams = st->nparams,
     };
-    pgx *x = pgx_new(&p, (pgx_sink){.out = &s->out, .flush = sink_flush, .ud = s});
-    if (!x) {
+    int fd = -1;
+    if (wk_session_open(k, &r, &fd, &e) != 0) {
+        wk_release(s->srv->pool, k);
         fatal(s, "57P03", "the workspace cannot be opened now");
         return -1;
     }
     pthread_mutex_lock(&s->srv->mu);
-    s->x = x;
+    s->worker = k;
+    s->wfd = fd;
     pthread_mutex_unlock(&s->srv->mu);
     return 0;
-}
-
-/* The session was ended from outside (REST, workspace deleted or expired, stop): what
- * the executor wrote is dropped for the FATAL. Returns true then. */
-static bool killed(pgw_session *s) {
-    if (!atomic_load(&s->killed)) return false;
-    wire_wb_reset(&s->out);
-    fatal(s, "57P01", s->kill_message);
-    return true;
-}
-
-/* One message after login. THE switch over every frontend message type: the query
- * protocols go to the executor, the rest ends the session. Returns 0 to go on, -1 to
- * end the session (any FATAL sent). */
-static int dispatch(pgw_session *s, char type, const uint8_t *body, size_t len) {
-    /* The copy-in sub-state: during COPY FROM STDIN every message but Terminate is the
-     * executor's (CopyData/CopyDone/CopyFail, Flush and Sync ignored, anything else an
-     * error that ends the COPY). */
-    if (type != PqMsg_Terminate && pgx_copy_in(s->x)) {
-        int rc = pgx_message(s->x, type, body, len);
-        if (killed(s)) return -1;
-        if (s->out.len && pgw_flush(s) != 0) return -1;
-        return rc; /* -1: a FATAL was sent */
-    }
-    switch (type) {
-    case PqMsg_Terminate:
-        return -1;
-    case PqMsg_Query:
-        if (len == 0 || body[len - 1] != 0) {
-            fatal(s, "08P01", "invalid Query message");
-            return -1;
-        }
-        pgx_message(s->x, type, body, len);
-        if (killed(s)) return -1;
-        return pgw_flush(s) != 0 ? -1 : 0;
-    case PqMsg_Parse:
-    case PqMsg_Bind:
-    case PqMsg_Describe:
-    case PqMsg_Execute:
-    case PqMsg_Close:
-    case PqMsg_Sync:
-    case PqMsg_Flush:
-        if (pgx_message(s->x, type, body, len) != 0) return -1;
-        return killed(s) ? -1 : 0;
-    case PqMsg_CopyData:
-    case PqMsg_CopyDone:
-    case PqMsg_CopyFail:
-        /* Not in copy-in: what a client still sends after a failed COPY, dropped as
-         * PostgreSQL does. */
-        return 0;
-    case PqMsg_FunctionCall:
-    default: {
-        char m[64];
-        snprintf(m, sizeof m, "invalid frontend message type %d", (unsigned char)type);
-        fatal(s, "08P01", m);
-        return -1;
-    }
-    }
 }
 
 void pgw_session_run(pgw_session *s) {
@@ -229,47 +165,20 @@ void pgw_session_run(pgw_session *s) {
     }
     admitted = true;
     s->auth_deadline_ms = 0; /* reads wait by the session's own timeouts from now on */
-    if (open_executor(s, &st) != 0) goto out;
-    pgx_report_settings(s->x);
-    wire_wb_begin(&s->out, PqMsg_BackendKeyData);
-    wire_wb_i32(&s->out, s->pid);
-    wire_wb_i32(&s->out, s->secret);
-    wire_wb_end(&s->out);
-    pgx_ready(s->x);
-    if (pgw_flush(s) != 0) goto out;
+    if (open_session(s, &st) != 0) goto out;
+    if (pgw_flush(s) != 0) goto out; /* NegotiateProtocolVersion, when there is one */
     log_info("pgwire: %s connected to workspace %s as %s", s->client_addr, s->w.id, s->user);
-
-    for (;;) {
-        int64_t idle = pgx_idle_timeout_ms(s->x);
-        int idle_ms = idle > 0 ? (int)(idle > 2000000000 ? 2000000000 : idle) : -1;
-        char type;
-        const uint8_t *body;
-        size_t len;
-        int r = pgw_read_msg(s, &type, &body, &len, PGW_MSG_MAX, idle_ms);
-        if (atomic_load(&s->killed)) {
-            fatal(s, "57P01", s->kill_message);
-            break;
-        }
-        if (r == -2) {
-            fatal(s, "57P05", "terminating connection due to idle-session timeout");
-            break;
-        }
-        if (r <= 0) break;
-        atomic_store(&s->last_activity, (long long)ds_now());
-        if (dispatch(s, type, body, len) != 0) break;
-    }
+    pgw_relay(s, s->worker, s->wfd);
     log_info("pgwire: %s disconnected from workspace %s", s->client_addr, s->w.id);
 out:
     if (!admitted && atomic_load(&s->evicted)) {
         wire_wb_reset(&s->out);
         fatal(s, "53300", "sorry, too many clients already");
     }
-    if (admitted) pgw_session_leave(s); /* off the list first: nobody reaches s->x after */
+    if (admitted) pgw_session_leave(s); /* off the list first: nobody reaches s->worker after */
     else pgw_session_startup_done(s);
-    pgx_free(s->x); /* its statements, and a ROLLBACK of an open transaction */
-    s->x = NULL;
-    ws_conn_close(s->wc);
-    if (s->inst) ws_release(s->srv->reg, s->inst);
+    if (s->wfd >= 0) close(s->wfd); /* the worker ends the session (a ROLLBACK of an open transaction) */
+    if (s->worker) wk_release(s->srv->pool, s->worker);
     if (s->ssl) {
         SSL_shutdown(s->ssl);
         SSL_free(s->ssl);

@@ -291,8 +291,10 @@ static void strset_free(strset *set) {
     free(set->items);
 }
 
-/* In a _workspaces directory: link and temp directories go (instances rebuild them),
- * and so do the files of workspaces the catalog no longer has. */
+/* In a _workspaces directory: link directories and temp directories go (instances
+ * rebuild them), and so do the files of workspaces the catalog no longer has. A
+ * workspace's database from before each workspace had its own directory
+ * (<ws>.duckdb and its WAL beside the others) moves into it. */
 static int cleanup_workspaces(const char *dir, const strset *wsids) {
     DIR *d = opendir(dir);
     if (!d) return 0;
@@ -304,11 +306,23 @@ static int cleanup_workspaces(const char *dir, const strset *wsids) {
         if (snprintf(f, sizeof f, "%s/%s", dir, de->d_name) >= (int)sizeof f) continue;
         snprintf(id, sizeof id, "%.*s", (int)strcspn(de->d_name, "."), de->d_name);
         const char *ext = de->d_name + strlen(id);
-        if (strcmp(ext, ".tables") == 0 || strcmp(ext, ".tmp") == 0) {
-            rmtree(f);
-        } else if (!strset_has(wsids, id)) {
+        if (!strset_has(wsids, id)) {
             rmtree(f);
             removed++;
+        } else if (strcmp(ext, ".tables") == 0 || strcmp(ext, ".tmp") == 0) {
+            rmtree(f);
+        } else if (strcmp(ext, "") == 0) {
+            char t[PATH_MAX];
+            if (snprintf(t, sizeof t, "%s/tmp", f) < (int)sizeof t) rmtree(t);
+        } else if (strcmp(ext, ".duckdb") == 0 || strcmp(ext, ".duckdb.wal") == 0) {
+            char wd[PATH_MAX], to[PATH_MAX];
+            if (snprintf(wd, sizeof wd, "%s/%s", dir, id) >= (int)sizeof wd ||
+                snprintf(to, sizeof to, "%s/%s", wd, de->d_name) >= (int)sizeof to)
+                continue;
+            if ((mkdir(wd, 0750) == 0 || errno == EEXIST) && rename(f, to) == 0)
+                log_info("storage: moved workspace %s into its own directory", id);
+            else
+                log_warn("storage: cannot move workspace %s into its own directory: %s", id, strerror(errno));
         }
     }
     closedir(d);
@@ -1047,15 +1061,14 @@ int stor_project_remove_files(stor *s, const char *pid, const char *const *branc
 
 int stor_workspace_paths(stor *s, const char *pid, const char *bid, const char *ws_id, bool create,
                          stor_ws_paths *out, ds_err *err) {
-    char base[PATH_MAX], dir[PATH_MAX + 16];
+    char base[PATH_MAX];
     if (branch_dir(s, pid, bid, base, sizeof base) ||
-        snprintf(dir, sizeof dir, "%s/_workspaces", base) >= (int)sizeof dir)
+        snprintf(out->dir, sizeof out->dir, "%s/_workspaces/%s", base, ws_id) >= (int)sizeof out->dir)
         return ds_fail(err, DS_E_INTERNAL, "path too long");
-    if (snprintf(out->db, sizeof out->db, "%s/%s.duckdb", dir, ws_id) >= (int)sizeof out->db)
-        return ds_fail(err, DS_E_INTERNAL, "path too long");
+    snprintf(out->db, sizeof out->db, "%s/%s.duckdb", out->dir, ws_id);
     snprintf(out->wal, sizeof out->wal, "%s.wal", out->db);
-    snprintf(out->links, sizeof out->links, "%s/%s.tables", dir, ws_id);
-    snprintf(out->tmp, sizeof out->tmp, "%s/%s.tmp", dir, ws_id);
+    snprintf(out->links, sizeof out->links, "%s.tables", out->dir);
+    snprintf(out->tmp, sizeof out->tmp, "%s/tmp", out->dir);
     if (create && (mkdir_p(out->links) != 0 || mkdir_p(out->tmp) != 0))
         return ds_fail(err, DS_E_INTERNAL, "cannot create workspace directories: %s", strerror(errno));
     return 0;
@@ -1063,10 +1076,8 @@ int stor_workspace_paths(stor *s, const char *pid, const char *bid, const char *
 
 void stor_workspace_remove(stor *s, const stor_ws_paths *p) {
     (void)s;
-    unlink(p->db);
-    unlink(p->wal);
+    rmtree(p->dir);
     rmtree(p->links);
-    rmtree(p->tmp);
 }
 
 void stor_workspace_drop_links(const stor_ws_paths *p) {

@@ -80,11 +80,14 @@ int stor_read_begin(stor *s, const char *pid, const char *bid, const char *bucke
                     stor_read *out, cat_table *t, ds_err *err);
 void stor_read_end(stor *s, stor_read *r);
 
-/* Workspace files: DATA_DIR/project_{pid}[_branch_{bid}]/_workspaces/{ws}.duckdb (+ .wal),
- * {ws}.tables/ (links to the table generations the workspace reads: the only files its
- * sandbox may open) and {ws}.tmp/ (DuckDB temp space). */
+/* Workspace files, under DATA_DIR/project_{pid}[_branch_{bid}]/_workspaces/:
+ *   {ws}/             the workspace's own directory (its worker may write only here):
+ *   {ws}/{ws}.duckdb  its database (+ .wal), {ws}/tmp/ DuckDB's temp space;
+ *   {ws}.tables/      links to the table generations the workspace reads (read-only to
+ *                     its worker: the only project files it may open). */
 typedef struct {
-    char db[4096];
+    char dir[4096];
+    char db[4200];
     char wal[4200];
     char links[4200];
     char tmp[4200];

@@ -99,8 +99,8 @@ static int attach_table(ws_instance *inst, const char *bucket_id, const char *na
     }
     char path[8400];
     cat_table t;
-    int rc = stor_link_table(inst->reg->stor, inst->w.project_id, inst->w.branch_id, bucket_id, name, inst->paths.links,
-                             path, sizeof path, &t, err);
+    const ws_source *src = &inst->reg->src;
+    int rc = src->link_table(src->ud, bucket_id, name, path, sizeof path, &t, err);
     if (rc) return rc;
     if (!(ref->present && ref->generation == t.generation && strcmp(ref->src_branch, t.branch_id) == 0)) {
         char alias[24];
@@ -127,7 +127,8 @@ out:
 /* Follows the catalog: new bucket schemas, new generations of the tables already
  * reachable, dropped tables (mu held). Cheap when nothing changed. */
 static int sync_locked(ws_instance *inst, ds_err *err) {
-    uint64_t v = cat_version(inst->reg->cat);
+    const ws_source *src = &inst->reg->src;
+    uint64_t v = src->version(src->ud);
     if (v == inst->synced_version) return 0;
     int rc = 0;
     for (int i = 0; rc == 0 && i < inst->nrefs; i++) {
@@ -135,7 +136,7 @@ static int sync_locked(ws_instance *inst, ds_err *err) {
         if (!ref->present) continue;
         cat_table t;
         ds_err e2;
-        int grc = cat_table_get(inst->reg->cat, inst->w.project_id, inst->w.branch_id, ref->bucket_id, ref->name, &t, &e2);
+        int grc = src->table_get(src->ud, ref->bucket_id, ref->name, &t, &e2);
         if (grc == -(int)DS_E_TABLE_NOT_FOUND) {
             ref->present = false; /* dropped: it leaves the search path */
             if (rebuild_search_path(inst) != 0) rc = ds_fail(err, DS_E_INTERNAL, "out of memory");
@@ -172,7 +173,7 @@ static int attach_by_name(ws_instance *inst, const char *name, bool is_schema, d
     cat_tables l = {0};
     int n = 0;
     if (!is_schema && !name_is_valid_table(name)) return 0;
-    if (cat_table_list(inst->reg->cat, inst->w.project_id, inst->w.branch_id, NULL, &l, err) != 0) return -1;
+    if (inst->reg->src.table_list(inst->reg->src.ud, &l, err) != 0) return -1;
     pthread_mutex_lock(&inst->mu);
     for (int i = 0; i < l.count; i++) {
         char schema[CAT_ID_MAX];
@@ -193,7 +194,7 @@ static int attach_by_name(ws_instance *inst, const char *name, bool is_schema, d
 
 /* ---- open / close ---- */
 
-int inst_open(ws_registry *r, const cat_workspace *w, ws_instance **out, ds_err *err) {
+int inst_open(ws_registry *r, const cat_workspace *w, const stor_ws_paths *paths, ws_instance **out, ds_err *err) {
     double t0 = ds_monotonic();
     ws_instance *inst = calloc(1, sizeof *inst);
     if (!inst) return ds_fail(err, DS_E_INTERNAL, "out of memory");
@@ -202,8 +203,8 @@ int inst_open(ws_registry *r, const cat_workspace *w, ws_instance **out, ds_err 
     pthread_mutex_init(&inst->mu, NULL);
     pthread_mutex_init(&inst->conns_mu, NULL);
     pthread_mutex_init(&inst->pcat_mu, NULL);
-    int rc = stor_workspace_paths(r->stor, w->project_id, w->branch_id, w->id, true, &inst->paths, err);
-    if (rc) goto fail;
+    inst->paths = *paths;
+    int rc = 0;
     duckdb_config cfg;
     duckdb_create_config(&cfg);
     char mem[32], tmp[32];
@@ -286,7 +287,7 @@ int inst_open(ws_registry *r, const cat_workspace *w, ws_instance **out, ds_err 
     if (rc) goto fail_open;
     pthread_mutex_lock(&inst->mu);
     rc = rebuild_search_path(inst) ? ds_fail(err, DS_E_INTERNAL, "out of memory") : 0;
-    inst->synced_version = cat_version(r->cat);
+    inst->synced_version = r->src.version(r->src.ud);
     pthread_mutex_unlock(&inst->mu);
     if (rc) goto fail_open;
     log_info("workspace %s: instance opened in %.1f ms", w->id, (ds_monotonic() - t0) * 1000);
@@ -310,8 +311,8 @@ void inst_close(ws_instance *inst) {
     duckdb_disconnect(&inst->guard);
     duckdb_disconnect(&inst->admin);
     duckdb_close(&inst->db);
-    /* The links kept superseded generations alive for this instance's readers. */
-    stor_workspace_drop_links(&inst->paths);
+    /* (The links that kept superseded generations alive for this instance's readers are
+     * removed by whoever made them, once the instance's process is gone: worker/pool.c.) */
     free(inst->refs);
     free(inst->search_path);
     pcat_free(inst);

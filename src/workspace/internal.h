@@ -65,21 +65,16 @@ struct ws_conn {
 
 struct ws_registry {
     const ds_config *cfg;
-    cat *cat;
-    stor *stor;
+    ws_source src;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     ws_instance *list;
-    pthread_t reaper;
-    bool reaper_started;
     pthread_t guard;
     bool guard_started;
     pthread_cond_t guard_cv; /* wakes the size guard to stop */
     bool stopping;
-    ws_gone_fn gone;
-    void *gone_ud;
-    /* The compat catalog built from the init SQL (ws_registry_set_compat_db): a database
-     * file written once, attached READ_ONLY by every instance as WS_COMPAT_ALIAS. */
+    /* The compat catalog (ws_registry_set_compat_path): a database file written once by
+     * the main process, attached READ_ONLY by every instance as WS_COMPAT_ALIAS. */
     char compat_path[4200]; /* "" when there is none */
 };
 
@@ -87,7 +82,7 @@ struct ws_registry {
 #define WS_COMPAT_ALIAS "ds_compat"
 
 /* instance.c */
-int inst_open(ws_registry *r, const cat_workspace *w, ws_instance **out, ds_err *err);
+int inst_open(ws_registry *r, const cat_workspace *w, const stor_ws_paths *paths, ws_instance **out, ds_err *err);
 void inst_close(ws_instance *inst);
 /* Makes sure the project table (bucket_id, name) is reachable (attached, view made). */
 int inst_ensure_table(ws_instance *inst, const char *bucket_id, const char *name, ds_err *err);

@@ -281,7 +281,7 @@ int ws_load(ws_instance *inst, const ws_load_item *items, int n, json_t **out, d
             break;
         }
         cat_table t;
-        rc = cat_table_get(inst->reg->cat, inst->w.project_id, inst->w.branch_id, s->bucket, s->table, &t, err);
+        rc = inst->reg->src.table_get(inst->reg->src.ud, s->bucket, s->table, &t, err);
         if (rc) break;
         const char *dest = items[i].destination ? items[i].destination : s->table;
         if (!name_is_valid_column(dest)) {

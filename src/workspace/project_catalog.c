@@ -143,7 +143,7 @@ static bool oid_taken(const int64_t *taken, int n, int64_t oid) {
 static pcat_snap *snap_build(ws_instance *inst, uint64_t version) {
     cat_tables l = {0};
     ds_err e;
-    if (cat_table_list(inst->reg->cat, inst->w.project_id, inst->w.branch_id, NULL, &l, &e) != 0) {
+    if (inst->reg->src.table_list(inst->reg->src.ud, &l, &e) != 0) {
         log_error("workspace %s: project catalog: %s", inst->w.id, e.message);
         return NULL;
     }
@@ -202,7 +202,7 @@ out:
 /* The instance's current snapshot, with a reference (NULL: no instance, or failure). */
 static pcat_snap *snap_get(ws_instance *inst) {
     if (!inst) return NULL;
-    uint64_t v = cat_version(inst->reg->cat);
+    uint64_t v = inst->reg->src.version(inst->reg->src.ud);
     pthread_mutex_lock(&inst->pcat_mu);
     pcat_snap *s = inst->pcat;
     if (!s || s->version != v) {

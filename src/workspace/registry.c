@@ -1,5 +1,6 @@
-/* registry.c - open instances by workspace id, reference counts, idle close, the
- * reaper that deletes expired workspaces, and the size guard. */
+/* registry.c - the instances a worker process has open (one: its workspace's), their
+ * reference counts, the compat catalog they attach, and the size guard. Starting,
+ * closing and deleting workspaces is the main process's (worker/pool.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,18 +14,16 @@
 #include "util/timeutil.h"
 #include "workspace/internal.h"
 
-static void *reaper_main(void *arg);
 static void *guard_main(void *arg);
 
 /* How often the size guard looks at workspaces with statements running. */
 #define GUARD_INTERVAL_MS 200
 
-int ws_registry_new(const ds_config *cfg, cat *c, stor *s, ws_registry **out, ds_err *err) {
+int ws_registry_new(const ds_config *cfg, const ws_source *src, ws_registry **out, ds_err *err) {
     ws_registry *r = calloc(1, sizeof *r);
     if (!r) return ds_fail(err, DS_E_INTERNAL, "out of memory");
     r->cfg = cfg;
-    r->cat = c;
-    r->stor = s;
+    r->src = *src;
     pthread_mutex_init(&r->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -32,14 +31,6 @@ int ws_registry_new(const ds_config *cfg, cat *c, stor *s, ws_registry **out, ds
     pthread_cond_init(&r->cv, &ca);
     pthread_cond_init(&r->guard_cv, &ca);
     pthread_condattr_destroy(&ca);
-    if (pthread_create(&r->reaper, NULL, reaper_main, r) != 0) {
-        pthread_cond_destroy(&r->guard_cv);
-        pthread_cond_destroy(&r->cv);
-        pthread_mutex_destroy(&r->mu);
-        free(r);
-        return ds_fail(err, DS_E_INTERNAL, "cannot start the reaper thread");
-    }
-    r->reaper_started = true;
     if (pthread_create(&r->guard, NULL, guard_main, r) != 0) {
         ws_registry_free(r);
         return ds_fail(err, DS_E_INTERNAL, "cannot start the size guard thread");
@@ -47,13 +38,6 @@ int ws_registry_new(const ds_config *cfg, cat *c, stor *s, ws_registry **out, ds
     r->guard_started = true;
     *out = r;
     return 0;
-}
-
-void ws_registry_on_gone(ws_registry *r, ws_gone_fn fn, void *ud) {
-    pthread_mutex_lock(&r->mu);
-    r->gone = fn;
-    r->gone_ud = ud;
-    pthread_mutex_unlock(&r->mu);
 }
 
 /* Builds the compat database file: a private in-memory instance (with the project
@@ -100,31 +84,7 @@ int ws_compat_build(const char *sql, const char *path, ds_err *err) {
     return rc;
 }
 
-int ws_registry_set_compat_db(ws_registry *r, const void *db, size_t len, ds_err *err) {
-    char path[4200];
-    int fd;
-    int rc = stor_spool_create(r->stor, &fd, path, sizeof path - 16, err);
-    if (rc) return rc;
-    close(fd);
-    unlink(path);
-    strcat(path, ".duckdb"); /* unique: the spool name was */
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) return ds_fail(err, DS_E_INTERNAL, "cannot write the compat catalog");
-    const char *p = db;
-    for (size_t off = 0; off < len;) {
-        ssize_t w = write(fd, p + off, len - off);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) {
-            close(fd);
-            unlink(path);
-            return ds_fail(err, DS_E_INTERNAL, "cannot write the compat catalog");
-        }
-        off += (size_t)w;
-    }
-    if (close(fd) != 0) {
-        unlink(path);
-        return ds_fail(err, DS_E_INTERNAL, "cannot write the compat catalog");
-    }
+void ws_registry_set_compat_path(ws_registry *r, const char *path) {
     snprintf(r->compat_path, sizeof r->compat_path, "%s", path);
     /* Its name stays out of messages: DuckDB names the catalog in errors such as
      * 'Cannot execute statement of type "DROP" on database "ds_compat" which is attached
@@ -135,7 +95,6 @@ int ws_registry_set_compat_db(ws_registry *r, const void *db, size_t len, ds_err
     /* information_schema.X lives in it as information_schema_X (the schema name is reserved
      * in every DuckDB catalog): messages and their "Did you mean" say it as users write it. */
     dberr_scrub_prefix_add("information_schema_", "information_schema.");
-    return 0;
 }
 
 void ws_registry_free(ws_registry *r) {
@@ -145,7 +104,6 @@ void ws_registry_free(ws_registry *r) {
     pthread_cond_broadcast(&r->cv);
     pthread_cond_broadcast(&r->guard_cv);
     pthread_mutex_unlock(&r->mu);
-    if (r->reaper_started) pthread_join(r->reaper, NULL);
     if (r->guard_started) pthread_join(r->guard, NULL);
     while (r->list) {
         ws_instance *i = r->list;
@@ -155,16 +113,10 @@ void ws_registry_free(ws_registry *r) {
     pthread_cond_destroy(&r->guard_cv);
     pthread_cond_destroy(&r->cv);
     pthread_mutex_destroy(&r->mu);
-    if (r->compat_path[0]) {
-        unlink(r->compat_path);
-        char wal[4300];
-        snprintf(wal, sizeof wal, "%s.wal", r->compat_path);
-        unlink(wal);
-    }
     free(r);
 }
 
-int ws_acquire(ws_registry *r, const cat_workspace *w, ws_instance **out, ds_err *err) {
+int ws_acquire(ws_registry *r, const cat_workspace *w, const stor_ws_paths *paths, ws_instance **out, ds_err *err) {
     pthread_mutex_lock(&r->mu);
     ws_instance *i = r->list;
     while (i && strcmp(i->w.id, w->id) != 0) i = i->next;
@@ -174,7 +126,7 @@ int ws_acquire(ws_registry *r, const cat_workspace *w, ws_instance **out, ds_err
     } else if (!i) {
         /* Opening is cheap (tables attach lazily), so it happens under the lock: two
          * callers can never open the same file twice. */
-        rc = inst_open(r, w, &i, err);
+        rc = inst_open(r, w, paths, &i, err);
         if (rc == 0) {
             i->next = r->list;
             r->list = i;
@@ -196,92 +148,6 @@ void ws_release(ws_registry *r, ws_instance *inst) {
         pthread_cond_broadcast(&r->cv);
     }
     pthread_mutex_unlock(&r->mu);
-}
-
-/* Unlinks inst from the list (registry mutex held). */
-static void unlink_instance(ws_registry *r, ws_instance *inst) {
-    for (ws_instance **pp = &r->list; *pp; pp = &(*pp)->next)
-        if (*pp == inst) {
-            *pp = inst->next;
-            return;
-        }
-}
-
-void ws_destroy(ws_registry *r, const cat_workspace *w) {
-    pthread_mutex_lock(&r->mu);
-    ws_gone_fn gone = r->gone;
-    void *ud = r->gone_ud;
-    pthread_mutex_unlock(&r->mu);
-    if (gone) gone(ud, w->id); /* SQL sessions are told and let go */
-    pthread_mutex_lock(&r->mu);
-    ws_instance *i = r->list;
-    while (i && strcmp(i->w.id, w->id) != 0) i = i->next;
-    if (i) {
-        i->doomed = true;
-        while (i->refcount > 0) pthread_cond_wait(&r->cv, &r->mu);
-        unlink_instance(r, i);
-    }
-    pthread_mutex_unlock(&r->mu);
-    if (i) inst_close(i);
-    stor_ws_paths p;
-    ds_err e;
-    if (stor_workspace_paths(r->stor, w->project_id, w->branch_id, w->id, false, &p, &e) == 0)
-        stor_workspace_remove(r->stor, &p);
-}
-
-int ws_reap_expired(ws_registry *r) {
-    cat_workspace *ws = NULL;
-    int n = 0, done = 0;
-    ds_err e;
-    if (cat_workspace_expired(r->cat, ds_now(), &ws, &n, &e) != 0) {
-        log_error("reaper: %s", e.message);
-        return 0;
-    }
-    for (int i = 0; i < n; i++) {
-        log_info("reaper: workspace %s of project %s expired; deleting it", ws[i].id, ws[i].project_id);
-        ws_destroy(r, &ws[i]);
-        if (cat_workspace_delete(r->cat, ws[i].id, &e) == 0) done++;
-        else log_error("reaper: %s", e.message);
-    }
-    free(ws);
-    return done;
-}
-
-/* Closes instances unused for workspace_idle_close seconds (registry mutex held). */
-static void close_idle(ws_registry *r) {
-    double now = ds_monotonic();
-    for (ws_instance **pp = &r->list; *pp;) {
-        ws_instance *i = *pp;
-        if (i->refcount == 0 && !i->doomed && now - i->idle_since >= (double)r->cfg->workspace_idle_close) {
-            *pp = i->next;
-            log_debug("workspace %s: closing its idle instance", i->w.id);
-            inst_close(i);
-            continue;
-        }
-        pp = &i->next;
-    }
-}
-
-static void *reaper_main(void *arg) {
-    ws_registry *r = arg;
-    double next_reap = ds_monotonic() + 1;
-    pthread_mutex_lock(&r->mu);
-    while (!r->stopping) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_sec += 1;
-        pthread_cond_timedwait(&r->cv, &r->mu, &ts);
-        if (r->stopping) break;
-        close_idle(r);
-        if (ds_monotonic() >= next_reap) {
-            next_reap = ds_monotonic() + (double)r->cfg->reaper_interval;
-            pthread_mutex_unlock(&r->mu);
-            ws_reap_expired(r);
-            pthread_mutex_lock(&r->mu);
-        }
-    }
-    pthread_mutex_unlock(&r->mu);
-    return NULL;
 }
 
 /* The size guard: every GUARD_INTERVAL_MS, each instance with a statement running gets

@@ -1,5 +1,5 @@
-/* workspace.h - the workspace registry: one sandboxed DuckDB instance per open
- * workspace file in the whole process, shared by REST calls and SQL sessions.
+/* workspace.h - a workspace's sandboxed DuckDB instance, as a worker process holds it
+ * (worker/worker.c: one instance per worker; the main process never opens one).
  *
  * An instance holds the workspace's own database (read-write, its default catalog) and
  * reaches the project's tables read-only as schema.table through views in an in-memory
@@ -23,14 +23,26 @@
 typedef struct ws_registry ws_registry;
 typedef struct ws_instance ws_instance;
 
-/* Called by the reaper (and by ws_destroy) before a workspace goes away, so the SQL
- * front end can disconnect its sessions. */
-typedef void (*ws_gone_fn)(void *ud, const char *ws_id);
+/* Where an instance learns of its project's tables (as its branch sees them) and gets
+ * one linked for reading. The metadata catalog and the table files are the main
+ * process's: a worker asks it over its channel (worker/worker.c). */
+typedef struct {
+    void *ud;
+    /* A counter that changes whenever buckets or tables change (cheap: called before
+     * every statement). */
+    uint64_t (*version)(void *ud);
+    int (*table_get)(void *ud, const char *bucket_id, const char *name, cat_table *out, ds_err *err);
+    int (*table_list)(void *ud, cat_tables *out, ds_err *err);
+    /* Links the table's current generation into the workspace's links directory: path
+     * is the link to ATTACH READ_ONLY, *t the table's row (caller clears). */
+    int (*link_table)(void *ud, const char *bucket_id, const char *name, char *path, size_t pathsz, cat_table *t,
+                      ds_err *err);
+} ws_source;
 
-int ws_registry_new(const ds_config *cfg, cat *c, stor *s, ws_registry **out, ds_err *err);
-/* Stops the reaper and closes every instance. NULL is a no-op. */
+/* Starts the size guard. src is copied. */
+int ws_registry_new(const ds_config *cfg, const ws_source *src, ws_registry **out, ds_err *err);
+/* Closes every instance. NULL is a no-op. */
 void ws_registry_free(ws_registry *r);
-void ws_registry_on_gone(ws_registry *r, ws_gone_fn fn, void *ud);
 /* The compatibility catalog: a database that every instance opened from now on attaches
  * READ_ONLY and puts last in each connection's search path, so its views and macros
  * answer unqualified names that neither the workspace nor the project defines; nobody
@@ -38,23 +50,17 @@ void ws_registry_on_gone(ws_registry *r, ws_gone_fn fn, void *ud);
  * opaque here (the SQL front end's catalog.sql), which names its own objects
  * <compat>.main.x, where <compat> is the catalog name it is attached under (ds_compat),
  * and can use the table functions of project_catalog.c. It runs at build time
- * (src/pgexec/compat/compat_db_gen.c): the server embeds the file. */
+ * (src/pgexec/compat/compat_db_gen.c): the server embeds the file, the main process
+ * writes it into the data directory and each worker attaches it from there. */
 int ws_compat_build(const char *sql, const char *path, ds_err *err);
-/* Gives the registry the compat database (the bytes of a file ws_compat_build made),
- * written to the data directory's tmp area until ws_registry_free. Call before any
- * instance opens. */
-int ws_registry_set_compat_db(ws_registry *r, const void *db, size_t len, ds_err *err);
+/* Where the compat database file is (call before any instance opens). */
+void ws_registry_set_compat_path(ws_registry *r, const char *path);
 
-/* The open instance of workspace w (opened now if needed, creating the file for a new
- * workspace). Reference counted: every acquire is paired with a release. */
-int ws_acquire(ws_registry *r, const cat_workspace *w, ws_instance **out, ds_err *err);
+/* The open instance of workspace w whose files are paths (opened now if needed,
+ * creating the database of a new workspace). Reference counted: every acquire is
+ * paired with a release. */
+int ws_acquire(ws_registry *r, const cat_workspace *w, const stor_ws_paths *paths, ws_instance **out, ds_err *err);
 void ws_release(ws_registry *r, ws_instance *inst);
-/* Closes the instance (waiting for current users) and removes every file of the
- * workspace. The catalog rows are the caller's. */
-void ws_destroy(ws_registry *r, const cat_workspace *w);
-/* Deletes workspaces past their expires_at (what the reaper does every
- * reaper_interval). Returns how many. */
-int ws_reap_expired(ws_registry *r);
 
 /* A DuckDB connection of an instance, for one REST call or one SQL session. */
 typedef struct ws_conn ws_conn;
@@ -130,6 +136,7 @@ int ws_clear(ws_instance *inst, ds_err *err);
 /* Drops one table or view; DS_E_OBJECT_NOT_FOUND when there is none by that name. */
 int ws_drop_object(ws_instance *inst, const char *name, ds_err *err);
 
+/* One table to copy in. */
 typedef struct {
     const char *source;      /* "in.c-sales.orders" */
     const char *destination; /* NULL: the table's name */
