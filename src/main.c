@@ -240,7 +240,7 @@ int main(int argc, char **argv) {
         printf("duckspace %s (DuckDB 1.4.4)\n", DUCKSPACE_VERSION);
         return 0;
     }
-    if (argc == 2 && strcmp(argv[1], "worker") == 0) return worker_main(); /* started by the server itself */
+    if ((argc == 2 || argc == 3) && strcmp(argv[1], "worker") == 0) return worker_main(); /* started by the server */
     if (argc >= 2 && strcmp(argv[1], "serve") == 0) {
         for (int i = 2; i < argc; i++)
             if (strcmp(argv[i], "--help") == 0) {

@@ -281,9 +281,6 @@ static int threads_share(wk_pool *p) {
 static json_t *open_args(wk_pool *p, wk_worker *k) {
     const ds_config *cfg = p->cfg;
     json_t *settings = settings_json(cfg);
-    char threads[16];
-    snprintf(threads, sizeof threads, "%d", threads_share(p));
-    json_object_set_new(settings, "worker_threads", json_string(threads));
     int64_t file_bytes = k->w.size_limit_bytes + cfg->workspace_size_allowance + (1LL << 30);
     if (cfg->workspace_temp_limit + (256LL << 20) > file_bytes) file_bytes = cfg->workspace_temp_limit + (256LL << 20);
     json_t *ro = json_array();
@@ -296,6 +293,7 @@ static json_t *open_args(wk_pool *p, wk_worker *k) {
     json_t *a = json_pack("{s:o, s:o, s:o, s:o}", "settings", settings, "workspace", rec_workspace_json(&k->w),
                           "paths", rec_paths_json(&k->paths), "sandbox", sandbox);
     if (a && p->compat_path[0]) json_object_set_new(a, "compat", json_string(p->compat_path));
+    if (a) json_object_set_new(a, "threads", json_integer(threads_share(p)));
     return a;
 }
 
@@ -317,7 +315,7 @@ static int start(wk_pool *p, wk_worker *k, ds_err *err) {
     posix_spawn_file_actions_adddup2(&fa, child, WORKER_CHANNEL_FD);
     /* Nothing else of this process reaches the worker: no client socket, no file. */
     posix_spawn_file_actions_addclosefrom_np(&fa, WORKER_CHANNEL_FD + 1);
-    char *argv[] = {"duckspace", "worker", NULL};
+    char *argv[] = {"duckspace", "worker", k->w.id, NULL}; /* the id: for ps and the operator */
     int src = posix_spawn(&k->pid, "/proc/self/exe", &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     close(child);

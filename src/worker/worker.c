@@ -1,6 +1,11 @@
 /* worker.c - the worker process (worker.h): the "open" frame, the lock-down, the
  * workspace's instance, the requests of the main process, the watchdog. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -35,6 +40,7 @@ static struct {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool exiting; /* "exit" came, or the main process is gone */
+    bool probes;  /* DUCKSPACE_TEST_PROBES=1 at start: the tests' "probe" request is served */
 } W = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
 static void stop(void) {
@@ -116,6 +122,51 @@ static int load_items(json_t *args, ws_load_item **items, int *n, ds_err *err) {
     return 0;
 }
 
+/* Test-only (W.probes): tries one thing the sandbox must forbid or allow, from inside
+ * this process, and says how it went: {"errno": 0 when it worked}. The main process
+ * never sends it; the tests start a worker themselves to ask (test_workers.py). */
+static json_t *probe(json_t *args, ds_err *err) {
+    const char *what = json_string_value(json_object_get(args, "what"));
+    const char *path = json_string_value(json_object_get(args, "path"));
+    int port = (int)json_integer_value(json_object_get(args, "port"));
+    int rc = -1, fd = -1;
+    errno = 0;
+    if (!what) {
+        ds_fail(err, DS_E_INVALID_REQUEST, "probe what?");
+        return NULL;
+    }
+    if (!strcmp(what, "read") && path) fd = open(path, O_RDONLY | O_CLOEXEC);
+    else if (!strcmp(what, "write") && path) fd = open(path, O_WRONLY | O_CLOEXEC);
+    else if (!strcmp(what, "create") && path) fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    else if (!strcmp(what, "tcp")) {
+        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd >= 0) {
+            struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+            a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            rc = connect(fd, (struct sockaddr *)&a, sizeof a);
+            if (rc != 0) {
+                int e = errno;
+                close(fd);
+                fd = -1;
+                errno = e;
+            }
+        }
+    } else if (!strcmp(what, "fork")) {
+        pid_t pid = fork();
+        if (pid == 0) _exit(0);
+        if (pid > 0) {
+            waitpid(pid, NULL, 0);
+            fd = 0; /* worked */
+        }
+    } else {
+        ds_fail(err, DS_E_INVALID_REQUEST, "unknown probe");
+        return NULL;
+    }
+    int e = fd >= 0 ? 0 : errno ? errno : EPERM;
+    if (fd > 0) close(fd);
+    return json_pack("{s:i}", "errno", e);
+}
+
 static json_t *handle(void *ud, const char *op, json_t *args, int fd, ds_err *err) {
     (void)ud;
     const char *id = json_string_value(json_object_get(args, "id"));
@@ -157,6 +208,7 @@ static json_t *handle(void *ud, const char *op, json_t *args, int fd, ds_err *er
         if (rc) return NULL;
         return json_pack("{s:o, s:I}", "loaded", loaded, "size_bytes", (json_int_t)ws_size_bytes(W.inst));
     }
+    if (!strcmp(op, "probe") && W.probes) return probe(args, err);
     if (!strcmp(op, "exit")) {
         stop();
         return json_object();
@@ -268,6 +320,8 @@ static void *watchdog_main(void *arg) {
 
 int worker_main(void) {
     signal(SIGPIPE, SIG_IGN);
+    const char *pr = getenv("DUCKSPACE_TEST_PROBES");
+    W.probes = pr && !strcmp(pr, "1");
     int ch = WORKER_CHANNEL_FD;
     json_t *open = NULL;
     int vfd = -1;
@@ -301,6 +355,8 @@ int worker_main(void) {
     if (rc == 0) rc = ws_registry_new(&W.cfg, &src, &W.reg, &e);
     const char *compat = json_string_value(json_object_get(args, "compat"));
     if (rc == 0 && compat) ws_registry_set_compat_path(W.reg, compat);
+    json_t *threads = json_object_get(args, "threads");
+    if (rc == 0 && json_is_integer(threads)) ws_registry_set_threads(W.reg, (int)json_integer_value(threads));
     if (rc == 0) rc = ws_acquire(W.reg, &W.w, &W.paths, &W.inst, &e);
     pthread_t wd;
     bool wd_started = false;

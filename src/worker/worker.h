@@ -2,7 +2,7 @@
  * its SQL sessions, in a process of its own under limits the kernel enforces
  * (../shared/spec/overview.md, "Isolation").
  *
- * The main process starts it as "duckspace worker" with its end of the channel
+ * The main process starts it as "duckspace worker <ws_id>" with its end of the channel
  * (rpc.h) on descriptor WORKER_CHANNEL_FD. The first frame is the "open" request: the
  * settings, the workspace, its files, the compat catalog, the sandbox; the worker locks
  * itself down (sandbox.h) before it starts a thread or opens DuckDB, then answers.

@@ -211,6 +211,11 @@ int inst_open(ws_registry *r, const cat_workspace *w, const stor_ws_paths *paths
     snprintf(mem, sizeof mem, "%lldB", (long long)r->cfg->workspace_memory_limit);
     snprintf(tmp, sizeof tmp, "%lldB", (long long)r->cfg->workspace_temp_limit);
     duckdb_set_config(cfg, "memory_limit", mem);
+    if (r->threads > 0) {
+        char th[16];
+        snprintf(th, sizeof th, "%d", r->threads);
+        duckdb_set_config(cfg, "threads", th);
+    }
     duckdb_set_config(cfg, "temp_directory", inst->paths.tmp);
     duckdb_set_config(cfg, "max_temp_directory_size", tmp);
     duckdb_set_config(cfg, "autoinstall_known_extensions", "false");

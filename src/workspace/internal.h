@@ -76,6 +76,7 @@ struct ws_registry {
     /* The compat catalog (ws_registry_set_compat_path): a database file written once by
      * the main process, attached READ_ONLY by every instance as WS_COMPAT_ALIAS. */
     char compat_path[4200]; /* "" when there is none */
+    int threads;            /* DuckDB threads per instance, 0: DuckDB's default */
 };
 
 /* The catalog name the compat database is attached under in every instance. */

@@ -84,6 +84,8 @@ int ws_compat_build(const char *sql, const char *path, ds_err *err) {
     return rc;
 }
 
+void ws_registry_set_threads(ws_registry *r, int threads) { r->threads = threads > 0 ? threads : 0; }
+
 void ws_registry_set_compat_path(ws_registry *r, const char *path) {
     snprintf(r->compat_path, sizeof r->compat_path, "%s", path);
     /* Its name stays out of messages: DuckDB names the catalog in errors such as

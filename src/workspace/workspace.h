@@ -55,6 +55,8 @@ void ws_registry_free(ws_registry *r);
 int ws_compat_build(const char *sql, const char *path, ds_err *err);
 /* Where the compat database file is (call before any instance opens). */
 void ws_registry_set_compat_path(ws_registry *r, const char *path);
+/* DuckDB threads of the instances opened from now on (0: DuckDB's default, one per core). */
+void ws_registry_set_threads(ws_registry *r, int threads);
 
 /* The open instance of workspace w whose files are paths (opened now if needed,
  * creating the database of a new workspace). Reference counted: every acquire is

@@ -126,7 +126,8 @@ class WrappedWrites(GateCase):
         d = ws_dir(self.server.data_dir, self.pid)
         own = os.path.join(d, self.ws["id"])
         before = self.ws_files()
-        targets = [own + ".tmp/pwn.csv", own + ".tables/pwn.csv", own + ".duckdb.wal", own + ".pwn.parquet"]
+        targets = [own + "/tmp/pwn.csv", own + ".tables/pwn.csv", own + "/" + self.ws["id"] + ".duckdb.wal",
+                   own + "/pwn.parquet", own + ".pwn.parquet"]
         self.assertAllRefused(self.conn, [w.format(s="COPY (SELECT repeat('x', 100) AS x FROM range(10)) TO '%s'" % t)
                                           for t in targets for w in WRAPPERS] +
                               [w.format(s="COPY mine TO '%s' (FORMAT parquet)" % t) for t in targets

@@ -17,7 +17,7 @@ import psycopg2
 import harness
 from harness import uniq
 from pghelpers import PgTestCase
-from wshelpers import project_dir, ws_dir
+from wshelpers import project_dir, ws_db, ws_dir
 
 
 class PgSandbox(PgTestCase):
@@ -61,8 +61,8 @@ class PgSandbox(PgTestCase):
             "secret": self.secret_csv,
             "metadata": os.path.join(data, "metadata.duckdb"),
             "table_file": os.path.join(pdir, "in_c_sales", "orders.duckdb"),
-            "other_ws": os.path.join(ws_dir(data, self.pid), self.other_ws["id"] + ".duckdb"),
-            "own_ws": os.path.join(ws_dir(data, self.pid), self.ws["id"] + ".duckdb"),
+            "other_ws": ws_db(data, self.pid, self.other_ws["id"]),
+            "own_ws": ws_db(data, self.pid, self.ws["id"]),
             "out": os.path.join(self.outside, uniq("out")),
         }
 

@@ -8,7 +8,7 @@ import time
 
 import harness
 from harness import uniq, write_parquet
-from wshelpers import WsTestCase, LOADED_FIELDS, is_int, ws_dir
+from wshelpers import WsTestCase, LOADED_FIELDS, is_int, ws_db, ws_dir
 
 ORDERS = "in.c-sales.orders"
 
@@ -297,8 +297,8 @@ class WhereSandbox(LoadBase):
 
     def test_file_readers_in_where_are_refused_even_on_the_workspace_own_files(self):
         own = os.path.join(ws_dir(self.server.data_dir, self.pid), self.ws)
-        self.assertTrue(os.path.exists(own + ".duckdb"))
-        for where in ("EXISTS (SELECT * FROM read_blob('%s.duckdb'))" % own,
+        self.assertTrue(os.path.exists(ws_db(self.server.data_dir, self.pid, self.ws)))
+        for where in ("EXISTS (SELECT * FROM read_blob('%s'))" % ws_db(self.server.data_dir, self.pid, self.ws),
                       "EXISTS (SELECT * FROM glob('%s.tables/*'))" % own,
                       "EXISTS (SELECT * FROM read_blob('%s.tables/*'))" % own):
             with self.subTest(where=where):

@@ -11,7 +11,7 @@ import stat
 
 import harness
 from pghelpers import PgTestCase
-from wshelpers import ws_dir
+from wshelpers import ws_db, ws_dir
 
 ORDERS = "in.c-sales.orders"
 
@@ -136,9 +136,9 @@ class SizeLimit(PgTestCase):
     S63, S64). 1 GB, the smallest limit the API takes."""
 
     def ws_disk(self, ws_id):
-        base = os.path.join(ws_dir(self.server.data_dir, self.pid), ws_id)
+        base = ws_db(self.server.data_dir, self.pid, ws_id)
         n = 0
-        for p in (base + ".duckdb", base + ".duckdb.wal"):
+        for p in (base, base + ".wal"):
             if os.path.exists(p):
                 n += os.path.getsize(p)
         return n

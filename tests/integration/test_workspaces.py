@@ -8,7 +8,7 @@ import time
 import harness
 from harness import uniq
 from wshelpers import (WsTestCase, WS_ID_RE, PASSWORD_RE, CREATE_FIELDS, DETAIL_FIELDS, CONNECTION_FIELDS,
-                       UNKNOWN_WS, is_int, parse_ts, ws_files, ws_dir, all_ws_files, grep_tree, project_dir)
+                       UNKNOWN_WS, is_int, parse_ts, ws_files, ws_db, ws_dir, all_ws_files, grep_tree, project_dir)
 
 
 class WorkspaceCreate(WsTestCase):
@@ -65,7 +65,8 @@ class WorkspaceCreate(WsTestCase):
     def test_create_makes_the_workspace_files(self):
         ws = self.create_ws()
         names = ws_files(self.server.data_dir, self.pid, ws["id"])
-        self.assertIn(ws["id"] + ".duckdb", names)
+        self.assertIn(os.path.join(ws["id"], ws["id"] + ".duckdb"), names)
+        self.assertTrue(os.path.isfile(ws_db(self.server.data_dir, self.pid, ws["id"])))
 
     def test_workspace_ids_usernames_and_passwords_are_distinct(self):
         a, b = self.create_ws(), self.create_ws()
@@ -445,7 +446,7 @@ class BranchWorkspaces(WsTestCase):
         self.assertEqual(ws["branch_id"], self.br)
         self.assertEqual(ws["project_id"], self.pid)
         self.assertEqual(self.detail(ws["id"], branch=self.br)["branch_id"], self.br)
-        self.assertIn(ws["id"] + ".duckdb", ws_files(self.server.data_dir, self.pid, ws["id"], branch=self.br))
+        self.assertTrue(os.path.isfile(ws_db(self.server.data_dir, self.pid, ws["id"], branch=self.br)))
         self.assertEqual(ws_files(self.server.data_dir, self.pid, ws["id"]), [])
 
     def test_main_lists_only_main_workspaces_and_a_branch_only_its_own(self):

@@ -40,14 +40,28 @@ def ws_dir(data_dir, pid, branch=None):
     return os.path.join(project_dir(data_dir, pid, branch), "_workspaces")
 
 
+def ws_db(data_dir, pid, ws_id, branch=None):
+    """A workspace's database file: _workspaces/{id}/{id}.duckdb."""
+    return os.path.join(ws_dir(data_dir, pid, branch), ws_id, ws_id + ".duckdb")
+
+
 def ws_files(data_dir, pid, ws_id, branch=None):
-    """Names in the _workspaces directory that belong to ws_id ({id}.duckdb, .wal,
-    .tables/, .tmp/, ...)."""
+    """Paths (relative to the _workspaces directory) of everything that belongs to ws_id:
+    its directory {id}/ and what is in it ({id}.duckdb, its WAL, tmp/), its links
+    directory {id}.tables/ and what is in it."""
+    base = ws_dir(data_dir, pid, branch)
     try:
-        names = os.listdir(ws_dir(data_dir, pid, branch))
+        names = os.listdir(base)
     except FileNotFoundError:
         return []
-    return sorted(n for n in names if n == ws_id or n.startswith(ws_id + "."))
+    out = []
+    for n in names:
+        if n != ws_id and not n.startswith(ws_id + "."):
+            continue
+        out.append(n)
+        for d, dirs, files in os.walk(os.path.join(base, n)):
+            out.extend(os.path.relpath(os.path.join(d, x), base) for x in dirs + files)
+    return sorted(out)
 
 
 def all_ws_files(data_dir):
