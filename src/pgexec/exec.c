@@ -92,6 +92,20 @@ static void begin_running(pgx *x) {
     ws_conn_begin(x->wc);
 }
 
+/* DuckDB's planning can run for long too (constant folding evaluates a function call,
+ * e.g. levenshtein of two long strings, and cannot be interrupted): while a statement
+ * is prepared, statement_timeout and cancel requests are watched as while it runs, so
+ * that one that will not stop gets its worker ended (worker/). Not a statement of its
+ * own: query_count and the size guard are not involved. */
+static void begin_planning(pgx *x) {
+    atomic_store(&x->cancel_reason, PGX_STOP_NONE);
+    atomic_store(&x->interrupted_ms, 0);
+    int64_t t = x->statement_timeout_ms;
+    double dl = x->msg_deadline_ms > 0 ? x->msg_deadline_ms : t > 0 ? pgx_now_ms() + (double)t : 0;
+    atomic_store(&x->deadline_ms, (long long)dl);
+    atomic_store(&x->running, true);
+}
+
 void exec_end_running(pgx *x) {
     atomic_store(&x->running, false);
     atomic_store(&x->deadline_ms, 0);
@@ -193,7 +207,11 @@ int exec_prepare(pgx *x, const char *sql, unsigned flags, int pos_offset, duckdb
     ds_err_clear(&e);
     int rc = 0;
     /* The gate in ws_prepare judges the text DuckDB will run, rewritten or not. */
-    if (ws_prepare(x->wc, a->sql ? a->sql : sql, st, runs, &e) != 0) {
+    begin_planning(x);
+    int prc = ws_prepare(x->wc, a->sql ? a->sql : sql, st, runs, &e);
+    atomic_store(&x->running, false);
+    atomic_store(&x->deadline_ms, 0);
+    if (prc != 0) {
         if (a->sql) e.position = 0; /* a position in the rewritten text means nothing to the client */
         if (flags & EXEC_REPORT) msg_error_from(x, &e, pos_offset);
         rc = -1;
