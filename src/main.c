@@ -93,13 +93,12 @@ static int admin_key(const ds_config *cfg, char *out, size_t outsz, bool *genera
     return 0;
 }
 
-/* How long a clean stop may wait for statements to end. DuckDB cannot interrupt a
- * statement inside one function call (levenshtein of two long strings ran for minutes
- * through statement_timeout, cancel and disconnect: security re-audit), and a stop that
- * waited for it kept every tenant's listeners closed with the process still up. Past
- * this the process exits at once: committed work is safe in each database's WAL, as
- * after a crash. Worker processes (overview.md, "Isolation") will end such a statement
- * by ending its worker. */
+/* How long a clean stop may take at most. DuckDB cannot interrupt a statement inside
+ * one function call (levenshtein of two long strings ran for minutes through
+ * statement_timeout, cancel and disconnect: security re-audit); the worker running one
+ * is killed worker_stop_grace seconds after it was asked to exit (worker/pool.c). This
+ * is the last resort past that: the process exits at once; committed work is safe in
+ * each database's WAL, as after a crash. */
 #define SHUTDOWN_GRACE_S 10
 
 static void *shutdown_deadline(void *arg) {

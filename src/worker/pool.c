@@ -25,7 +25,6 @@
 extern char **environ;
 
 #define MAX_STUCK 16
-#define EXIT_WAIT_MS 10000 /* a worker asked to exit gets this long before SIGKILL */
 
 struct wk_worker {
     wk_pool *pool;
@@ -339,7 +338,7 @@ static int start(wk_pool *p, wk_worker *k, ds_err *err) {
     return 0;
 }
 
-/* Asks k to exit and waits for its end (SIGKILL after EXIT_WAIT_MS). pool->mu not held. */
+/* Asks k to exit and waits for its end (SIGKILL past worker_stop_grace). pool->mu not held. */
 static void end_worker(wk_pool *p, wk_worker *k) {
     pthread_mutex_lock(&p->mu);
     k->stopping = true;
@@ -348,16 +347,19 @@ static void end_worker(wk_pool *p, wk_worker *k) {
     if (dead) return;
     ds_err e;
     if (k->ch && rpc_call(k->ch, "exit", NULL, -1, NULL, &e) != 0) log_debug("workspace %s: exit: %s", k->w.id, e.message);
+    /* Its sessions' statements get the grace a cancel gets; then it is killed (its
+     * committed work is in its WAL, replayed by the next open). */
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += EXIT_WAIT_MS / 1000;
+    ts.tv_sec += p->cfg->worker_stop_grace + 1;
     pthread_mutex_lock(&p->mu);
     while (!k->dead && pthread_cond_timedwait(&p->cv, &p->mu, &ts) == 0) {
     }
     dead = k->dead;
     pthread_mutex_unlock(&p->mu);
     if (!dead) {
-        log_warn("workspace %s: its worker did not exit within %d s: killing it", k->w.id, EXIT_WAIT_MS / 1000);
+        log_warn("workspace %s: its worker did not exit within %lld s: killing it", k->w.id,
+                 (long long)p->cfg->worker_stop_grace + 1);
         kill(k->pid, SIGKILL);
         pthread_mutex_lock(&p->mu);
         while (!k->dead) pthread_cond_wait(&p->cv, &p->mu);
@@ -692,11 +694,6 @@ int wk_session_open(wk_worker *k, const wk_session_req *r, int *fd, ds_err *err)
 void wk_session_cancel(wk_worker *k, const char *id) {
     ds_err e;
     rpc_call(k->ch, "cancel", json_pack("{s:s}", "id", id), -1, NULL, &e);
-}
-
-void wk_session_kill(wk_worker *k, const char *id, const char *message) {
-    ds_err e;
-    rpc_call(k->ch, "kill", json_pack("{s:s, s:s}", "id", id, "message", message), -1, NULL, &e);
 }
 
 json_t *wk_session_states(wk_worker *k) {

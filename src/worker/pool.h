@@ -76,8 +76,6 @@ typedef struct {
  * first ones: ParameterStatus, BackendKeyData, ReadyForQuery). */
 int wk_session_open(wk_worker *k, const wk_session_req *r, int *fd, ds_err *err);
 void wk_session_cancel(wk_worker *k, const char *id);
-/* Ends the session with a FATAL 57P01 of message (sent by the worker). */
-void wk_session_kill(wk_worker *k, const char *id, const char *message);
 /* {"<id>": {"state","query_count"}} of the worker's sessions ({} when it cannot say). */
 json_t *wk_session_states(wk_worker *k);
 /* After the session's socket closed without a FATAL from the worker: whether the worker

@@ -319,14 +319,6 @@ static void kill_locked(wsess *s, const char *message) {
     shutdown(s->fd, SHUT_RD);
 }
 
-int wks_kill(const char *id, const char *message, ds_err *err) {
-    pthread_mutex_lock(&S.mu);
-    wsess *s = find_locked(id);
-    if (s) kill_locked(s, message);
-    pthread_mutex_unlock(&S.mu);
-    return s ? 0 : ds_fail(err, DS_E_SESSION_NOT_FOUND, "session not found");
-}
-
 json_t *wks_list(void) {
     json_t *arr = json_array();
     pthread_mutex_lock(&S.mu);

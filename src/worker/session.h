@@ -22,8 +22,6 @@ void wks_init(const ds_config *cfg, const cat_workspace *w, ws_instance *inst);
 int wks_start(int fd, const json_t *args, ds_err *err);
 /* A cancel request for session id; 0, or DS_E_SESSION_NOT_FOUND. */
 int wks_cancel(const char *id, ds_err *err);
-/* Ends session id with a FATAL 57P01 of message; 0, or DS_E_SESSION_NOT_FOUND. */
-int wks_kill(const char *id, const char *message, ds_err *err);
 /* [{id, state, query_count}] of every session. */
 json_t *wks_list(void);
 int wks_count(void);

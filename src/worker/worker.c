@@ -179,10 +179,6 @@ static json_t *handle(void *ud, const char *op, json_t *args, int fd, ds_err *er
     }
     if (fd >= 0) close(fd);
     if (!strcmp(op, "cancel")) return id && wks_cancel(id, err) == 0 ? json_object() : NULL;
-    if (!strcmp(op, "kill")) {
-        const char *m = json_string_value(json_object_get(args, "message"));
-        return id && m && wks_kill(id, m, err) == 0 ? json_object() : NULL;
-    }
     if (!strcmp(op, "sessions")) return json_pack("{s:o}", "sessions", wks_list());
     if (!strcmp(op, "size")) return json_pack("{s:I}", "size_bytes", (json_int_t)ws_size_bytes(W.inst));
     if (!strcmp(op, "objects")) {

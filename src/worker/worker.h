@@ -10,8 +10,9 @@
  * Requests the worker serves (from the main process):
  *   session {id, user, database, params:[[k,v],...]} + a socket: a logged-in SQL
  *           session; the socket carries PostgreSQL messages after authentication, both
- *           ways, until either side closes it
- *   cancel {id}, kill {id, message}, sessions -> {sessions:[{id,state,query_count}]}
+ *           ways, until either side closes it (the main process ends a session, with
+ *           its own FATAL to the client, by closing it)
+ *   cancel {id}, sessions -> {sessions:[{id,state,query_count}]}
  *   objects -> {objects:[...]}, clear, drop {name}, load {items} -> {loaded, size_bytes},
  *   size -> {size_bytes}, exit
  * Requests it makes (to the main process), about its own workspace only:

@@ -505,9 +505,9 @@ class MemoryBombs(GateCase):
 class UncancellableStatements(GateCase):
     """Re-audit: DuckDB cannot interrupt a statement inside one function call
     (levenshtein of two 300,000-character strings runs for minutes through
-    statement_timeout, cancel and disconnect). Until workspaces run in worker processes
-    it keeps a core; what must hold now is that it cannot keep the server from
-    stopping: SIGTERM used to close every tenant's listeners and then wait for it."""
+    statement_timeout, cancel and disconnect). It cannot keep the server from stopping
+    (SIGTERM used to close every tenant's listeners and then wait for it): its worker is
+    killed past worker_stop_grace (test_workers.py covers timeouts and cancels)."""
 
     def test_sigterm_does_not_wait_for_an_uninterruptible_statement(self):
         import threading
@@ -529,7 +529,7 @@ class UncancellableStatements(GateCase):
         t.join(10)
         self.assertIn("error", outcome)  # the connection ended; no result came
         with open(self.server.stderr_path) as f:
-            self.assertIn("exiting without waiting", f.read())
+            self.assertIn("its worker did not exit within", f.read())
         self.server.start()
         conn = self.pg2(self.ws)
         self.assertEqual(self.q2(conn, "SELECT sum(a) FROM mine"), [(3,)])
