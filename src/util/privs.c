@@ -4,8 +4,8 @@
  * only the first of the two 32-bit words of _LINUX_CAPABILITY_VERSION_3 changes. No
  * libcap: it would be one more run-time dependency for three system calls. */
 #include "util/privs.h"
+#include "util/proclimit.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <linux/capability.h>
 #include <stdint.h>
@@ -30,18 +30,6 @@ static int caps_get(struct __user_cap_data_struct d[2]) {
     return syscall(SYS_capget, &h, d) == 0 ? 0 : -errno;
 }
 
-/* Threads of this process (1 when only the caller runs), or -1 when unknown. */
-static int thread_count(void) {
-    DIR *d = opendir("/proc/self/task");
-    if (!d) return -1;
-    int n = 0;
-    struct dirent *de;
-    while ((de = readdir(d)))
-        if (de->d_name[0] != '.') n++;
-    closedir(d);
-    return n;
-}
-
 bool privs_can_override_files(void) {
     struct __user_cap_data_struct d[2];
     return caps_get(d) == 0 && (d[0].effective & drop_mask()) != 0;
@@ -58,7 +46,7 @@ int privs_drop_file_override(bool *held, char *why, size_t whysz) {
         return rc;
     }
     *held = ((d[0].effective | d[0].permitted) & mask) != 0;
-    if (*held && thread_count() > 1) {
+    if (*held && proc_thread_count() > 1) {
         /* Threads already running would keep them: a start-up order mistake. */
         if (why) snprintf(why, whysz, "other threads already run and would keep the capabilities");
         return -EBUSY;
