@@ -1,8 +1,9 @@
-/* privs.c - dropping the file-permission capabilities (see privs.h for why).
+/* privs.c - dropping the file-permission capabilities, or all (see privs.h for why).
  *
  * Raw capget/capset and prctl(PR_CAPBSET_DROP): the three capabilities are below 32, so
- * only the first of the two 32-bit words of _LINUX_CAPABILITY_VERSION_3 changes. No
- * libcap: it would be one more run-time dependency for three system calls. */
+ * only the first of the two 32-bit words of _LINUX_CAPABILITY_VERSION_3 changes (all of
+ * them: both words zero). No libcap: it would be one more run-time dependency for three
+ * system calls. */
 #include "util/privs.h"
 #include "util/proclimit.h"
 
@@ -72,5 +73,38 @@ int privs_drop_file_override(bool *held, char *why, size_t whysz) {
     }
     if (why && bounding_failed)
         snprintf(why, whysz, "could not drop them from the bounding set: %s", strerror(bounding_failed));
+    return 0;
+}
+
+int privs_drop_all(char *why, size_t whysz) {
+    struct __user_cap_data_struct d[2];
+    if (why && whysz) why[0] = '\0';
+    int rc = caps_get(d);
+    if (rc) {
+        if (why) snprintf(why, whysz, "capget: %s", strerror(-rc));
+        return rc;
+    }
+    /* The bounding set first, while CAP_SETPCAP is there; READ fails past the last cap. */
+    if (d[0].effective & (1u << CAP_SETPCAP)) {
+        for (int c = 0; prctl(PR_CAPBSET_READ, c, 0, 0, 0) >= 0; c++)
+            if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0) {
+                rc = -errno;
+                if (why) snprintf(why, whysz, "PR_CAPBSET_DROP %d: %s", c, strerror(errno));
+                return rc;
+            }
+    }
+    /* EINVAL before Linux 4.3, which has no ambient set to clear. */
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) {
+        rc = -errno;
+        if (why) snprintf(why, whysz, "PR_CAP_AMBIENT_CLEAR_ALL: %s", strerror(errno));
+        return rc;
+    }
+    memset(d, 0, 2 * sizeof d[0]);
+    struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    if (syscall(SYS_capset, &h, d) != 0) {
+        rc = -errno;
+        if (why) snprintf(why, whysz, "capset: %s", strerror(errno));
+        return rc;
+    }
     return 0;
 }
