@@ -1,7 +1,8 @@
 /* sandbox.c - a worker process locks itself down before it opens DuckDB (sandbox.h).
  *
- * Three kernel mechanisms, none needing privilege once PR_SET_NO_NEW_PRIVS is set:
+ * Kernel mechanisms, none needing privilege once PR_SET_NO_NEW_PRIVS is set:
  * - rlimits: address space, file size, open files, no core dumps.
+ * - no capabilities (privs_drop_all): a worker run as root keeps uid 0, nothing more.
  * - Landlock, by raw system calls: Debian 12's linux/landlock.h is Linux 6.1's (ABI 2),
  *   the kernels we run offer ABI 7, so the newer constants and the three-field ruleset
  *   attribute are defined here. Every right the running ABI knows is handled (denied
@@ -60,6 +61,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "util/privs.h"
 #include "util/proclimit.h"
 
 #if !defined(__x86_64__)
@@ -243,10 +245,15 @@ static int apply_landlock(const sb_spec *s, int abi, char *why, size_t whysz) {
 
 /* ---- seccomp ---------------------------------------------------------------------- */
 
-/* A straight list of comparisons, about 120 instructions. Cheap all the same: the kernel
+/* A straight list of comparisons, about 160 instructions. Cheap all the same: the kernel
  * runs it JIT-compiled, and caches "allowed" for each call whose verdict depends on no
  * argument (Linux 5.11+), so read, write, pread, futex and the like skip it. */
 #define BPF_MAX 256
+
+/* x86_64 numbers newer than linux-libc-dev 6.1. */
+#define SYS_FCHMODAT2 452    /* Linux 6.6 */
+#define SYS_SETXATTRAT 463   /* Linux 6.13 */
+#define SYS_REMOVEXATTRAT 466
 
 typedef struct {
     struct sock_filter ins[BPF_MAX];
@@ -301,6 +308,12 @@ static const int denied_always[] = {
     SYS_ioperm, SYS_acct, SYS_syslog,
     /* The limits set above stay (glibc's getrlimit is prlimit64 without a new limit). */
     SYS_setrlimit,
+    /* File metadata: Landlock governs none of these, and a worker running as uid 0 owns
+     * every file of root's, such as the 0444 table files it reads (DuckDB uses none). */
+    SYS_chmod, SYS_fchmod, SYS_fchmodat, SYS_FCHMODAT2, SYS_chown, SYS_fchown, SYS_lchown,
+    SYS_fchownat, SYS_setxattr, SYS_lsetxattr, SYS_fsetxattr, SYS_SETXATTRAT,
+    SYS_removexattr, SYS_lremovexattr, SYS_fremovexattr, SYS_REMOVEXATTRAT, SYS_utime,
+    SYS_utimes, SYS_futimesat, SYS_utimensat,
 };
 
 static void build_filter(const sb_spec *s, bpf_buf *b) {
@@ -366,6 +379,9 @@ int sb_enter(const sb_spec *s, char *why, size_t whysz) {
     /* Required by seccomp and Landlock without CAP_SYS_ADMIN; also no set-id gain on exec. */
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         return fail(why, whysz, -errno, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+    char cwhy[160];
+    if ((rc = privs_drop_all(cwhy, sizeof cwhy)) != 0)
+        return fail(why, whysz, rc, "capabilities: %s", cwhy);
     int abi = sb_landlock_abi();
     if (abi > 0)
         rc = apply_landlock(s, abi, why, whysz);

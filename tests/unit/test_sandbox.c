@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <linux/capability.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -29,6 +30,7 @@
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "util/proclimit.h"
@@ -415,6 +417,41 @@ static void test_other_syscall_abis_kill_the_process(void **state) {
     }
 }
 
+static int child_metadata(void *arg) {
+    sb_spec s = spec_default();
+    ENTER(&s);
+    /* The files are root's and so, when the test runs as root, the child's to change. */
+    int fd = open(ro_file, O_RDONLY);
+    CHECK(fd >= 0);
+    CHECK(chmod(ro_file, 0644) == -1 && errno == EPERM);
+    CHECK(fchmod(fd, 0644) == -1 && errno == EPERM);
+    CHECK(fchownat(AT_FDCWD, ro_file, getuid(), getgid(), 0) == -1 && errno == EPERM);
+    CHECK(fsetxattr(fd, "user.ds", "x", 1, 0) == -1 && errno == EPERM);
+    CHECK(utimensat(AT_FDCWD, ro_file, NULL, 0) == -1 && errno == EPERM);
+    return 0;
+}
+
+static void test_file_metadata_cannot_be_changed(void **state) { child_ok(child_metadata, NULL); }
+
+static int child_caps(void *arg) {
+    bool root = geteuid() == 0;
+    sb_spec s = spec_default();
+    ENTER(&s);
+    struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    struct __user_cap_data_struct d[2];
+    CHECK(syscall(SYS_capget, &h, d) == 0);
+    CHECK((d[0].effective | d[0].permitted | d[0].inheritable | d[1].effective | d[1].permitted |
+           d[1].inheritable) == 0);
+    if (root) {
+        /* uid 0 without CAP_SETUID cannot become another user; nor regain caps by exec. */
+        CHECK(prctl(PR_CAPBSET_READ, CAP_SYS_ADMIN, 0, 0, 0) == 0);
+        CHECK(setuid(12345) == -1 && errno == EPERM);
+    }
+    return 0;
+}
+
+static void test_capabilities_are_gone(void **state) { child_ok(child_caps, NULL); }
+
 /* ---- limits ----------------------------------------------------------------------- */
 
 static int child_fsize(void *arg) {
@@ -706,6 +743,8 @@ int main(void) {
         cmocka_unit_test(test_parent_can_kill_child_but_not_the_reverse),
         cmocka_unit_test(test_debugging_and_namespace_calls_are_denied),
         cmocka_unit_test(test_other_syscall_abis_kill_the_process),
+        cmocka_unit_test(test_file_metadata_cannot_be_changed),
+        cmocka_unit_test(test_capabilities_are_gone),
         cmocka_unit_test(test_write_past_file_bytes_fails_with_efbig),
         cmocka_unit_test(test_malloc_past_mem_bytes_returns_null),
         cmocka_unit_test(test_limits_hold_and_cannot_be_changed),
