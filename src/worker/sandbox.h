@@ -1,6 +1,7 @@
 /* sandbox.h - the lock-down a workspace worker process puts itself in before it opens
  * DuckDB: rlimits, Landlock (files, TCP, signals, abstract sockets) and a seccomp filter
- * (no new processes, no new sockets, no debugging of others). Linux x86_64 only. */
+ * (no new processes, no new sockets, no debugging of others). Linux x86_64 only:
+ * elsewhere sb_enter fails with -ENOSYS rather than run without its seccomp filter. */
 #ifndef DS_SANDBOX_H
 #define DS_SANDBOX_H
 
