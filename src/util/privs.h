@@ -1,4 +1,5 @@
-/* privs.h - giving up the capabilities that would let the server write read-only files.
+/* privs.h - giving up the capabilities that would let the server write read-only files,
+ * and, in a worker process, all of them.
  *
  * Published table files are mode 0444 so that nothing in the process can open them for
  * writing (a workspace reaches them through hard links; see storage.h). Root ignores
@@ -20,6 +21,13 @@
  * process cannot get them back except through exec of a privileged file, and duckspace
  * never execs); -EBUSY when they are held and other threads already run. why (may be NULL) gets a one-line note on what happened. */
 int privs_drop_file_override(bool *held, char *why, size_t whysz);
+
+/* Gives up every capability, for a worker process that needs none: empties the calling
+ * thread's effective, permitted, inheritable and ambient sets and, while it still holds
+ * CAP_SETPCAP, the process's bounding set (so not even an exec as root brings them
+ * back). A process running as uid 0 still owns root's files. Same thread rule as
+ * above. Returns 0, or -errno with why (may be NULL) saying what failed. */
+int privs_drop_all(char *why, size_t whysz);
 
 /* Whether the calling thread has any of the three in its effective set. */
 bool privs_can_override_files(void);

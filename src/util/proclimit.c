@@ -9,17 +9,10 @@
  * bound that this cannot give comes with worker processes (overview.md, "Isolation"). */
 #include "util/proclimit.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <sys/resource.h>
 #include <unistd.h>
-
-#if defined(__SANITIZE_ADDRESS__)
-#define DS_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define DS_ASAN 1
-#endif
-#endif
 
 int proc_limit_memory(int64_t bytes, int64_t *applied) {
     *applied = 0;
@@ -32,13 +25,31 @@ int proc_limit_memory(int64_t bytes, int64_t *applied) {
         if (pages <= 0 || psz <= 0) return -EINVAL;
         bytes = (int64_t)pages * psz / 10 * 8;
     }
+    return proc_set_limit(RLIMIT_DATA, bytes, false, applied);
+#endif
+}
+
+int proc_set_limit(int resource, int64_t value, bool hard, int64_t *applied) {
+    if (applied) *applied = 0;
+    if (value < 0) return -EINVAL;
     struct rlimit rl;
-    if (getrlimit(RLIMIT_DATA, &rl) != 0) return -errno;
-    rlim_t want = (rlim_t)bytes;
+    if (getrlimit(resource, &rl) != 0) return -errno;
+    rlim_t want = (rlim_t)value;
     if (rl.rlim_max != RLIM_INFINITY && want > rl.rlim_max) want = rl.rlim_max;
     rl.rlim_cur = want;
-    if (setrlimit(RLIMIT_DATA, &rl) != 0) return -errno;
-    *applied = (int64_t)want;
+    if (hard) rl.rlim_max = want;
+    if (setrlimit(resource, &rl) != 0) return -errno;
+    if (applied) *applied = (int64_t)want;
     return 0;
-#endif
+}
+
+int proc_thread_count(void) {
+    DIR *d = opendir("/proc/self/task");
+    if (!d) return -1;
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)))
+        if (de->d_name[0] != '.') n++;
+    closedir(d);
+    return n;
 }

@@ -1,6 +1,7 @@
 /* sandbox.h - the lock-down a workspace worker process puts itself in before it opens
  * DuckDB: rlimits, Landlock (files, TCP, signals, abstract sockets) and a seccomp filter
- * (no new processes, no new sockets, no debugging of others). Linux x86_64 only. */
+ * (no new processes, no new sockets, no debugging of others). Linux x86_64 only:
+ * elsewhere sb_enter fails with -ENOSYS rather than run without its seccomp filter. */
 #ifndef DS_SANDBOX_H
 #define DS_SANDBOX_H
 
@@ -28,9 +29,10 @@ typedef struct {
  * process starts any thread: Landlock binds the calling thread and the threads it
  * creates later, not those already running (-EBUSY when others run). File descriptors
  * already open keep working as opened (a socketpair end to the parent, stdout).
- * Always: PR_SET_NO_NEW_PRIVS, RLIMIT_CORE 0, no ptrace, process_vm_readv/writev, bpf, mount,
- * namespaces, io_uring, keyrings, no raising an rlimit; with Landlock, no files but s's
- * and no signals or abstract-socket connections to processes outside the sandbox.
+ * Always: PR_SET_NO_NEW_PRIVS, no capabilities, RLIMIT_CORE 0, no changing an rlimit,
+ * no ptrace, process_vm_readv/writev, bpf, mount, namespaces, io_uring, keyrings, no
+ * chmod, chown, xattrs or file times; with Landlock, no files but s's and no signals or
+ * abstract-socket connections to processes outside the sandbox.
  * Returns 0, or -errno with why (may be NULL) saying what failed; the process may then
  * be half locked down and should exit. On success why is "" or a note on what this
  * kernel could not enforce (older or absent Landlock, AddressSanitizer): the caller
