@@ -60,6 +60,7 @@ struct wk_pool {
     int version_fd; /* the page with the catalog version, shared read-only with workers */
     _Atomic uint64_t *version;
     int threads_total;
+    atomic_bool sandbox_noted; /* what the sandbox cannot enforce here was logged */
 };
 
 /* ---- the compat catalog file and the version page ---- */
@@ -334,7 +335,12 @@ static int start(wk_pool *p, wk_worker *k, ds_err *err) {
         waitpid(k->pid, NULL, 0);
         return ds_fail(err, DS_E_INTERNAL, "cannot start the workspace's worker");
     }
-    rc = rpc_call(k->ch, "open", open_args(p, k), p->version_fd, NULL, err);
+    json_t *ans = NULL;
+    rc = rpc_call(k->ch, "open", open_args(p, k), p->version_fd, &ans, err);
+    const char *note = json_string_value(json_object_get(ans, "sandbox"));
+    if (rc == 0 && note && note[0] && !atomic_exchange(&p->sandbox_noted, true))
+        log_warn("workspace workers: sandbox: %s", note);
+    json_decref(ans);
     if (rc) {
         log_error("workspace %s: its worker did not open it: %s", k->w.id, err->message);
         if (err->code != DS_E_LIMIT_EXCEEDED) ds_fail(err, DS_E_INTERNAL, "the workspace cannot be opened now");

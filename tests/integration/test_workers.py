@@ -348,6 +348,9 @@ class Landlock(unittest.TestCase):
                 "sandbox": sandbox}
         ans = self.call({"id": 1, "op": "open", "args": args})
         self.assertIn("ok", ans, ans)
+        if "AddressSanitizer" in ans["ok"].get("sandbox", ""):
+            self.skipTest("the worker sandbox is not applied in AddressSanitizer builds (LeakSanitizer needs "
+                          "/proc and ptrace); the normal build runs these")
 
     def stop_worker(self):
         try:
