@@ -136,15 +136,24 @@ if [ "$run_ds" = 1 ]; then
 fi
 
 # --- CPU accounting ------------------------------------------------------------------------
-# Server CPU time in clock ticks: duckspace is one process; for PostgreSQL the postmaster's
-# own time plus that of its reaped children (the backends, once they have exited).
+# Server CPU time in clock ticks: the main process's own time plus that of its reaped
+# children (PostgreSQL's backends, duckspace's workers, once they have exited), plus for
+# duckspace that of its running worker processes (one per workspace in use).
 clk_tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
-server_ticks() { # SIDE
-  local pidv f
-  if [ "$1" = ds ]; then pidv=$ds_pid; else pidv=$(head -n1 "$pgdir/data/postmaster.pid"); fi
-  f=$(cat "/proc/$pidv/stat" 2>/dev/null) || { echo 0; return; }
+proc_ticks() { # PID [with_children]
+  local f
+  f=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
   f=${f##*) }   # fields from the 3rd on (the name in parentheses may hold spaces)
-  awk -v side="$1" '{ t = $12 + $13; if (side == "pg") t += $14 + $15; print t }' <<<"$f"
+  awk -v c="${2:-0}" '{ t = $12 + $13; if (c) t += $14 + $15; print t }' <<<"$f"
+}
+server_ticks() { # SIDE
+  local pidv t w
+  if [ "$1" = ds ]; then pidv=$ds_pid; else pidv=$(head -n1 "$pgdir/data/postmaster.pid"); fi
+  t=$(proc_ticks "$pidv" 1)
+  if [ "$1" = ds ]; then
+    for w in $(pgrep -P "$pidv" 2>/dev/null); do t=$(( t + $(proc_ticks "$w") )); done
+  fi
+  echo "$t"
 }
 cpu_us_per() { # TICKS_BEFORE TICKS_AFTER COUNT -> microseconds of CPU per unit
   awk -v a="$1" -v b="$2" -v n="$3" -v hz="$clk_tck" 'BEGIN { if (n > 0) printf "%.1f", (b - a) / hz * 1e6 / n }'

@@ -32,6 +32,7 @@ typedef struct {
     char head[16];     /* its first body bytes */
     size_t nhead;
     bool last_fatal;   /* the last whole message was a FATAL ErrorResponse */
+    char last_type;    /* of the last whole message */
 } boundary;
 
 static bool at_boundary(const boundary *b) { return b->nhdr == 0; }
@@ -48,6 +49,7 @@ static void follow(boundary *b, const uint8_t *p, size_t n) {
                 b->nhead = 0;
                 if (b->left == 0) {
                     b->last_fatal = false;
+                    b->last_type = b->type;
                     b->nhdr = 0;
                 }
             }
@@ -61,6 +63,7 @@ static void follow(boundary *b, const uint8_t *p, size_t n) {
         if (b->left == 0) {
             /* Our ErrorResponse writer puts the severity first: S then "FATAL". */
             b->last_fatal = b->type == PqMsg_ErrorResponse && b->nhead >= 6 && !memcmp(b->head, "SFATAL", 6);
+            b->last_type = b->type;
             b->nhdr = 0;
         }
     }
@@ -125,7 +128,8 @@ static void final_fatal(pgw_session *s, const char *sqlstate, const char *msg) {
 
 void pgw_relay(pgw_session *s, wk_worker *k, int wfd) {
     pending c2w = {malloc(CHUNK), 0, 0}, w2c = {malloc(CHUNK), 0, 0};
-    boundary b = {0};
+    boundary b = {0};  /* the worker's messages */
+    boundary cb = {0}; /* the client's (after login every message has a type byte) */
     bool client_eof = false, worker_eof = false;
     short cwant_r = POLLIN, cwant_w = POLLOUT; /* what the client side waits for (TLS may swap) */
     if (!c2w.buf || !w2c.buf) goto out;
@@ -140,6 +144,7 @@ void pgw_relay(pgw_session *s, wk_worker *k, int wfd) {
             if (r > 0) {
                 c2w.off = 0;
                 c2w.len = (size_t)r;
+                follow(&cb, c2w.buf, (size_t)r);
                 atomic_store(&s->last_activity, (long long)ds_now());
                 progress = true;
             } else if (r == 0 || r == -1) {
@@ -207,8 +212,10 @@ void pgw_relay(pgw_session *s, wk_worker *k, int wfd) {
         if (at_boundary(&b)) final_fatal(s, "57P01", s->kill_message);
         goto out;
     }
-    if (worker_eof && !b.last_fatal && at_boundary(&b)) {
-        /* The worker closed the session without a word: it is gone, or ending. */
+    bool terminated = at_boundary(&cb) && cb.last_type == PqMsg_Terminate;
+    if (worker_eof && !b.last_fatal && !terminated && at_boundary(&b)) {
+        /* The worker closed the session without a word and not on the client's
+         * Terminate: it is gone, or ending. */
         char state[6], msg[300];
         if (!wk_gone_reason(k, s->id, state, msg, sizeof msg, 3000)) {
             snprintf(state, sizeof state, "57P01");

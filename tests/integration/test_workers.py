@@ -166,6 +166,22 @@ class Processes(WorkerCase):
         self.assertEqual(self.q2(conn, "SELECT x FROM kept"), [(42,)])
         self.assertNotEqual(self.worker_of(self.ws["id"]), first)
 
+    def test_terminate_ends_the_session_without_an_error(self):
+        """The worker closes the session on Terminate; the relay must not take that for a
+        worker gone (node-postgres raised on the FATAL it got)."""
+        sock = self.raw_login(self.ws)
+        simple_query(sock, "SELECT 1")
+        sock.sendall(b"X" + struct.pack("!I", 4))
+        sock.settimeout(10)
+        got = []
+        while True:
+            try:
+                t, payload = read_message(sock)
+            except (EOFError, ConnectionError):
+                break
+            got.append((t, payload))
+        self.assertEqual(got, [])
+
     def test_rest_on_a_workspace_goes_to_its_worker(self):
         conn = self.pg2(self.ws)
         self.q2(conn, "CREATE TABLE r AS SELECT * FROM range(10) t(i)")
