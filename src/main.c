@@ -212,7 +212,7 @@ out:
     http_stop(h);
     pgw_stop(pg);
     ctl_free(control);
-    wk_pool_free(pool);
+    if (wk_pool_free(pool) > 0 && rc == 0) rc = 1; /* a worker failed at its exit: logged */
     stor_close(s);
     cat_close(c);
     OPENSSL_cleanse(key, sizeof key);

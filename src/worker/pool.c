@@ -61,6 +61,7 @@ struct wk_pool {
     _Atomic uint64_t *version;
     int threads_total;
     atomic_bool sandbox_noted; /* what the sandbox cannot enforce here was logged */
+    atomic_int failed_exits;   /* workers asked to exit that exited non-zero */
 };
 
 /* ---- the compat catalog file and the version page ---- */
@@ -201,11 +202,14 @@ static void on_closed(void *ud) {
             break;
         }
     bool expected = k->stopping && k->nstuck == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+    bool failed = k->stopping && k->nstuck == 0 && WIFEXITED(st) && WEXITSTATUS(st) != 0;
+    if (failed) atomic_fetch_add(&p->failed_exits, 1);
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
     char how[120];
     describe_end(k, how, sizeof how);
     if (expected) log_debug("workspace %s: its worker (pid %d) %s", k->w.id, (int)k->pid, how);
+    else if (failed) log_error("workspace %s: its worker (pid %d), asked to exit, %s", k->w.id, (int)k->pid, how);
     else log_warn("workspace %s: its worker (pid %d) %s; its sessions were ended", k->w.id, (int)k->pid, how);
 }
 
@@ -597,8 +601,8 @@ void wk_pool_on_gone(wk_pool *p, wk_gone_fn fn, void *ud) {
     pthread_mutex_unlock(&p->mu);
 }
 
-void wk_pool_free(wk_pool *p) {
-    if (!p) return;
+int wk_pool_free(wk_pool *p) {
+    if (!p) return 0;
     pthread_mutex_lock(&p->mu);
     p->stopping = true;
     pthread_cond_broadcast(&p->cv);
@@ -631,9 +635,11 @@ void wk_pool_free(wk_pool *p) {
         snprintf(wal, sizeof wal, "%s.wal", p->compat_path);
         unlink(wal);
     }
+    int failed = atomic_load(&p->failed_exits);
     pthread_cond_destroy(&p->cv);
     pthread_mutex_destroy(&p->mu);
     free(p);
+    return failed;
 }
 
 /* ---- operations ---- */

@@ -30,8 +30,10 @@ typedef void (*wk_gone_fn)(void *ud, const char *ws_id);
  * the workers). Starts the supervisor thread (idle close, expiry). */
 int wk_pool_new(const ds_config *cfg, cat *c, stor *s, const void *compat, size_t compat_len, wk_pool **out,
                 ds_err *err);
-/* Ends every worker (each checkpoints its workspace) and frees. NULL: no-op. */
-void wk_pool_free(wk_pool *p);
+/* Ends every worker (each checkpoints its workspace) and frees. Returns how many
+ * workers, in the pool's life, failed when asked to exit (a non-zero exit status: a
+ * sanitizer's report, say), each logged; 0 for NULL. */
+int wk_pool_free(wk_pool *p);
 void wk_pool_on_gone(wk_pool *p, wk_gone_fn fn, void *ud);
 
 /* The worker of workspace w, started now if it is not running (creating the files of

@@ -396,5 +396,6 @@ int worker_main(void) {
     rpc_free(W.ch);
     if (!W.ch) close(ch);
     config_free(&W.cfg);
-    return rc == 0 ? 0 : 3;
+    /* A refused open was answered (the main process logs it): that is a clean end. */
+    return sent == 0 ? 0 : 3;
 }
