@@ -11,7 +11,7 @@ import ctypes, json, os, re, shutil, signal, socket, statistics, subprocess, sys
 import urllib.request
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(REPO, "build", "duckspace")
+BIN = os.environ.get("DUCKSPACE_BIN", os.path.join(REPO, "build", "duckspace"))
 LIB = os.path.join(REPO, "third_party", "duckdb", "lib", "libduckdb.so")
 TABLES = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
 ROWS = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
