@@ -44,19 +44,10 @@ int ctl_sql_port(ctl *c, int fallback);
 
 /* ---- workspaces (workspaces.c) ---- */
 
-/* One table to copy into a workspace (load, preload). */
-typedef struct {
-    const char *source;      /* "in.c-sales.orders" */
-    const char *destination; /* NULL: the table's name */
-    json_t *columns;         /* NULL or array of column names */
-    const char *where;       /* NULL or a filter, run in the sandbox */
-} ctl_load_item;
-
 typedef struct {
     const char *project_id, *branch_id, *name;
     int64_t ttl_hours, size_limit_gb;
-    const ctl_load_item *preload; /* tables copied in at creation */
-    int npreload;
+    json_t *preload; /* NULL, or the tables copied in at creation, as for load */
 } ctl_ws_spec;
 
 #define CTL_PASSWORD_LEN 44 /* a generated password with its NUL */
@@ -72,9 +63,9 @@ int ctl_workspace_drop(ctl *c, const cat_workspace *w, ds_err *e);
 int ctl_workspaces_drop(ctl *c, const char *pid, const char *bid, ds_err *e);
 /* A new password (into password) and verifier for the workspace's login. */
 int ctl_workspace_reset_password(ctl *c, const char *ws_id, char password[CTL_PASSWORD_LEN], ds_err *e);
-/* Copies tables into the workspace within its size limit. */
-int ctl_workspace_load(ctl *c, const cat_workspace *w, const ctl_load_item *items, int n, json_t **loaded,
-                       int64_t *size, ds_err *e);
+/* Copies tables into the workspace within its size limit. items: a checked array of
+ * {"source","destination"?,"columns"?,"where"?} (borrowed). */
+int ctl_workspace_load(ctl *c, const cat_workspace *w, json_t *items, json_t **loaded, int64_t *size, ds_err *e);
 /* What the workspace holds: its size (as counted against the limit) and the user's
  * objects [{"name","type","rows"}]. */
 int ctl_workspace_contents(ctl *c, const cat_workspace *w, int64_t *size, json_t **objects, ds_err *e);

@@ -12,8 +12,7 @@
 
 #define GB (1024LL * 1024 * 1024)
 
-int ctl_workspace_load(ctl *c, const cat_workspace *w, const ctl_load_item *items, int n, json_t **loaded,
-                       int64_t *size, ds_err *e) {
+int ctl_workspace_load(ctl *c, const cat_workspace *w, json_t *items, json_t **loaded, int64_t *size, ds_err *e) {
     wk_worker *k;
     int rc = wk_acquire(c->pool, w, &k, e);
     if (rc) return rc;
@@ -24,16 +23,7 @@ int ctl_workspace_load(ctl *c, const cat_workspace *w, const ctl_load_item *item
         snprintf(lim, sizeof lim, "%lld", (long long)(w->size_limit_bytes / GB));
         ds_err_detail(e, "limit", lim, 1);
     } else {
-        json_t *arr = json_array();
-        for (int i = 0; i < n; i++) {
-            json_t *o = json_pack("{s:s}", "source", items[i].source);
-            if (items[i].destination) json_object_set_new(o, "destination", json_string(items[i].destination));
-            if (items[i].columns) json_object_set(o, "columns", items[i].columns);
-            if (items[i].where) json_object_set_new(o, "where", json_string(items[i].where));
-            json_array_append_new(arr, o);
-        }
-        rc = wk_load(k, arr, loaded, size, e);
-        json_decref(arr);
+        rc = wk_load(k, items, loaded, size, e);
     }
     wk_release(c->pool, k);
     return rc;
@@ -96,9 +86,9 @@ int ctl_workspace_create(ctl *c, const ctl_ws_spec *spec, cat_workspace *out, ch
     }
     /* Create the file now (and load the preloads), so errors surface here. */
     int rc;
-    if (spec->npreload) {
+    if (json_array_size(spec->preload) > 0) {
         int64_t size = 0;
-        rc = ctl_workspace_load(c, &w, spec->preload, spec->npreload, loaded, &size, e);
+        rc = ctl_workspace_load(c, &w, spec->preload, loaded, &size, e);
     } else {
         wk_worker *k;
         rc = wk_acquire(c->pool, &w, &k, e);

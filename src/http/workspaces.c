@@ -108,39 +108,28 @@ static int load_ws(http_req *r, cat_workspace *w, bool allow_expired) {
     return 0;
 }
 
-/* Parses the load items of a JSON array. */
-static int parse_load_items(json_t *tables, ctl_load_item **out, int *n, ds_err *e) {
+/* Checks the load items of a JSON array: {"source", "destination"?, "columns"?, "where"?}. */
+static int check_load_items(json_t *tables, ds_err *e) {
     if (!json_is_array(tables) || json_array_size(tables) == 0 || json_array_size(tables) > 1000)
         return ds_fail(e, DS_E_INVALID_REQUEST, "\"tables\" must be an array of 1 to 1000 items");
-    ctl_load_item *items = calloc(json_array_size(tables), sizeof *items);
-    if (!items) return ds_fail(e, DS_E_INTERNAL, "out of memory");
     size_t i;
     json_t *t;
     static const char *const allowed[] = {"source", "destination", "columns", "where", NULL};
     json_array_foreach(tables, i, t) {
-        ctl_load_item *it = &items[i];
-        if (!json_is_object(t) || jx_only(t, allowed, e) || jx_string(t, "source", true, 200, &it->source, e) ||
-            jx_string(t, "destination", false, DS_NAME_MAX, &it->destination, e) ||
-            jx_string(t, "where", false, 65536, &it->where, e)) {
-            if (!json_is_object(t)) ds_fail(e, DS_E_INVALID_REQUEST, "tables[%zu] must be an object", i);
-            free(items);
+        const char *v;
+        if (!json_is_object(t)) return ds_fail(e, DS_E_INVALID_REQUEST, "tables[%zu] must be an object", i);
+        if (jx_only(t, allowed, e) || jx_string(t, "source", true, 200, &v, e) ||
+            jx_string(t, "destination", false, DS_NAME_MAX, &v, e) || jx_string(t, "where", false, 65536, &v, e))
             return -(int)e->code;
-        }
         json_t *cols = json_object_get(t, "columns");
         if (cols && !json_is_null(cols)) {
             size_t k;
             json_t *c;
             bool ok = json_is_array(cols);
             if (ok) json_array_foreach(cols, k, c) ok = ok && jx_is_text(c);
-            if (!ok) {
-                free(items);
-                return ds_fail(e, DS_E_INVALID_REQUEST, "tables[%zu].columns must be an array of column names", i);
-            }
-            it->columns = cols;
+            if (!ok) return ds_fail(e, DS_E_INVALID_REQUEST, "tables[%zu].columns must be an array of column names", i);
         }
     }
-    *out = items;
-    *n = (int)json_array_size(tables);
     return 0;
 }
 
@@ -150,8 +139,7 @@ void h_ws_create(http_req *r) {
     const ds_config *cfg = r->app->cfg;
     ds_err e;
     json_t *body = jx_parse_object(r->json.data, r->json.len, &e), *attached = NULL, *loaded = NULL;
-    ctl_load_item *items = NULL;
-    int nitems = 0;
+    json_t *items = NULL;
     const char *name = NULL;
     int64_t ttl = cfg->workspace_ttl_hours, size_gb = cfg->workspace_size_limit_gb;
     static const char *const allowed[] = {"name", "ttl_hours", "size_limit_gb", "preload_tables", NULL};
@@ -175,19 +163,18 @@ void h_ws_create(http_req *r) {
             ds_fail(&e, DS_E_INVALID_REQUEST, "\"preload_tables\" must be an array of table ids");
             goto fail;
         }
-        json_t *tables = json_array();
+        items = json_array();
         size_t i;
         json_t *t;
-        json_array_foreach(pre, i, t) json_array_append_new(tables, json_pack("{s:O}", "source", t));
-        int rc = json_array_size(tables) ? parse_load_items(tables, &items, &nitems, &e) : 0;
-        json_decref(tables);
-        if (rc) goto fail;
+        json_array_foreach(pre, i, t) json_array_append_new(items, json_pack("{s:O}", "source", t));
+        if (json_array_size(items) && check_load_items(items, &e)) goto fail;
         /* Unknown preload tables: 404 before anything is created. */
-        for (int k = 0; k < nitems; k++) {
+        json_array_foreach(items, i, t) {
+            const char *source = json_string_value(json_object_get(t, "source"));
             char bucket[CAT_ID_MAX], tname[DS_NAME_MAX + 1];
             cat_table ct;
-            if (!table_id_parse(items[k].source, bucket, sizeof bucket, tname)) {
-                ds_fail(&e, DS_E_INVALID_REQUEST, "invalid table id \"%.140s\"", items[k].source);
+            if (!table_id_parse(source, bucket, sizeof bucket, tname)) {
+                ds_fail(&e, DS_E_INVALID_REQUEST, "invalid table id \"%.140s\"", source);
                 goto fail;
             }
             if (cat_table_get(r->app->cat, r->pid, r->bid, bucket, tname, &ct, &e) != 0) goto fail;
@@ -198,7 +185,7 @@ void h_ws_create(http_req *r) {
 
     char password[CTL_PASSWORD_LEN];
     ctl_ws_spec spec = {.project_id = r->pid, .branch_id = r->bid, .name = name, .ttl_hours = ttl,
-                        .size_limit_gb = size_gb, .preload = items, .npreload = nitems};
+                        .size_limit_gb = size_gb, .preload = items};
     if (ctl_workspace_create(r->app->ctl, &spec, &w, password, &loaded, &e) != 0) goto fail;
     json_t *j = ws_json(r, &w, password);
     json_object_set_new(j, "attached_tables", attached);
@@ -211,7 +198,7 @@ fail:
 out:
     json_decref(attached);
     json_decref(loaded);
-    free(items);
+    json_decref(items);
     json_decref(body);
 }
 
@@ -305,17 +292,15 @@ void h_ws_load(http_req *r) {
     if (load_ws(r, &w, false)) return;
     ds_err e;
     json_t *body = jx_parse_object(r->json.data, r->json.len, &e), *loaded = NULL;
-    ctl_load_item *items = NULL;
-    int n = 0;
     int64_t size = 0;
     static const char *const allowed[] = {"tables", NULL};
-    if (!body || jx_only(body, allowed, &e) || parse_load_items(json_object_get(body, "tables"), &items, &n, &e) ||
-        ctl_workspace_load(r->app->ctl, &w, items, n, &loaded, &size, &e)) {
+    json_t *items = body ? json_object_get(body, "tables") : NULL;
+    if (!body || jx_only(body, allowed, &e) || check_load_items(items, &e) ||
+        ctl_workspace_load(r->app->ctl, &w, items, &loaded, &size, &e)) {
         http_error(r, &e);
     } else {
         http_json(r, 200, json_pack("{s:o, s:I}", "loaded", loaded, "workspace_size_bytes", (json_int_t)size));
     }
-    free(items);
     json_decref(body);
 }
 

@@ -81,29 +81,25 @@ int exec_park(pgx *x, const pgx_portal *keep, bool report) {
 
 /* ---- running: what the watchdog and cancel requests see ---- */
 
-static void begin_running(pgx *x) {
+/* The statement's watch: statement_timeout and cancel requests apply from here (the
+ * watchdog and pgx_interrupt look at running and deadline_ms). DuckDB's planning is
+ * watched too: it can run for long (constant folding evaluates a function call, e.g.
+ * levenshtein of two long strings) and cannot be interrupted, so one that will not stop
+ * gets its worker ended (worker/). */
+static void watch_begin(pgx *x) {
     atomic_store(&x->cancel_reason, PGX_STOP_NONE);
     atomic_store(&x->interrupted_ms, 0);
     int64_t t = x->statement_timeout_ms;
     double dl = x->msg_deadline_ms > 0 ? x->msg_deadline_ms : t > 0 ? pgx_now_ms() + (double)t : 0;
     atomic_store(&x->deadline_ms, (long long)dl);
     atomic_store(&x->running, true);
-    atomic_fetch_add(&x->query_count, 1);
-    ws_conn_begin(x->wc);
 }
 
-/* DuckDB's planning can run for long too (constant folding evaluates a function call,
- * e.g. levenshtein of two long strings, and cannot be interrupted): while a statement
- * is prepared, statement_timeout and cancel requests are watched as while it runs, so
- * that one that will not stop gets its worker ended (worker/). Not a statement of its
- * own: query_count and the size guard are not involved. */
-static void begin_planning(pgx *x) {
-    atomic_store(&x->cancel_reason, PGX_STOP_NONE);
-    atomic_store(&x->interrupted_ms, 0);
-    int64_t t = x->statement_timeout_ms;
-    double dl = x->msg_deadline_ms > 0 ? x->msg_deadline_ms : t > 0 ? pgx_now_ms() + (double)t : 0;
-    atomic_store(&x->deadline_ms, (long long)dl);
-    atomic_store(&x->running, true);
+/* A statement runs: watched, counted, and under the size guard. */
+static void begin_running(pgx *x) {
+    watch_begin(x);
+    atomic_fetch_add(&x->query_count, 1);
+    ws_conn_begin(x->wc);
 }
 
 void exec_end_running(pgx *x) {
@@ -207,7 +203,7 @@ int exec_prepare(pgx *x, const char *sql, unsigned flags, int pos_offset, duckdb
     ds_err_clear(&e);
     int rc = 0;
     /* The gate in ws_prepare judges the text DuckDB will run, rewritten or not. */
-    begin_planning(x);
+    watch_begin(x); /* planning: not a statement of its own (no count, no size guard) */
     int prc = ws_prepare(x->wc, a->sql ? a->sql : sql, st, runs, &e);
     atomic_store(&x->running, false);
     atomic_store(&x->deadline_ms, 0);

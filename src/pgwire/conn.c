@@ -87,31 +87,20 @@ int pgw_read_msg(pgw_session *s, char *type, const uint8_t **body, size_t *len, 
     uint8_t hdr[5];
     int r = pgw_read_exact(s, hdr, 5, timeout_ms);
     if (r != 1) return r == -2 ? -2 : r;
-    uint32_t n = wire_be32(hdr + 1);
-    /* Don't believe nonsense: a length below its own size or past the limit ends the
-     * connection before anything is buffered. */
-    if (n < 4 || n - 4 > max) {
-        char m[128];
-        snprintf(m, sizeof m, "invalid message length %u (limit %zu)", n, max);
+    char m[128];
+    int64_t body_len = wire_msg_body_len(hdr, max, m, sizeof m);
+    if (body_len < 0) {
         pgw_error(s, "FATAL", "08P01", m, 0);
         pgw_flush(s);
         return -1;
     }
-    size_t body_len = n - 4;
-    if (body_len + 1 > s->in_cap) {
-        size_t cap = s->in_cap ? s->in_cap : 8192;
-        while (cap < body_len + 1) cap *= 2;
-        uint8_t *nb = realloc(s->in, cap);
-        if (!nb) return -1;
-        s->in = nb;
-        s->in_cap = cap;
-    }
-    r = pgw_read_exact(s, s->in, body_len, timeout_ms < 0 ? 60000 : timeout_ms);
+    if (wire_buf_grow(&s->in, &s->in_cap, (size_t)body_len + 1) != 0) return -1;
+    r = pgw_read_exact(s, s->in, (size_t)body_len, timeout_ms < 0 ? 60000 : timeout_ms);
     if (r != 1) return r == -2 ? -1 : r;
     s->in[body_len] = 0; /* convenience terminator; parsers still use len */
     *type = (char)hdr[0];
     *body = s->in;
-    *len = body_len;
+    *len = (size_t)body_len;
     return 1;
 }
 

@@ -306,13 +306,7 @@ static void *watchdog_main(void *arg) {
     pgw_server *srv = arg;
     pthread_mutex_lock(&srv->mu);
     while (!srv->stopping) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 100 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        struct timespec ts = ds_deadline(CLOCK_REALTIME, 100);
         pthread_cond_timedwait(&srv->cv, &srv->mu, &ts);
         int64_t wall = ds_now(); /* with clock_offset, as the reaper and REST judge expiry */
         for (pgw_session *s = srv->sessions; s; s = s->next) {

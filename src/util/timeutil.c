@@ -17,6 +17,18 @@ double ds_monotonic(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+struct timespec ds_deadline(int clock, long ms) {
+    struct timespec ts;
+    clock_gettime((clockid_t)clock, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}
+
 void ds_rfc3339(int64_t epoch, char out[DS_RFC3339_LEN]) {
     time_t t = (time_t)epoch;
     struct tm tm;

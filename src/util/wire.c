@@ -136,3 +136,23 @@ void wire_wb_end(wire_wb *w) {
     p[3] = (uint8_t)n;
 }
 
+
+int64_t wire_msg_body_len(const uint8_t hdr[5], size_t max, char *msg, size_t msgsz) {
+    uint32_t n = wire_be32(hdr + 1);
+    if (n < 4 || n - 4 > max) {
+        snprintf(msg, msgsz, "invalid message length %u (limit %zu)", n, max);
+        return -1;
+    }
+    return (int64_t)n - 4;
+}
+
+int wire_buf_grow(uint8_t **buf, size_t *cap, size_t n) {
+    if (n <= *cap) return 0;
+    size_t c = *cap ? *cap : 8192;
+    while (c < n) c *= 2;
+    uint8_t *nb = realloc(*buf, c);
+    if (!nb) return -1;
+    *buf = nb;
+    *cap = c;
+    return 0;
+}

@@ -47,6 +47,13 @@ void wire_wb_cstr(wire_wb *w, const char *s); /* with its NUL */
 /* Reserves n bytes and returns where to write them (NULL after a failure). */
 uint8_t *wire_wb_reserve(wire_wb *w, size_t n);
 
+/* The body length of a message whose header (type byte, 4-byte length) is hdr. The
+ * length counts itself: one below 4, or a body longer than max, is nonsense (-1, msg
+ * says so in PostgreSQL's words) and ends the connection before anything is buffered. */
+int64_t wire_msg_body_len(const uint8_t hdr[5], size_t max, char *msg, size_t msgsz);
+/* Makes *buf (of capacity *cap) hold at least n bytes, doubling from 8 KB. 0 or -1. */
+int wire_buf_grow(uint8_t **buf, size_t *cap, size_t n);
+
 static inline uint32_t wire_be32(const uint8_t *p) {
     return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }

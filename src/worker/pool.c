@@ -215,14 +215,7 @@ static void on_closed(void *ud) {
 
 bool wk_gone_reason(wk_worker *k, const char *id, char sqlstate[6], char *message, size_t msgsz, int wait_ms) {
     wk_pool *p = k->pool;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += wait_ms / 1000;
-    ts.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = ds_deadline(CLOCK_MONOTONIC, wait_ms);
     pthread_mutex_lock(&p->mu);
     while (!k->dead && pthread_cond_timedwait(&p->cv, &p->mu, &ts) == 0) {
     }
@@ -365,9 +358,7 @@ static void end_worker(wk_pool *p, wk_worker *k) {
     if (k->ch && rpc_call(k->ch, "exit", NULL, -1, NULL, &e) != 0) log_debug("workspace %s: exit: %s", k->w.id, e.message);
     /* Its sessions' statements get the grace a cancel gets; then it is killed (its
      * committed work is in its WAL, replayed by the next open). */
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += p->cfg->worker_stop_grace + 1;
+    struct timespec ts = ds_deadline(CLOCK_MONOTONIC, (long)(p->cfg->worker_stop_grace + 1) * 1000);
     pthread_mutex_lock(&p->mu);
     while (!k->dead && pthread_cond_timedwait(&p->cv, &p->mu, &ts) == 0) {
     }

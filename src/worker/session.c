@@ -124,27 +124,18 @@ static int read_msg(wsess *s, char *type, size_t *len, int idle_ms) {
     uint8_t hdr[5];
     int r = read_exact(s, hdr, 5, idle_ms);
     if (r != 1) return r;
-    uint32_t n = wire_be32(hdr + 1);
-    if (n < 4 || n - 4 > MSG_MAX) {
-        char m[128];
-        snprintf(m, sizeof m, "invalid message length %u (limit %u)", n, MSG_MAX);
+    char m[128];
+    int64_t body = wire_msg_body_len(hdr, MSG_MAX, m, sizeof m);
+    if (body < 0) {
         fatal(s, "08P01", m);
         return -1;
     }
-    size_t body = n - 4;
-    if (body + 1 > s->in_cap) {
-        size_t cap = s->in_cap ? s->in_cap : 8192;
-        while (cap < body + 1) cap *= 2;
-        uint8_t *nb = realloc(s->in, cap);
-        if (!nb) return -1;
-        s->in = nb;
-        s->in_cap = cap;
-    }
-    r = read_exact(s, s->in, body, 60000);
+    if (wire_buf_grow(&s->in, &s->in_cap, (size_t)body + 1) != 0) return -1;
+    r = read_exact(s, s->in, (size_t)body, 60000);
     if (r != 1) return r == -2 ? -1 : r;
     s->in[body] = 0;
     *type = (char)hdr[0];
-    *len = body;
+    *len = (size_t)body;
     return 1;
 }
 

@@ -114,6 +114,7 @@ static int load_items(json_t *args, ws_load_item **items, int *n, ds_err *err) {
         it->source = json_string_value(json_object_get(o, "source"));
         it->destination = json_string_value(json_object_get(o, "destination"));
         it->columns = json_object_get(o, "columns");
+        if (json_is_null(it->columns)) it->columns = NULL; /* as absent */
         it->where = json_string_value(json_object_get(o, "where"));
         if (!it->source || (it->columns && !json_is_array(it->columns))) {
             free(*items);
@@ -297,13 +298,7 @@ static void *watchdog_main(void *arg) {
     double grace = (double)W.cfg.worker_stop_grace * 1000.0;
     pthread_mutex_lock(&W.mu);
     while (!W.exiting) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += WATCH_INTERVAL_MS * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        struct timespec ts = ds_deadline(CLOCK_REALTIME, WATCH_INTERVAL_MS);
         pthread_cond_timedwait(&W.cv, &W.mu, &ts);
         if (W.exiting) break;
         pthread_mutex_unlock(&W.mu);

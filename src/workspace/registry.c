@@ -164,13 +164,7 @@ static void *guard_main(void *arg) {
     size_t cap = 0;
     pthread_mutex_lock(&r->mu);
     while (!r->stopping) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += GUARD_INTERVAL_MS * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        struct timespec ts = ds_deadline(CLOCK_MONOTONIC, GUARD_INTERVAL_MS);
         pthread_cond_timedwait(&r->guard_cv, &r->mu, &ts);
         if (r->stopping) break;
         size_t n = 0;

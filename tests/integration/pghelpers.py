@@ -200,6 +200,18 @@ def scram_login(port, user, database, password, extra_params=None, timeout=15.0,
         return "closed", {"seen": seen, "error": repr(e)}, None
 
 
+def read_until_error_or_eof(sock):
+    """Reads backend messages until an ErrorResponse (returns its fields) or EOF, a reset
+    or the socket's timeout (None)."""
+    while True:
+        try:
+            t, payload = read_message(sock)
+        except (EOFError, OSError):
+            return None
+        if t == b"E":
+            return parse_error_fields(payload)
+
+
 def simple_query(sock, sql):
     """Sends one Query message; returns the messages up to ReadyForQuery."""
     data = sql.encode() + b"\0"

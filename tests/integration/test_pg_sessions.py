@@ -19,8 +19,8 @@ import psycopg2.errors
 
 import harness
 from harness import uniq
-from pghelpers import (PgTestCase, parse_error_fields, proc_fd_count, read_message, scram_login,
-                       simple_query, wait_until)
+from pghelpers import (PgTestCase, proc_fd_count, read_message, read_until_error_or_eof,
+                       scram_login, simple_query, wait_until)
 from wshelpers import is_int, parse_ts
 
 LONG_QUERY = "SELECT sum(i) FROM range(100000000000) t(i)"  # minutes of work unless interrupted
@@ -29,17 +29,6 @@ LONG_QUERY = "SELECT sum(i) FROM range(100000000000) t(i)"  # minutes of work un
 def send_query(sock, sql):
     data = sql.encode() + b"\0"
     sock.sendall(b"Q" + struct.pack("!I", len(data) + 4) + data)
-
-
-def read_until_error_or_eof(sock):
-    """Reads backend messages until an ErrorResponse (returns its fields) or EOF (None)."""
-    while True:
-        try:
-            t, payload = read_message(sock)
-        except (EOFError, ConnectionError):
-            return None
-        if t == b"E":
-            return parse_error_fields(payload)
 
 
 class PgSessionBase(PgTestCase):

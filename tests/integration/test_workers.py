@@ -22,7 +22,7 @@ import psycopg2
 
 import harness
 from harness import uniq
-from pghelpers import PgTestCase, parse_error_fields, read_message, scram_login, simple_query, wait_until
+from pghelpers import PgTestCase, read_message, read_until_error_or_eof, scram_login, simple_query, wait_until
 from wshelpers import ws_db, ws_dir
 
 GRACE = 2  # --worker-stop-grace
@@ -102,17 +102,6 @@ class WorkerCase(PgTestCase):
         with socket.create_connection(("127.0.0.1", self.server.pg_port), timeout=10) as c:
             c.sendall(struct.pack("!IIII", 16, 80877102, *self.keys[sock.fileno()]))
 
-    def raw_idle_error(self, sock, timeout=20):
-        """The ErrorResponse an idle session got (None at EOF): read before sending, since
-        a client that writes to a closed connection gets a reset and loses it."""
-        sock.settimeout(timeout)
-        while True:
-            try:
-                t, payload = read_message(sock)
-            except (EOFError, ConnectionError, OSError):
-                return None
-            if t == b"E":
-                return parse_error_fields(payload)
 
     def raw_query_error(self, sock, sql, timeout=60):
         """Sends sql and reads until an ErrorResponse: its fields (None at EOF). libpq
@@ -120,13 +109,13 @@ class WorkerCase(PgTestCase):
         data = sql.encode() + b"\0"
         sock.sendall(b"Q" + struct.pack("!I", len(data) + 4) + data)
         sock.settimeout(timeout)
-        while True:
-            try:
-                t, payload = read_message(sock)
-            except (EOFError, ConnectionError):
-                return None
-            if t == b"E":
-                return parse_error_fields(payload)
+        return read_until_error_or_eof(sock)
+
+    def raw_idle_error(self, sock, timeout=20):
+        """The ErrorResponse an idle session got (None at EOF): read before sending, since
+        a client that writes to a closed connection gets a reset and loses it."""
+        sock.settimeout(timeout)
+        return read_until_error_or_eof(sock)
 
     def assertServerHealthy(self):
         self.assertEqual(self.req("GET", "/health")[0], 200)

@@ -10,6 +10,7 @@
 
 #include "pgexec/frontend.h"
 #include "pgwire/proto.h"
+#include "util/wire.h"
 
 static void test_reader_refuses_reads_past_the_end(void **st) {
     (void)st;
@@ -48,6 +49,30 @@ static void test_writer_patches_lengths_and_fails_sticky(void **st) {
     wire_wb_u8(&w, 1);
     assert_int_equal(w.len, before);
     wire_wb_free(&w);
+}
+
+static void test_message_lengths_are_checked_before_anything_is_buffered(void **st) {
+    (void)st;
+    char m[128];
+    const uint8_t ok[5] = {'Q', 0, 0, 0, 9}, self_only[5] = {'S', 0, 0, 0, 4}, under[5] = {'Q', 0, 0, 0, 3},
+                  over[5] = {'Q', 0, 0, 0x10, 5}, huge[5] = {'Q', 0xff, 0xff, 0xff, 0xff};
+    assert_int_equal(wire_msg_body_len(ok, 100, m, sizeof m), 5);
+    assert_int_equal(wire_msg_body_len(self_only, 100, m, sizeof m), 0);
+    assert_int_equal(wire_msg_body_len(under, 100, m, sizeof m), -1);
+    assert_string_equal(m, "invalid message length 3 (limit 100)");
+    assert_int_equal(wire_msg_body_len(over, 100, m, sizeof m), -1); /* 4101 - 4 > 100 */
+    assert_int_equal(wire_msg_body_len(huge, 100, m, sizeof m), -1);
+    assert_int_equal(wire_msg_body_len(over, 4097, m, sizeof m), 4097);
+    uint8_t *buf = NULL;
+    size_t cap = 0;
+    assert_int_equal(wire_buf_grow(&buf, &cap, 10), 0);
+    assert_int_equal(cap, 8192);
+    assert_int_equal(wire_buf_grow(&buf, &cap, 20000), 0);
+    assert_int_equal(cap, 32768);
+    uint8_t *same = buf;
+    assert_int_equal(wire_buf_grow(&buf, &cap, 100), 0); /* never shrinks */
+    assert_ptr_equal(buf, same);
+    free(buf);
 }
 
 static void test_startup_kinds(void **st) {
@@ -158,6 +183,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reader_refuses_reads_past_the_end),
         cmocka_unit_test(test_writer_patches_lengths_and_fails_sticky),
+        cmocka_unit_test(test_message_lengths_are_checked_before_anything_is_buffered),
         cmocka_unit_test(test_startup_kinds),
         cmocka_unit_test(test_startup_refuses_malformed_packets),
         cmocka_unit_test(test_bind_counts_are_checked_against_bytes),
