@@ -41,6 +41,11 @@ class Load(LoadBase):
         # the project table is unchanged
         self.assertEqual(self.table(self.pid, ORDERS)["rows"], 10)
 
+    def test_null_optional_fields_count_as_absent(self):
+        st, body, _ = self.load_req(self.ws, [{"source": ORDERS, "destination": None, "columns": None, "where": None}])
+        self.assertEqual(st, 200, body)
+        self.assertEqual(self.objs(), {"orders": 10})
+
     def test_load_into_a_named_destination(self):
         self.assertEqual(self.load_rows(self.ws, ORDERS, destination="orders_copy"), 10)
         self.assertEqual(self.objs(), {"orders_copy": 10})
