@@ -35,6 +35,7 @@ struct rpc {
     struct pending *pending;
     bool closed;
     int handlers; /* request threads running */
+    int max_handlers;
     /* Descriptors received and not yet claimed by a frame (reader thread only). */
     int fds[MAX_QUEUED_FDS];
     int nfds;
@@ -286,8 +287,19 @@ static int take_request(rpc *c, json_t *f) {
     j->args = args ? json_incref(args) : json_object();
     j->fd = fd;
     pthread_mutex_lock(&c->mu);
-    c->handlers++;
+    bool full = c->handlers >= c->max_handlers;
+    if (!full) c->handlers++;
     pthread_mutex_unlock(&c->mu);
+    if (full) {
+        ds_err e;
+        ds_fail(&e, DS_E_LIMIT_EXCEEDED, "too many requests at once");
+        answer(c, j->id, NULL, &e);
+        if (j->fd >= 0) close(j->fd);
+        json_decref(j->args);
+        free(j->op);
+        free(j);
+        return 0;
+    }
     pthread_attr_t at;
     pthread_attr_init(&at);
     pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
@@ -355,6 +367,7 @@ rpc *rpc_start(int sock, rpc_handler h, rpc_closed_fn closed, void *ud) {
     c->closed_fn = closed;
     c->ud = ud;
     c->next_id = 1;
+    c->max_handlers = RPC_MAX_HANDLERS;
     pthread_mutex_init(&c->mu, NULL);
     pthread_mutex_init(&c->wmu, NULL);
     pthread_cond_init(&c->cv, NULL);
@@ -403,6 +416,12 @@ int rpc_call(rpc *c, const char *op, json_t *args, int send_fd, json_t **out, ds
     else if (out) *out = json_incref(json_object_get(p.answer, "ok"));
     json_decref(p.answer);
     return rc;
+}
+
+void rpc_set_max_handlers(rpc *c, int n) {
+    pthread_mutex_lock(&c->mu);
+    c->max_handlers = n;
+    pthread_mutex_unlock(&c->mu);
 }
 
 int rpc_answer(rpc *c, const json_t *frame) {

@@ -12,7 +12,9 @@
  *
  * The peer is not trusted: frames are bounded (max_frame), every field is checked, and
  * a malformed frame closes the channel. Each request is handled on a thread of its own,
- * so a slow one (a load) never holds up a quick one (a cancel). */
+ * so a slow one (a load) never holds up a quick one (a cancel); at most RPC_MAX_HANDLERS
+ * at once per channel (more are answered "too many requests" at once), so a peer cannot
+ * make the other side start threads without bound. */
 #ifndef DS_WORKER_RPC_H
 #define DS_WORKER_RPC_H
 
@@ -32,6 +34,7 @@ typedef json_t *(*rpc_handler)(void *ud, const char *op, json_t *args, int fd, d
 typedef void (*rpc_closed_fn)(void *ud);
 
 #define RPC_MAX_FRAME (64u << 20)
+#define RPC_MAX_HANDLERS 64
 
 /* Takes sock (closed by rpc_free) and starts the reader thread. NULL when out of
  * resources (sock is then closed). */
@@ -44,6 +47,8 @@ int rpc_call(rpc *c, const char *op, json_t *args, int send_fd, json_t **out, ds
 /* Sends a frame built by the caller (an answer to a request read outside the channel,
  * e.g. the worker's first frame) under the channel's write lock. 0 or -1. */
 int rpc_answer(rpc *c, const json_t *frame);
+/* Lowers the number of requests handled at once (tests). */
+void rpc_set_max_handlers(rpc *c, int n);
 /* Shuts the socket down both ways: the reader ends and pending calls fail. */
 void rpc_shutdown(rpc *c);
 /* Shuts down, waits for the reader and for running handlers, frees. NULL: no-op. */

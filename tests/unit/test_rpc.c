@@ -80,7 +80,7 @@ static void test_malformed_frames_are_refused(void **st) {
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
-static int quick_done;
+static int quick_done, slow_started;
 
 static json_t *handler(void *ud, const char *op, json_t *args, int fd, ds_err *err) {
     (void)ud;
@@ -103,6 +103,8 @@ static json_t *handler(void *ud, const char *op, json_t *args, int fd, ds_err *e
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_sec += 10;
         pthread_mutex_lock(&mu);
+        slow_started = 1;
+        pthread_cond_broadcast(&cv);
         while (!quick_done && pthread_cond_timedwait(&cv, &mu, &ts) == 0) {
         }
         int ok = quick_done;
@@ -176,6 +178,40 @@ static void test_a_slow_request_does_not_hold_up_a_quick_one(void **st) {
     rpc_free(b);
 }
 
+static void test_requests_past_the_handler_limit_are_refused_at_once(void **st) {
+    (void)st;
+    int sv[2];
+    pair(sv);
+    rpc *a = rpc_start(sv[0], handler, NULL, NULL), *b = rpc_start(sv[1], handler, NULL, NULL);
+    rpc_set_max_handlers(b, 1);
+    quick_done = slow_started = 0;
+    struct slow_call s = {.c = a};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, call_slow, &s), 0); /* holds b's one handler */
+    pthread_mutex_lock(&mu);
+    while (!slow_started) pthread_cond_wait(&cv, &mu);
+    pthread_mutex_unlock(&mu);
+    ds_err e;
+    int rc = rpc_call(a, "echo", NULL, -1, NULL, &e);
+    assert_int_equal(rc, -(int)DS_E_LIMIT_EXCEEDED);
+    assert_string_equal(e.message, "too many requests at once");
+    pthread_mutex_lock(&mu); /* let "slow" finish */
+    quick_done = 1;
+    pthread_cond_broadcast(&cv);
+    pthread_mutex_unlock(&mu);
+    pthread_join(t, NULL);
+    assert_int_equal(s.rc, 0);
+    json_decref(s.out);
+    /* Room again once "slow"'s thread has ended (it counts itself out after answering). */
+    for (int i = 0; i < 400 && (rc = rpc_call(a, "echo", NULL, -1, NULL, &e)) != 0; i++) {
+        struct timespec ts = {0, 5 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(rc, 0);
+    rpc_free(a);
+    rpc_free(b);
+}
+
 /* ---- records ---- */
 
 static void test_table_record_round_trip_and_refusals(void **st) {
@@ -215,6 +251,7 @@ int main(void) {
         cmocka_unit_test(test_malformed_frames_are_refused),
         cmocka_unit_test(test_calls_answers_and_errors_both_ways),
         cmocka_unit_test(test_a_slow_request_does_not_hold_up_a_quick_one),
+        cmocka_unit_test(test_requests_past_the_handler_limit_are_refused_at_once),
         cmocka_unit_test(test_table_record_round_trip_and_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
