@@ -156,10 +156,12 @@ static const char *const trigger_words[] = {
     "true", "false", "null", "current_date", "current_time", "current_timestamp", "localtime",
     "localtimestamp", "array", "with", "returning", "case", "cast", "interval", "default", NULL};
 static const char *const any_all[] = {"any", "all", "some", NULL};
-/* Words a string constant may follow; after any other word it is a typed literal
- * (int4 '1', oidvector 'x'), whose type rewrite.c may translate. */
+/* Words a string constant or a parameter may follow; after any other word it is a typed
+ * literal (int4 '1', oidvector 'x') or a typed parameter (PostgreSQL's parser reads
+ * name $2 as $2::name), whose type rewrite.c may translate. */
 static const char *const before_string[] = {"select", "and", "or", "not", "like", "ilike", "between", "escape",
                                             "when", "then", "else", "is", "in", "by", "values", "set", NULL};
+static const char *const before_param_too[] = {"limit", "offset", NULL};
 /* Words that start a FROM list, and that end one. */
 static const char *const from_start[] = {"from", "join", "using", NULL};
 static const char *const from_end[] = {"where", "on", "group", "having", "window", "order", "limit", "offset",
@@ -272,6 +274,9 @@ int pga_quick(const char *sql, size_t len, pga_result *out) {
             !word_in(&prev, from_start) && !word_is(&prev, "lateral"))
             goto unsure;
         if (t.kind == T_CONST && t.p[0] == '\'' && prev.kind == T_WORD && !word_in(&prev, before_string)) goto unsure;
+        if (t.kind == T_CONST && t.p[0] == '$' && prev.kind == T_WORD && !word_in(&prev, before_string) &&
+            !word_in(&prev, before_param_too))
+            goto unsure;
         if (word_in(&t, from_start)) in_from = true;
         if (word_in(&t, from_end)) in_from = false;
         if (t.kind == T_PUNCT && t.n == 1 && t.c == ';') {

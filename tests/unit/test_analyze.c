@@ -255,7 +255,8 @@ static void test_fast_path(void **st) {
         "select a from t union all select b from u", "UPDATE t SET a = 1 WHERE b = 'x'", "DELETE FROM t WHERE id = $1",
         "INSERT INTO t VALUES (1, 'a')", "SELECT Name FROM t -- comment\n;", "SELECT a FROM t JOIN u USING (a)",
         "SELECT a FROM t WHERE f(b) > 1", "SELECT a FROM (SELECT 1 a) s",
-        "SELECT a FROM t WHERE b LIKE 'x%' AND c = 'y'",
+        "SELECT a FROM t WHERE b LIKE 'x%' AND c = 'y'", "SELECT a FROM t LIMIT $1 OFFSET $2",
+        "SELECT a FROM t WHERE b BETWEEN $1 AND $2",
     };
     for (size_t i = 0; i < sizeof sure / sizeof sure[0]; i++) {
         pga_result q, f;
@@ -280,6 +281,8 @@ static void test_fast_path(void **st) {
         "SELECT * FROM unnest(current_schemas(urue))x", "SELECT * FROM t, generate_series(1, 2) g",
         "SELECT * FROM t JOIN LATERAL f(t.a) x ON true", "UPDATE t SET a = 1 WHERE b =oidvector 'x'",
         "SELECT int4 '1'", "SELECT t.oid, b\nORDER BY oid, c",
+        /* found by fuzz_analyze: a typed parameter (the parser reads name $2 as $2::name) */
+        "INSERT INTO t3 VALUES ($1,name $2,$3,ame$4)", "SELECT a FROM t WHERE b = int4 $1",
     };
     for (size_t i = 0; i < sizeof unsure / sizeof unsure[0]; i++) {
         pga_result q;
