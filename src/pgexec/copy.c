@@ -1030,8 +1030,6 @@ static void parse_failed(struct pgx_copy *c, const cp_err *e) {
     set_context(c, e->line, whole ? -1 : e->col, e->value, strlen(e->value), e->has_value);
 }
 
-bool pgx_copy_in(const pgx *x) { return x && x->copy; }
-
 int copy_message(pgx *x, char type, const uint8_t *body, size_t len) {
     struct pgx_copy *c = x->copy;
     cp_err e;

@@ -75,8 +75,6 @@ void pgx_ready(pgx *x);
  * sink's flush failed. A Query's responses end with ReadyForQuery but are left in the
  * sink for the caller to flush. */
 int pgx_message(pgx *x, char type, const uint8_t *body, size_t len);
-/* True while a COPY FROM STDIN takes CopyData. */
-bool pgx_copy_in(const pgx *x);
 /* idle_session_timeout while idle outside a transaction block, in ms; 0 for none. */
 int64_t pgx_idle_timeout_ms(const pgx *x);
 

@@ -497,14 +497,6 @@ int wk_reap_expired(wk_pool *p) {
     return done;
 }
 
-int wk_pool_count(wk_pool *p) {
-    int n = 0;
-    pthread_mutex_lock(&p->mu);
-    for (wk_worker *k = p->list; k; k = k->next) n += !k->dead;
-    pthread_mutex_unlock(&p->mu);
-    return n;
-}
-
 /* ---- the supervisor: idle close, expiry, freeing ended workers ---- */
 
 static void *supervisor_main(void *arg) {

@@ -48,8 +48,6 @@ void wk_destroy(wk_pool *p, const cat_workspace *w);
 /* Deletes workspaces past their expires_at (what the supervisor does every
  * reaper_interval). Returns how many. */
 int wk_reap_expired(wk_pool *p);
-/* Worker processes running now (metrics, tests). */
-int wk_pool_count(wk_pool *p);
 
 /* ---- operations, each a request to the worker ---- */
 

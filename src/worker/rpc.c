@@ -431,10 +431,6 @@ int rpc_answer(rpc *c, const json_t *frame) {
     return rc;
 }
 
-void rpc_shutdown(rpc *c) {
-    if (c) shutdown(c->sock, SHUT_RDWR);
-}
-
 void rpc_free(rpc *c) {
     if (!c) return;
     shutdown(c->sock, SHUT_RDWR);

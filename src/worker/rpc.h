@@ -49,8 +49,6 @@ int rpc_call(rpc *c, const char *op, json_t *args, int send_fd, json_t **out, ds
 int rpc_answer(rpc *c, const json_t *frame);
 /* Lowers the number of requests handled at once (tests). */
 void rpc_set_max_handlers(rpc *c, int n);
-/* Shuts the socket down both ways: the reader ends and pending calls fail. */
-void rpc_shutdown(rpc *c);
 /* Shuts down, waits for the reader and for running handlers, frees. NULL: no-op. */
 void rpc_free(rpc *c);
 

@@ -320,13 +320,6 @@ json_t *wks_list(void) {
     return arr;
 }
 
-int wks_count(void) {
-    pthread_mutex_lock(&S.mu);
-    int n = S.nthreads;
-    pthread_mutex_unlock(&S.mu);
-    return n;
-}
-
 int wks_watch(double now_ms, double grace_ms, char (*stuck)[24], int max) {
     int n = 0;
     pthread_mutex_lock(&S.mu);

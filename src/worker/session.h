@@ -24,7 +24,6 @@ int wks_start(int fd, const json_t *args, ds_err *err);
 int wks_cancel(const char *id, ds_err *err);
 /* [{id, state, query_count}] of every session. */
 json_t *wks_list(void);
-int wks_count(void);
 /* The watchdog's look, every few tens of ms: statement_timeout, clients gone (the main
  * process closed its end), statements still running grace_ms after an interrupt (their
  * ids into stuck, at most max; returns how many). */
