@@ -74,6 +74,10 @@ int cat_open(const char *where, cat **out, ds_err *err);
 bool cat_is_postgres(const char *where);
 void cat_close(cat *c);
 const char *cat_backend(cat *c); /* "duckdb" or "postgresql" */
+/* A random identity made when the catalog was created (and kept by cat_copy): the
+ * data directory records it, so a server never treats another catalog's data
+ * directory as its own. */
+const char *cat_id(cat *c);
 /* Copies every project, branch, bucket, table row, workspace and credential of from
  * into to, which must hold no project or workspace (then DS_E_PROJECT_EXISTS), in one
  * transaction. Offline: no server uses either. summary gets one line of counts. */

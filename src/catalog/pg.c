@@ -185,6 +185,7 @@ static catdb_status pg_set_sequence(void *db, const char *name, int64_t next) {
  * process had for free: foreign keys (DuckDB cannot have them, see duckdb.c) and the
  * triggers of the change feed. */
 static const char *migration_1[] = {
+    "CREATE TABLE catalog_info (id " T " PRIMARY KEY)",
     "CREATE TABLE projects (id " T " PRIMARY KEY, name " T " NOT NULL, api_key_hash " T " NOT NULL UNIQUE,"
     " created_at bigint NOT NULL)",
     "CREATE SEQUENCE branch_ids START 1",
