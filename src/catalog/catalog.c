@@ -658,7 +658,9 @@ int cat_table_put(cat *c, const cat_table *t, int64_t expect_generation, ds_err 
                  "sssssslllllll", t->project_id, t->branch_id, t->bucket_id, t->name, t->columns_json,
                  t->primary_key_json, t->generation, t->rows, t->size_bytes, t->created_at, t->updated_at,
                  t->copied_at, expect_generation);
-        if (!rc && r.changed != 1) rc = ds_fail(err, DS_E_INTERNAL, "table changed during the import");
+        if (!rc && r.changed != 1)
+            rc = ds_fail(err, DS_E_TABLE_CHANGED, "table \"%s.%s\" was changed by another import meanwhile; retry",
+                         t->bucket_id, t->name);
     } else {
         rc = run(c, &r, DS_OK, err,
                  "INSERT INTO tables (" TABLE_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
