@@ -90,17 +90,16 @@ int cat_copy(cat *from, cat *to, char *summary, size_t summary_sz, ds_err *err) 
         if (rc) cat_run(to, NULL, DS_OK, &ignored, "ROLLBACK", "");
         else rc = cat_run(to, NULL, DS_OK, err, "COMMIT", "");
     }
-    /* Branch ids continue after the highest copied one. */
+    /* Branch ids continue where the source's sequence was: an id it handed out (a
+     * branch since deleted included) is never handed out again. */
     if (!rc) {
+        int64_t next = 0;
         pthread_mutex_lock(&from->mu);
-        rc = cat_run(from, &r, DS_OK, err, "SELECT coalesce(max(CAST(id AS BIGINT)), 0) FROM branches", "");
+        catdb_status st = from->ops->get_sequence(from->db, "branch_ids", &next);
         pthread_mutex_unlock(&from->mu);
-        if (!rc) {
-            int64_t next = cat_cell_i64(&r, 0, 0) + 1;
-            cat_rows_free(&r);
-            if (to->ops->set_sequence(to->db, "branch_ids", next) != CATDB_OK)
-                rc = ds_fail(err, DS_E_INTERNAL, "cannot set the branch id sequence of the destination");
-        }
+        if (st != CATDB_OK) rc = ds_fail(err, DS_E_INTERNAL, "cannot read the branch id sequence of the source");
+        else if (to->ops->set_sequence(to->db, "branch_ids", next) != CATDB_OK)
+            rc = ds_fail(err, DS_E_INTERNAL, "cannot set the branch id sequence of the destination");
     }
     if (!rc) snprintf(to->id, sizeof to->id, "%s", from->id);
     pthread_mutex_unlock(&to->mu);

@@ -124,6 +124,20 @@ static catdb_status ddb_set_sequence(void *db, const char *name, int64_t next) {
     return exec_plain(db, sql) ? CATDB_ERROR : CATDB_OK;
 }
 
+static catdb_status ddb_get_sequence(void *db, const char *name, int64_t *next) {
+    const char *vals[] = {name};
+    cat_rows r;
+    catdb_status st = ddb_exec(db,
+                               "SELECT coalesce(last_value + increment_by, start_value) FROM duckdb_sequences()"
+                               " WHERE sequence_name = $1",
+                               1, vals, "s", &r);
+    if (st != CATDB_OK) return st;
+    if (r.nrows != 1) st = CATDB_ERROR;
+    else *next = cat_cell_i64(&r, 0, 0);
+    cat_rows_free(&r);
+    return st;
+}
+
 static void ddb_close(void *db) {
     ddb *d = db;
     exec_plain(d, "CHECKPOINT");
@@ -136,6 +150,7 @@ static const catdb_ops ddb_ops = {
     .name = "duckdb",
     .for_update = "", /* no row locks in DuckDB; one connection behind the mutex serialises */
     .exec = ddb_exec,
+    .get_sequence = ddb_get_sequence,
     .set_sequence = ddb_set_sequence,
     .close = ddb_close,
 };

@@ -51,7 +51,8 @@ typedef struct catdb_ops {
      * cat_rows_free) on CATDB_OK. Called with the catalog's mutex held. */
     catdb_status (*exec)(void *db, const char *sql, int n, const char *const *vals, const char *types,
                          cat_rows *out);
-    /* Makes nextval(name) return next from now on (catalog copy). */
+    /* The value nextval(name) would return next / makes it return next (catalog copy). */
+    catdb_status (*get_sequence)(void *db, const char *name, int64_t *next);
     catdb_status (*set_sequence)(void *db, const char *name, int64_t next);
     void (*close)(void *db);
 } catdb_ops;

@@ -172,6 +172,21 @@ static catdb_status pg_exec(void *db, const char *sql, int n, const char *const 
     return st;
 }
 
+static catdb_status pg_get_sequence(void *db, const char *name, int64_t *next) {
+    /* Read from the sequence itself: pg_sequences shows no last_value after
+     * setval(..., false), which is what a copied catalog's sequence has. name is one of
+     * ours, never input. */
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM %s", name);
+    cat_rows r;
+    catdb_status st = pg_exec(db, sql, 0, NULL, "", &r);
+    if (st != CATDB_OK) return st;
+    if (r.nrows != 1) st = CATDB_ERROR;
+    else *next = cat_cell_i64(&r, 0, 0);
+    cat_rows_free(&r);
+    return st;
+}
+
 static catdb_status pg_set_sequence(void *db, const char *name, int64_t next) {
     char num[24];
     snprintf(num, sizeof num, "%lld", (long long)next);
@@ -377,6 +392,7 @@ static const catdb_ops pg_ops = {
     .name = "postgresql",
     .for_update = " FOR UPDATE",
     .exec = pg_exec,
+    .get_sequence = pg_get_sequence,
     .set_sequence = pg_set_sequence,
     .close = pg_close,
 };

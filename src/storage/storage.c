@@ -906,6 +906,25 @@ static void remove_tmp(const char *tmp) {
     unlink(wal);
 }
 
+/* After a publish whose answer was lost (the catalog unreachable at COMMIT): asks the
+ * catalog again, a few times over about a second, whether the row now names t's
+ * generation. 1 it does, 0 it does not, -1 still no answer. */
+static int published_anyway(stor *s, const cat_table *t) {
+    for (int i = 0; i < 5; i++) {
+        if (i) {
+            struct timespec ts = {0, 250 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+        cat_table now = {0};
+        ds_err e;
+        int rc = cat_table_get(s->cat, t->project_id, t->branch_id, t->bucket_id, t->name, &now, &e);
+        bool same = rc == 0 && now.generation == t->generation && strcmp(now.branch_id, t->branch_id) == 0;
+        cat_table_clear(&now);
+        if (rc != -(int)DS_E_CATALOG_UNAVAILABLE) return same ? 1 : 0;
+    }
+    return -1;
+}
+
 int stor_import(stor *s, const stor_import_req *req, int64_t *imported_rows, cat_table *out, ds_err *err) {
     /* Keyed without the branch: a branch's first write copies main's file, which must
      * not be superseded by a main import meanwhile. */
@@ -972,6 +991,22 @@ int stor_import(stor *s, const stor_import_req *req, int64_t *imported_rows, cat
     nt.copied_at = own ? cur.copied_at : (have_cur && *req->branch_id ? nt.updated_at : 0);
     if (!nt.columns_json || !nt.primary_key_json) rc = ds_fail(err, DS_E_INTERNAL, "out of memory");
     else rc = cat_table_put(s->cat, &nt, own ? cur.generation : 0, err);
+    int outcome = rc == -(int)DS_E_CATALOG_UNAVAILABLE ? published_anyway(s, &nt) : 0;
+    if (outcome == 1) rc = 0;
+    if (outcome == -1) {
+        /* The catalog may have committed the publish without our hearing of it (the
+         * connection broke at COMMIT): the file stays, so that a table the catalog
+         * points at always has its file. Unpublished, it is an orphan the next start
+         * removes, or the next import of the table replaces. */
+        log_warn("storage: table %s.%s of project %s: the catalog became unreachable while publishing generation "
+                 "%lld; its file is kept until the outcome is known", req->bucket_id, req->table, req->project_id,
+                 (long long)gen);
+        ds_fail(err, DS_E_CATALOG_UNAVAILABLE,
+                "the metadata catalog became unavailable while the import was published: it may or may not be "
+                "published; read the table to know, and retry if it is not");
+        cat_table_clear(&nt);
+        goto out;
+    }
     if (rc) {
         unlink(final);
         rmdir_up(dir);
