@@ -191,6 +191,7 @@ int stor_read_begin(stor *s, const char *pid, const char *bid, const char *bucke
     }
     if (table_path(s, t->project_id, t->branch_id, t->bucket_id, t->name, t->generation, out->path, sizeof out->path)) {
         pthread_mutex_unlock(&s->mu);
+        cat_table_clear(t);
         return ds_fail(err, DS_E_INTERNAL, "path too long");
     }
     pin *p = pin_find(s, out->path);
@@ -199,6 +200,7 @@ int stor_read_begin(stor *s, const char *pid, const char *bid, const char *bucke
         if (!p) {
             pthread_mutex_unlock(&s->mu);
             out->path[0] = '\0';
+            cat_table_clear(t);
             return ds_fail(err, DS_E_INTERNAL, "out of memory");
         }
         snprintf(p->path, sizeof p->path, "%s", out->path);
@@ -217,6 +219,7 @@ int stor_read_begin(stor *s, const char *pid, const char *bid, const char *bucke
             free(p);
             pthread_mutex_unlock(&s->mu);
             out->path[0] = '\0';
+            cat_table_clear(t);
             return ds_fail(err, DS_E_INTERNAL, "cannot open the table's data");
         }
         p->next = s->pins;
@@ -230,6 +233,7 @@ int stor_read_begin(stor *s, const char *pid, const char *bid, const char *bucke
     duckdb_connection con;
     if (duckdb_connect(s->reader, &con) == DuckDBError) {
         stor_read_end(s, out);
+        cat_table_clear(t);
         return ds_fail(err, DS_E_INTERNAL, "cannot connect to the reader");
     }
     out->con = con;

@@ -75,7 +75,8 @@ typedef struct {
     char relation[256];
     char path[4096];
 } stor_read;
-/* Looks the table up as branch bid sees it (filling *t; caller clears) and pins it. */
+/* Looks the table up as branch bid sees it (filling *t; the caller clears it after a
+ * success, nothing to clear after a failure) and pins it. */
 int stor_read_begin(stor *s, const char *pid, const char *bid, const char *bucket_id, const char *name,
                     stor_read *out, cat_table *t, ds_err *err);
 void stor_read_end(stor *s, stor_read *r);
