@@ -67,7 +67,12 @@ static PGconn *connect_as(pgdb *d, const char *appname) {
     PGconn *pc = PQconnectdbParams(keys, vals, 1);
     if (pc && PQstatus(pc) == CONNECTION_OK) {
         PQsetNoticeProcessor(pc, quiet_notices, NULL);
-        PGresult *r = PQexec(pc, "SELECT pg_catalog.set_config('search_path', 'duckspace', false)");
+        /* A catalog statement waits at most 5 s for a lock another session holds (an
+         * operator's open transaction in psql) and runs at most 30 s: then it fails
+         * as "unavailable" (retry) instead of stalling every catalog call behind it. */
+        PGresult *r = PQexec(pc, "SELECT pg_catalog.set_config('search_path', 'duckspace', false),"
+                                 " pg_catalog.set_config('lock_timeout', '5s', false),"
+                                 " pg_catalog.set_config('statement_timeout', '30s', false)");
         bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
         PQclear(r);
         if (!ok) {
@@ -162,6 +167,10 @@ static catdb_status pg_exec(void *db, const char *sql, int n, const char *const 
             st = CATDB_UNAVAILABLE;
         } else if (strcmp(state, "23505") == 0) {
             st = CATDB_CONFLICT;
+        } else if (strcmp(state, "55P03") == 0 || strcmp(state, "57014") == 0) {
+            log_warn("catalog: a statement gave up waiting (%s: %s); is a session holding locks on the catalog?",
+                     state, strcmp(state, "55P03") == 0 ? "lock_timeout" : "statement_timeout");
+            st = CATDB_UNAVAILABLE;
         } else {
             const char *m = res ? PQresultErrorMessage(res) : "";
             log_error("catalog: query failed (%s): %.*s", state, (int)strcspn(m, "\n"), m);
