@@ -15,6 +15,7 @@ typedef enum { CFG_STR, CFG_INT, CFG_SIZE, CFG_BOOL } cfg_type;
 /* X(field, type, default, min, max, help) -- min/max bound CFG_INT and CFG_SIZE values. */
 #define DS_SETTINGS(X)                                                                                     \
     X(data_dir, CFG_STR, "./data", 0, 0, "directory for metadata, table files and workspaces")            \
+    X(catalog, CFG_STR, "", 0, 0, "where metadata lives: empty for DATA_DIR/metadata.duckdb (one server), or a PostgreSQL URL or conninfo, e.g. postgresql://duckspace@db1,db2/duckspace?target_session_attrs=read-write (password from PGPASSWORD or ~/.pgpass)") \
     X(listen_address, CFG_STR, "127.0.0.1", 0, 0, "address the HTTP and PostgreSQL listeners bind to")    \
     X(http_port, CFG_INT, "8080", 0, 65535, "HTTP (REST API) port; 0 picks a free port")                  \
     X(pg_port, CFG_INT, "5432", 0, 65535, "PostgreSQL wire protocol port")                                \

@@ -37,6 +37,10 @@ static void usage(FILE *f) {
     fprintf(f, "duckspace %s - private PostgreSQL-compatible SQL workspaces over DuckDB\n\n"
                "Usage:\n"
                "  duckspace serve [settings]   start the server\n"
+               "  duckspace catalog copy --from CATALOG --to CATALOG\n"
+               "                               copy all metadata from one catalog to another (server\n"
+               "                               stopped; the destination must be empty); CATALOG as the\n"
+               "                               catalog setting: a metadata.duckdb path or a PostgreSQL URL\n"
                "  duckspace --help             this text\n"
                "  duckspace --version          print the version\n\n",
             DUCKSPACE_VERSION);
@@ -153,7 +157,8 @@ static int serve(int argc, char **argv) {
 
     ds_err e;
     char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/metadata.duckdb", cfg.data_dir);
+    if (cfg.catalog[0]) snprintf(path, sizeof path, "%s", cfg.catalog);
+    else snprintf(path, sizeof path, "%s/metadata.duckdb", cfg.data_dir);
     if (cat_open(path, &c, &e) != 0) {
         die("%s", e.message);
         goto out;
@@ -221,6 +226,37 @@ out:
     return rc;
 }
 
+/* duckspace catalog copy --from A --to B */
+static int catalog_cmd(int argc, char **argv) {
+    const char *from = NULL, *to = NULL;
+    if (argc < 1 || strcmp(argv[0], "copy") != 0) return die("usage: duckspace catalog copy --from CATALOG --to CATALOG");
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--from") == 0 && i + 1 < argc) from = argv[++i];
+        else if (strcmp(argv[i], "--to") == 0 && i + 1 < argc) to = argv[++i];
+        else return die("catalog copy: unexpected argument \"%.100s\" (want --from CATALOG --to CATALOG)", argv[i]);
+    }
+    if (!from || !to || !*from || !*to) return die("usage: duckspace catalog copy --from CATALOG --to CATALOG");
+    if (strcmp(from, to) == 0) return die("catalog copy: --from and --to are the same catalog");
+    const char *src_file = strncmp(from, "duckdb:", 7) == 0 ? from + 7 : from;
+    if (!cat_is_postgres(from) && access(src_file, R_OK) != 0)
+        return die("catalog copy: cannot read %s: %s", src_file, strerror(errno)), 1;
+    log_set_level(LOG_WARN);
+    cat *src = NULL, *dst = NULL;
+    ds_err e;
+    int rc = 1;
+    char summary[300];
+    if (cat_open(from, &src, &e) != 0) fprintf(stderr, "duckspace: catalog copy: source: %s\n", e.message);
+    else if (cat_open(to, &dst, &e) != 0) fprintf(stderr, "duckspace: catalog copy: destination: %s\n", e.message);
+    else if (cat_copy(src, dst, summary, sizeof summary, &e) != 0) fprintf(stderr, "duckspace: catalog copy: %s\n", e.message);
+    else {
+        printf("%s\n", summary);
+        rc = 0;
+    }
+    cat_close(dst);
+    cat_close(src);
+    return rc;
+}
+
 int main(int argc, char **argv) {
     /* First, before any thread exists (capabilities are per thread): a server run as
      * root must not be able to write the read-only published table files (privs.h). */
@@ -240,6 +276,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     if ((argc == 2 || argc == 3) && strcmp(argv[1], "worker") == 0) return worker_main(); /* started by the server */
+    if (argc >= 2 && strcmp(argv[1], "catalog") == 0) return catalog_cmd(argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], "serve") == 0) {
         for (int i = 2; i < argc; i++)
             if (strcmp(argv[i], "--help") == 0) {

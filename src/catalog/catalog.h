@@ -1,10 +1,11 @@
 /* catalog.h - the metadata store: projects, API keys, branches, buckets, tables and
- * workspaces. The one module that knows metadata lives in a DuckDB file
- * (metadata.duckdb); everything else sees only these records and functions, so a shared
- * PostgreSQL can replace it later.
+ * workspaces. The one module that knows where metadata lives: an embedded DuckDB file
+ * (DATA_DIR/metadata.duckdb, the default) or a PostgreSQL database several processes
+ * share (internal.h); everything else sees only these records and functions.
  *
- * All functions are thread-safe (one connection behind a mutex). They return 0 or a
- * negative ds_code with *err filled. branch_id "" means the main branch. */
+ * All functions are thread-safe. They return 0 or a negative ds_code with *err filled;
+ * DS_E_CATALOG_UNAVAILABLE when a PostgreSQL catalog cannot be reached (clients see
+ * 57P03 or HTTP 503; the next call tries again). branch_id "" means the main branch. */
 #ifndef DS_CATALOG_H
 #define DS_CATALOG_H
 
@@ -65,9 +66,21 @@ typedef struct {
 } cat_tables;
 void cat_tables_free(cat_tables *l);
 
-int cat_open(const char *path, cat **out, ds_err *err);
+/* where: a DuckDB file path (optionally "duckdb:PATH"), or PostgreSQL as a
+ * postgresql:// URL or a libpq "key=value" string (multi-host strings work). */
+int cat_open(const char *where, cat **out, ds_err *err);
+/* True when where names PostgreSQL (a URL with the scheme postgresql or postgres, or a
+ * libpq key=value string). */
+bool cat_is_postgres(const char *where);
 void cat_close(cat *c);
-/* A counter that changes whenever buckets or tables change (cheap to poll). */
+const char *cat_backend(cat *c); /* "duckdb" or "postgresql" */
+/* Copies every project, branch, bucket, table row, workspace and credential of from
+ * into to, which must hold no project or workspace (then DS_E_PROJECT_EXISTS), in one
+ * transaction. Offline: no server uses either. summary gets one line of counts. */
+int cat_copy(cat *from, cat *to, char *summary, size_t summary_sz, ds_err *err);
+
+/* A counter that changes whenever buckets or tables change, here or (PostgreSQL) in
+ * another process (cheap to poll). */
 uint64_t cat_version(cat *c);
 /* Keeps *mirror equal to cat_version() from now on (NULL: stop): a page shared with
  * worker processes, which read the version there instead of asking. */

@@ -125,7 +125,15 @@ int pgw_authenticate(pgw_session *s, const pgw_startup *st) {
      * after the proof, with the same 28P01 (pgwire.md: one message for every failure). */
     char vtext[SCRAM_VERIFIER_MAX] = "";
     ds_err e;
-    bool known = cat_workspace_by_username(s->srv->cat, st->user, &s->w, vtext, sizeof vtext, &e) == 0;
+    int lrc = cat_workspace_by_username(s->srv->cat, st->user, &s->w, vtext, sizeof vtext, &e);
+    if (lrc == -(int)DS_E_CATALOG_UNAVAILABLE) {
+        /* Nothing can be judged without the catalog (a PostgreSQL one that cannot be
+         * reached): said before any exchange, and not counted as a failed login. */
+        pgw_error(s, "FATAL", "57P03", e.message, 0);
+        log_warn("pgwire: %s: login refused: the catalog is unavailable", s->client_addr);
+        return -1;
+    }
+    bool known = lrc == 0;
     scram_verifier v;
     if (!known || scram_parse_verifier(vtext, &v) != 0) {
         known = false;

@@ -33,6 +33,7 @@
     X(PAYLOAD_TOO_LARGE, "payload_too_large", 413, "54000")                   \
     X(UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", 415, "22023")         \
     X(IMPORT_FAILED, "import_failed", 400, "22000")                           \
+    X(CATALOG_UNAVAILABLE, "catalog_unavailable", 503, "57P03")               \
     X(INTERNAL, "internal_error", 500, "XX000")
 
 typedef enum {
