@@ -1,4 +1,5 @@
 /* main.c - command line, start-up, signals and orderly shutdown. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -97,6 +99,49 @@ static int admin_key(const ds_config *cfg, char *out, size_t outsz, bool *genera
     return 0;
 }
 
+/* The data directory belongs to one catalog: DATA_DIR/catalog.id records its identity
+ * at the first start. Start-up removes every project directory the catalog does not
+ * know, so a server pointed at another (or a new, empty) catalog by mistake would wipe
+ * the data directory: it refuses to start instead. */
+static int check_catalog_id(const char *data_dir, cat *c) {
+    char path[PATH_MAX], have[128] = "";
+    snprintf(path, sizeof path, "%s/catalog.id", data_dir);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        if (!fgets(have, sizeof have, f)) have[0] = '\0';
+        fclose(f);
+        have[strcspn(have, "\r\n")] = '\0';
+        if (strcmp(have, cat_id(c)) == 0) return 0;
+        return die("data directory %s belongs to another catalog (its catalog.id is \"%s\", this %s catalog's is "
+                   "\"%s\"): not starting, nothing removed; use the catalog it was made with, or move the catalog "
+                   "with `duckspace catalog copy`",
+                   data_dir, have, cat_backend(c), cat_id(c));
+    }
+    if (errno != ENOENT) return die("cannot read %s: %s", path, strerror(errno));
+    /* No record yet (a first start, or a data directory from before records): a data
+     * directory with projects and a catalog without any is the same mistake. */
+    bool has_projects = false;
+    DIR *d = opendir(data_dir);
+    for (struct dirent *de; d && (de = readdir(d));)
+        if (strncmp(de->d_name, "project_", 8) == 0) has_projects = true;
+    if (d) closedir(d);
+    cat_project *ps = NULL;
+    int np = 0;
+    ds_err e;
+    if (has_projects && cat_project_list(c, &ps, &np, &e) != 0) return die("%s", e.message);
+    free(ps);
+    if (has_projects && np == 0)
+        return die("data directory %s holds projects but the %s catalog has none: not starting, nothing removed; "
+                   "copy the catalog first (`duckspace catalog copy --from %s/metadata.duckdb --to CATALOG`)",
+                   data_dir, cat_backend(c), data_dir);
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s/catalog.id.tmp", data_dir);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0 || dprintf(fd, "%s\n", cat_id(c)) < 0 || fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0)
+        return die("cannot write %s: %s", path, strerror(errno));
+    return 0;
+}
+
 /* How long a clean stop may take at most. DuckDB cannot interrupt a statement inside
  * one function call (levenshtein of two long strings ran for minutes through
  * statement_timeout, cancel and disconnect: security re-audit); the worker running one
@@ -146,6 +191,19 @@ static int serve(int argc, char **argv) {
         die("data directory %s is not writable: %s", cfg.data_dir, strerror(errno));
         goto out;
     }
+    /* One server per data directory: a second one's start-up clean-up would remove the
+     * first one's imports and workspace links. The embedded catalog's file lock used to
+     * say so by accident; a PostgreSQL catalog has no such lock. Kept (and never
+     * inherited: workers start with only their channel) until the process ends. */
+    char lock_path[PATH_MAX];
+    snprintf(lock_path, sizeof lock_path, "%s/duckspace.lock", cfg.data_dir);
+    int lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK) die("data directory %s is in use by another duckspace server", cfg.data_dir);
+        else die("cannot lock %s: %s", lock_path, strerror(errno));
+        if (lock_fd >= 0) close(lock_fd);
+        goto out;
+    }
     dberr_scrub_init(cfg.data_dir); /* before any thread: server paths out of client messages */
     /* Block the stop signals in every thread; main waits for them with sigwait. */
     sigset_t stop;
@@ -163,6 +221,7 @@ static int serve(int argc, char **argv) {
         die("%s", e.message);
         goto out;
     }
+    if (check_catalog_id(cfg.data_dir, c) != 0) goto out;
     if (stor_open(cfg.data_dir, c, (int)cfg.import_threads, cfg.import_preserve_order, &s, &e) != 0) {
         die("%s", e.message);
         goto out;

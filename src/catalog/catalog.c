@@ -16,6 +16,7 @@
 
 #include "catalog/internal.h"
 #include "util/log.h"
+#include "util/secure.h"
 #include "util/timeutil.h"
 
 /* ---- results ---- */
@@ -118,6 +119,24 @@ bool cat_is_postgres(const char *where) {
            strchr(where, '=') != NULL;
 }
 
+/* Reads the catalog's identity, making one first when the catalog has none (new, or
+ * made before identities existed); of two processes doing so at once one wins. */
+static int load_id(cat *c, ds_err *err) {
+    char fresh[33];
+    if (sec_random_hex(fresh, 16) != 0) return ds_fail(err, DS_E_INTERNAL, "no randomness");
+    LOCK(c);
+    int rc = run(c, NULL, DS_OK, err,
+                 "INSERT INTO catalog_info (id) SELECT $1 WHERE NOT EXISTS (SELECT 1 FROM catalog_info)", "s", fresh);
+    cat_rows r;
+    if (!rc) rc = run(c, &r, DS_OK, err, "SELECT id FROM catalog_info ORDER BY id LIMIT 1", "");
+    UNLOCK(c);
+    if (rc) return rc;
+    if (r.nrows == 1) copy_cell(&r, 0, 0, c->id, sizeof c->id);
+    else rc = ds_fail(err, DS_E_INTERNAL, "the catalog has no identity");
+    cat_rows_free(&r);
+    return rc;
+}
+
 int cat_open(const char *where, cat **out, ds_err *err) {
     cat *c = calloc(1, sizeof *c);
     if (!c) return ds_fail(err, DS_E_INTERNAL, "out of memory");
@@ -133,9 +152,15 @@ int cat_open(const char *where, cat **out, ds_err *err) {
         free(c);
         return rc;
     }
+    if ((rc = load_id(c, err)) != 0) {
+        cat_close(c);
+        return rc;
+    }
     *out = c;
     return 0;
 }
+
+const char *cat_id(cat *c) { return c->id; }
 
 const char *cat_backend(cat *c) { return c->ops->name; }
 
@@ -633,7 +658,9 @@ int cat_table_put(cat *c, const cat_table *t, int64_t expect_generation, ds_err 
                  "sssssslllllll", t->project_id, t->branch_id, t->bucket_id, t->name, t->columns_json,
                  t->primary_key_json, t->generation, t->rows, t->size_bytes, t->created_at, t->updated_at,
                  t->copied_at, expect_generation);
-        if (!rc && r.changed != 1) rc = ds_fail(err, DS_E_INTERNAL, "table changed during the import");
+        if (!rc && r.changed != 1)
+            rc = ds_fail(err, DS_E_TABLE_CHANGED, "table \"%s.%s\" was changed by another import meanwhile; retry",
+                         t->bucket_id, t->name);
     } else {
         rc = run(c, &r, DS_OK, err,
                  "INSERT INTO tables (" TABLE_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"

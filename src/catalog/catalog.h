@@ -74,6 +74,10 @@ int cat_open(const char *where, cat **out, ds_err *err);
 bool cat_is_postgres(const char *where);
 void cat_close(cat *c);
 const char *cat_backend(cat *c); /* "duckdb" or "postgresql" */
+/* A random identity made when the catalog was created (and kept by cat_copy): the
+ * data directory records it, so a server never treats another catalog's data
+ * directory as its own. */
+const char *cat_id(cat *c);
 /* Copies every project, branch, bucket, table row, workspace and credential of from
  * into to, which must hold no project or workspace (then DS_E_PROJECT_EXISTS), in one
  * transaction. Offline: no server uses either. summary gets one line of counts. */
@@ -118,7 +122,8 @@ int cat_table_list(cat *c, const char *pid, const char *bid, const char *bucket_
                    ds_err *err);
 /* Inserts or replaces the row (project_id, branch_id, bucket_id, name) of t. With
  * expect_generation >= 0 the existing row must still have that generation (0: must not
- * exist), else DS_E_INTERNAL: that keeps two publishers from overwriting each other. */
+ * exist, else DS_E_TABLE_EXISTS; else DS_E_TABLE_CHANGED): that keeps two publishers,
+ * in any processes, from overwriting each other. */
 int cat_table_put(cat *c, const cat_table *t, int64_t expect_generation, ds_err *err);
 int cat_table_delete(cat *c, const char *pid, const char *bid, const char *bucket_id, const char *name,
                      ds_err *err);

@@ -82,6 +82,10 @@ int cat_copy(cat *from, cat *to, char *summary, size_t summary_sz, ds_err *err) 
     if (!rc) rc = cat_run(to, NULL, DS_OK, err, "BEGIN TRANSACTION", "");
     if (!rc) {
         for (size_t i = 0; !rc && i < NTABLES; i++) rc = copy_table(from, to, &tables[i], &counts[i], err);
+        /* The destination takes the source's identity: data directories that recorded
+         * it (main.c) keep working with the copy. */
+        if (!rc) rc = cat_run(to, NULL, DS_OK, err, "DELETE FROM catalog_info", "");
+        if (!rc) rc = cat_run(to, NULL, DS_OK, err, "INSERT INTO catalog_info (id) VALUES ($1)", "s", from->id);
         ds_err ignored;
         if (rc) cat_run(to, NULL, DS_OK, &ignored, "ROLLBACK", "");
         else rc = cat_run(to, NULL, DS_OK, err, "COMMIT", "");
@@ -98,6 +102,7 @@ int cat_copy(cat *from, cat *to, char *summary, size_t summary_sz, ds_err *err) 
                 rc = ds_fail(err, DS_E_INTERNAL, "cannot set the branch id sequence of the destination");
         }
     }
+    if (!rc) snprintf(to->id, sizeof to->id, "%s", from->id);
     pthread_mutex_unlock(&to->mu);
     if (!rc)
         snprintf(summary, summary_sz,

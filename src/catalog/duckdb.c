@@ -19,6 +19,10 @@ typedef struct {
 
 static const char *schema_sql[] = {
     "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)",
+    /* One row: the catalog's random identity, which the data directory records
+     * (catalog.id) so that a server never cleans a data directory up against another
+     * catalog (main.c). Added without a version step: created when missing. */
+    "CREATE TABLE IF NOT EXISTS catalog_info (id VARCHAR PRIMARY KEY)",
     "CREATE TABLE IF NOT EXISTS projects (id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL,"
     " api_key_hash VARCHAR NOT NULL UNIQUE, created_at BIGINT NOT NULL)",
     "CREATE SEQUENCE IF NOT EXISTS branch_ids START 1",

@@ -59,6 +59,7 @@ typedef struct catdb_ops {
 struct cat {
     const catdb_ops *ops;
     void *db;
+    char id[CAT_ID_MAX]; /* the catalog's identity (catalog_info), see cat_id() */
     pthread_mutex_t mu;               /* one statement or transaction at a time */
     atomic_uint_fast64_t version;     /* bumped by every change to buckets and tables */
     _Atomic uint64_t *_Atomic mirror; /* a copy of version others read (cat_set_version_mirror) */

@@ -101,7 +101,7 @@ static catdb_status ensure_conn(pgdb *d) {
     log_warn("catalog: cannot connect to PostgreSQL at %s: %s", d->where, why);
     if (d->conn) PQfinish(d->conn);
     d->conn = NULL;
-    d->next_attempt = now + RECONNECT_MS / 1000.0;
+    d->next_attempt = ds_monotonic() + RECONNECT_MS / 1000.0; /* from the end of an attempt that timed out */
     return CATDB_UNAVAILABLE;
 }
 
@@ -142,8 +142,9 @@ static catdb_status pg_exec(void *db, const char *sql, int n, const char *const 
     pgdb *d = db;
     catdb_status st = ensure_conn(d);
     if (st != CATDB_OK) return st;
-    Oid oids[16];
-    for (int i = 0; i < n && i < 16; i++) oids[i] = types[i] == 'l' ? 20 /* int8 */ : 25 /* text */;
+    Oid oids[32];
+    if (n > (int)(sizeof oids / sizeof oids[0])) return CATDB_ERROR;
+    for (int i = 0; i < n; i++) oids[i] = types[i] == 'l' ? 20 /* int8 */ : 25 /* text */;
     PGresult *res = PQexecParams(d->conn, sql, n, oids, vals, NULL, NULL, 0);
     ExecStatusType es = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (es == PGRES_COMMAND_OK || es == PGRES_TUPLES_OK) {
@@ -185,6 +186,7 @@ static catdb_status pg_set_sequence(void *db, const char *name, int64_t next) {
  * process had for free: foreign keys (DuckDB cannot have them, see duckdb.c) and the
  * triggers of the change feed. */
 static const char *migration_1[] = {
+    "CREATE TABLE catalog_info (id " T " PRIMARY KEY)",
     "CREATE TABLE projects (id " T " PRIMARY KEY, name " T " NOT NULL, api_key_hash " T " NOT NULL UNIQUE,"
     " created_at bigint NOT NULL)",
     "CREATE SEQUENCE branch_ids START 1",

@@ -28,6 +28,7 @@
     X(BUCKET_EXISTS, "bucket_exists", 409, "42P06")                           \
     X(TABLE_EXISTS, "table_exists", 409, "42P07")                             \
     X(BUCKET_NOT_EMPTY, "bucket_not_empty", 409, "2BP01")                     \
+    X(TABLE_CHANGED, "table_changed", 409, "40001")                           \
     X(LIMIT_EXCEEDED, "limit_exceeded", 409, "53400")                         \
     X(WORKSPACE_EXPIRED, "workspace_expired", 410, "28000")                   \
     X(PAYLOAD_TOO_LARGE, "payload_too_large", 413, "54000")                   \
