@@ -314,6 +314,116 @@ class ListenerKilled(PgCatalogCase):
         self.assertIsNone(self.server.proc.poll())
 
 
+    def test_listener_resubscribing_during_a_transaction_does_not_split_it(self):
+        """The listener's resubscription makes the server replace its statement connection;
+        a transaction in flight on it (here: a workspace create waiting for the project's
+        row lock) must not go on, half of it, on the new connection (its row lock lost,
+        its later statements committed one by one, COMMIT outside any transaction)."""
+        pid, _ = self.create_project(uniq("p"))
+        pglog = self.cat.ref.log
+        holder = self.cat.connect(autocommit=False)
+        self.addCleanup(holder.close)
+        with holder.cursor() as cur:
+            cur.execute("SELECT id FROM duckspace.projects WHERE id = %s FOR UPDATE", (pid,))
+        result = {}
+        th = threading.Thread(target=lambda: result.setdefault(
+            "resp", self.server.req("POST", "/projects/%s/workspaces" % pid, {"name": "blocked"}, timeout=60)))
+        th.start()
+        self.addCleanup(th.join, 60)
+        waiting = lambda: self.sql(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'duckspace'"
+            " AND datname = current_database() AND wait_event_type = 'Lock'")[0][0]
+        got, _, _ = poll(waiting, bool, 10.0, 0.02)
+        self.assertTrue(got, "the workspace create never waited for the project's row lock")
+        old = self.listener_pids()
+        self.assertEqual(self.sql("SELECT pg_terminate_backend(%s)", (old[0],)), [(True,)])
+        got, _, _ = poll(lambda: [p for p in self.listener_pids() if p not in old], bool, 10.0, 0.02)
+        self.assertTrue(got, "no new listener")
+        with open(pglog, "rb") as f:
+            f.seek(0, 2)
+            offset = f.tell()
+        holder.rollback()  # the create goes on
+        th.join(60)
+        st, body, _ = result["resp"]
+        rows = self.sql("SELECT count(*) FROM duckspace.workspaces w JOIN duckspace.workspace_credentials c"
+                        " ON c.workspace_id = w.id WHERE w.project_id = %s", (pid,))[0][0]
+        with open(pglog, "rb") as f:
+            f.seek(offset)
+            log = f.read().decode("utf-8", "replace")
+        note("create after the resubscription: %s; workspaces with credentials: %d", st, rows)
+        self.assertNotIn("there is no transaction in progress", log,
+                         "the server's transaction went on on a new connection (PostgreSQL log):\n" + log)
+        self.assertIn(st, (201, 503), body)
+        self.assertEqual(rows, 1 if st == 201 else 0)
+
+
+    def test_workspace_limit_holds_when_the_listener_resubscribes_mid_create(self):
+        """The same split, seen as a broken rule: the create's count and insert run without
+        the project's row lock, so a second writer that follows the protocol (lock the
+        project's row, count, insert) gets in between and the limit (10) is exceeded.
+        A writer blocked by the lock (as it must be) gives up after lock_timeout."""
+        pid, _ = self.create_project(uniq("p"))
+        now = int(time.time())
+        for i in range(9):  # nine workspaces already (rows only; the limit counts rows)
+            wid = "ws_%012x" % secrets.randbits(48)
+            self.sql("INSERT INTO duckspace.workspaces (id, project_id, branch_id, name, created_at, expires_at,"
+                     " size_limit_bytes, status) VALUES (%s, %s, '', 'pre', %s, %s, 1073741824, 'active');"
+                     " INSERT INTO duckspace.workspace_credentials (workspace_id, username, scram_verifier, created_at)"
+                     " VALUES (%s, %s, %s, %s)",
+                     (wid, pid, now, now + 3600, wid, wid + "_0000000%d" % i, scram_verifier("x"), now))
+        holder = self.cat.connect(autocommit=False)
+        self.addCleanup(holder.close)
+        with holder.cursor() as cur:
+            cur.execute("SELECT id FROM duckspace.projects WHERE id = %s FOR UPDATE", (pid,))
+        other = self.cat.connect(autocommit=False)  # the second writer
+        self.addCleanup(other.close)
+        with other.cursor() as cur:
+            cur.execute("SET lock_timeout = '500ms'")
+            cur.execute("LOCK TABLE duckspace.workspaces IN SHARE MODE")  # holds the server's INSERT back
+        result = {}
+        th = threading.Thread(target=lambda: result.setdefault(
+            "resp", self.server.req("POST", "/projects/%s/workspaces" % pid, {"name": "tenth"}, timeout=60)))
+        th.start()
+        self.addCleanup(th.join, 60)
+
+        def server_waits(query_prefix):
+            return self.sql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'duckspace'"
+                            " AND datname = current_database() AND wait_event_type = 'Lock'"
+                            " AND query LIKE %s", (query_prefix + "%",))[0][0]
+
+        got, _, _ = poll(lambda: server_waits("SELECT id FROM projects"), bool, 10.0, 0.02)
+        self.assertTrue(got, "the workspace create never waited for the project's row lock")
+        old = self.listener_pids()
+        self.assertEqual(self.sql("SELECT pg_terminate_backend(%s)", (old[0],)), [(True,)])
+        got, _, _ = poll(lambda: [p for p in self.listener_pids() if p not in old], bool, 10.0, 0.02)
+        self.assertTrue(got, "no new listener")
+        holder.rollback()  # the server's create has the project's row now ...
+        got, _, _ = poll(lambda: server_waits("INSERT INTO workspaces"), bool, 10.0, 0.02)
+        self.assertTrue(got, "the server's insert did not wait for the SHARE lock")
+        # ... so the second writer must not get it before the server's COMMIT
+        try:
+            with other.cursor() as cur:
+                cur.execute("SELECT id FROM duckspace.projects WHERE id = %s FOR UPDATE", (pid,))
+                cur.execute("SELECT count(*) FROM duckspace.workspaces WHERE project_id = %s", (pid,))
+                n = cur.fetchone()[0]
+                if n < 10:
+                    wid = "ws_%012x" % secrets.randbits(48)
+                    cur.execute("INSERT INTO duckspace.workspaces (id, project_id, branch_id, name, created_at,"
+                                " expires_at, size_limit_bytes, status) VALUES (%s, %s, '', 'other', %s, %s,"
+                                " 1073741824, 'active')", (wid, pid, now, now + 3600))
+            other.commit()
+            second = "got the row lock while the server's create held it: counted %d, inserted" % n
+        except psycopg2.Error as e:
+            other.rollback()
+            second = "blocked (%s)" % (e.pgcode,)
+        th.join(60)
+        st, body, _ = result["resp"]
+        total = self.sql("SELECT count(*) FROM duckspace.workspaces WHERE project_id = %s", (pid,))[0][0]
+        note("second writer: %s; server create: %s; workspaces: %d (limit 10)", second, st, total)
+        self.assertLessEqual(total, 10, "workspace limit exceeded: %d workspaces (second writer %s; server %s %r)"
+                             % (total, second, st, body))
+
+
 class CatalogOutage(PgCatalogCase):
     """PostgreSQL stopped for 10 s and started again on the same port (its own cluster)."""
 
