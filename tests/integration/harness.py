@@ -179,6 +179,13 @@ class PgCatalog:
         return self.ref.connect(self.dbname, autocommit=autocommit)
 
 
+def redact_catalog(where):
+    """A catalog setting with any password in it replaced by ***, for the logs."""
+    where = re.sub(r"(://[^:/@?#]*):[^@/?#]*@", r"\1:***@", where)
+    where = re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1***", where)
+    return where
+
+
 def new_pg_catalog(ref=None):
     """A fresh, empty database (ds_<random>) in ref (default: shared_pg())."""
     ref = ref or shared_pg()
@@ -270,7 +277,8 @@ class Server:
             banner = ("\n===== run %d: %s =====\n" % (self.runs, shown)).encode()
             so.write(banner)
             se.write(banner)
-            cat_line = ("catalog: %s\n" % self.catalog_env().get("DUCKSPACE_CATALOG", "DuckDB (default)")).encode()
+            cat_line = ("catalog: %s\n" % redact_catalog(
+                self.catalog_env().get("DUCKSPACE_CATALOG", "DuckDB (default)"))).encode()
             so.write(cat_line)
             se.write(cat_line)
             so.flush()

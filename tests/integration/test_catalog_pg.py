@@ -7,13 +7,17 @@
                        next statement
   ListenerKilled       the change-feed connection terminated: old password refused
                        within 2 s of a change made meanwhile (and never after), a new
-                       listener subscribes
+                       listener subscribes; a resubscription during a transaction does
+                       not split it (nor break the workspace limit)
   CatalogOutage        PostgreSQL stopped for 10 s: cold logins FATAL 57P03, REST 503
                        catalog_unavailable, open sessions keep working, the process
                        lives; after the restart everything works again, no server restart
   TwoServers           two processes on one catalog: the workspace limit holds across
                        them, generated project ids stay distinct, a delete on one is seen
                        by the other
+  CatalogStartUp       an unreachable or refusing catalog at start-up: exit 2, no password
+                       in any message; a data directory bound to its catalog; one server
+                       per data directory
   CatalogCopy          `duckspace catalog copy` DuckDB -> PostgreSQL -> DuckDB: the REST
                        answers byte for byte, passwords and keys keep working; a non-empty
                        destination is refused (exit 1, nothing changed); bad usage exit 2
@@ -498,6 +502,7 @@ class CatalogOutage(PgCatalogCase):
                 self.assertIsNone(srv.proc.poll(), "the server exited during the outage:\n" + srv.log_tail())
                 self.assertEqual(q("SELECT 1"), [(1,)])
                 self.assertError(srv.req("GET", "/projects", timeout=30), 503, "catalog_unavailable")
+                self.assertEqual(srv.req("GET", "/health", key=None, timeout=30)[0], 200)  # docs/deployment.md
                 if not checked_cached and time.monotonic() - t_down > CACHED_LOGIN_TTL + 0.5:
                     code, info = login(srv, cached["connection"], cached["connection"]["password"])
                     self.assertEqual(code, "57P03", "a cached login %.1f s into the outage: %r"
@@ -646,6 +651,98 @@ class TwoServers(PgCatalogCase):
                          [[1], [2]])
         c = ws["connection"]
         self.assertLogin(self.server2, c, c["password"])
+
+
+class CatalogStartUp(ServerTestCase):
+    """Starting on a PostgreSQL catalog: unreachable or refused -> exit 2 with a message that
+    never shows a password; a data directory stays bound to its catalog; one server per
+    data directory."""
+
+    server_catalog = ""  # the class's own server is not used
+
+    def start_fails(self, srv, code=2):
+        try:
+            srv.start()
+        except harness.ServerError:
+            pass
+        else:
+            self.fail("the server started:\n" + srv.log_tail())
+        self.assertEqual(srv.proc.returncode, code, srv.log_tail())
+        srv.proc = None  # nothing to stop in tearDown
+        return srv.read_log(since_run_start=True)
+
+    def test_unreachable_catalog_exits_2_without_showing_the_password(self):
+        secret = "inline-" + secrets.token_hex(8)
+        url = "postgresql://postgres:%s@127.0.0.1:%d/nowhere?sslmode=disable" % (secret, harness.free_port())
+        log = self.start_fails(self.extra_server(catalog=url, extra_args=BASE_ARGS))
+        self.assertIn("catalog", log)
+        self.assertNotIn(secret, log)
+
+    def test_wrong_password_exits_2_without_showing_it(self):
+        cat = new_pg_catalog()
+        secret = "wrong-" + secrets.token_hex(8)
+        log = self.start_fails(self.extra_server(catalog=cat.url, env={"PGPASSWORD": secret}, extra_args=BASE_ARGS))
+        self.assertNotIn(secret, log)
+        self.assertNotIn(cat.ref.password, log)
+
+    def test_password_in_the_url_is_never_shown(self):
+        cat = new_pg_catalog()
+        url = "postgresql://postgres:%s@127.0.0.1:%d/%s?sslmode=disable" % (cat.ref.password, cat.ref.port, cat.dbname)
+        srv = self.extra_server(catalog=url, extra_args=BASE_ARGS + ["--log-level", "debug"])
+        srv.start()
+        pid = self.assertOk(srv.req("POST", "/projects", {"name": "x"}), 201)["id"]
+        ws = self.assertOk(srv.req("POST", "/projects/%s/workspaces" % pid, {"name": "w"}), 201)
+        c = ws["connection"]
+        self.assertEqual(login(srv, c, c["password"])[0], "ok")
+        st, metrics, _ = srv.req("GET", "/metrics", raw_response=True)
+        self.assertNotIn(cat.ref.password.encode(), metrics)
+        cmdlines = []
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                if int(fields[3]) != srv.proc.pid:  # session id: the server and what it started
+                    continue
+                with open("/proc/%s/cmdline" % d, "rb") as f:
+                    cmdlines.append(f.read())
+            except (OSError, IndexError, ValueError):
+                continue
+        self.assertTrue(cmdlines)
+        for cl in cmdlines:
+            self.assertNotIn(cat.ref.password.encode(), cl)
+        self.assertEqual(srv.stop(), 0)
+        self.assertNotIn(cat.ref.password, srv.read_log())
+
+    def test_data_directory_stays_bound_to_its_catalog(self):
+        first = new_pg_catalog()
+        srv = self.extra_server(catalog=first, extra_args=BASE_ARGS)
+        srv.start()
+        pid = self.assertOk(srv.req("POST", "/projects", {"id": "bound", "name": "x"}), 201)["id"]
+        self.assertOk(srv.req("POST", "/projects/%s/buckets" % pid, {"stage": "in", "name": "s"}), 201)
+        self.assertOk(srv.req("POST", "/projects/%s/buckets/in.c-s/tables?name=t" % pid, raw=b"id\n1\n",
+                              content_type="text/csv"), 201)
+        self.assertEqual(srv.stop(), 0)
+        before = harness.snapshot(srv.data_dir)
+        for other in (new_pg_catalog(), ""):  # an empty PostgreSQL database, the embedded default
+            with self.subTest(catalog=getattr(other, "url", other or "DuckDB")):
+                srv.catalog = other
+                log = self.start_fails(srv)
+                self.assertIn(srv.data_dir, log)
+                self.assertTrue(before <= harness.snapshot(srv.data_dir), "files were removed")
+        srv.catalog = first
+        srv.start()
+        self.assertEqual(self.assertOk(srv.req("GET", "/projects/%s/tables/in.c-s.t/preview" % pid))["rows"], [[1]])
+
+    def test_one_server_per_data_directory(self):
+        cat = new_pg_catalog()
+        srv = self.extra_server(catalog=cat, extra_args=BASE_ARGS)
+        srv.start()
+        pid = self.assertOk(srv.req("POST", "/projects", {"name": "x"}), 201)["id"]
+        second = self.extra_server(catalog=cat, data_dir=srv.data_dir, extra_args=BASE_ARGS)
+        self.start_fails(second)
+        self.assertOk(srv.req("GET", "/projects/%s" % pid))
 
 
 class CatalogCopy(ServerTestCase):
