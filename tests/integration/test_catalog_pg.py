@@ -446,6 +446,48 @@ class CatalogOutage(PgCatalogCase):
         finally:
             cls.ref.stop()
 
+    def server_waits_for_lock(self, query_prefix):
+        return self.sql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'duckspace'"
+                        " AND datname = current_database() AND wait_event_type = 'Lock' AND query LIKE %s",
+                        (query_prefix + "%",))[0][0]
+
+    def test_import_whose_publish_meets_the_outage_is_503_and_changes_nothing(self):
+        """PostgreSQL goes away while an import publishes its new generation (the publish
+        is held back by a lock until then): the import answers 503 catalog_unavailable,
+        not a 404 about a deleted project; after the outage the table is as it was, its
+        directory has no leftover, and a new import works."""
+        srv = self.server
+        pid, _ = self.create_project(uniq("p"))
+        self.create_bucket(pid, "s")
+        self.create_table_csv(pid, "in.c-s", "t", "id,v\n1,a\n2,b\n")
+        files_before = harness.table_files(srv.data_dir, pid, "in_c_s", "t")
+        holder = self.cat.connect(autocommit=False)
+        self.addCleanup(holder.close)
+        with holder.cursor() as cur:
+            cur.execute("LOCK TABLE duckspace.tables IN SHARE MODE")  # reads go on, the publish waits
+        result = {}
+        th = threading.Thread(target=lambda: result.setdefault("resp", srv.req(
+            "POST", "/projects/%s/tables/in.c-s.t/import" % pid, raw=b"id,v\n3,c\n", content_type="text/csv",
+            timeout=60)))
+        th.start()
+        self.addCleanup(th.join, 60)
+        got, _, _ = poll(lambda: self.server_waits_for_lock("UPDATE tables"), bool, 20.0, 0.02)
+        self.assertTrue(got, "the import's publish never waited for the lock")
+        self.ref.pause("fast")
+        try:
+            th.join(60)
+            self.assertFalse(th.is_alive())
+            self.assertError(result["resp"], 503, "catalog_unavailable")
+        finally:
+            self.ref.resume()
+        got, _, attempts = poll(lambda: srv.req("GET", "/projects/%s/tables/in.c-s.t" % pid)[0], lambda r: r == 200,
+                                self.RECOVERY_DEADLINE, 0.1)
+        self.assertEqual(got, 200, attempts[-3:])
+        self.assertEqual(self.table(pid, "in.c-s.t")["rows"], 2)
+        self.assertEqual(harness.table_files(srv.data_dir, pid, "in_c_s", "t"), files_before)
+        self.import_csv(pid, "in.c-s.t", "id,v\n3,c\n")
+        self.assertEqual(self.rows(pid, "in.c-s.t"), [[3, "c"]])
+
     def test_ten_second_outage(self):
         srv = self.server
         pid, pkey = self.create_project(uniq("p"))
