@@ -446,6 +446,15 @@ class CatalogOutage(PgCatalogCase):
         finally:
             cls.ref.stop()
 
+    def wait_recovered(self):
+        """PostgreSQL running and the server's REST answering 200 again."""
+        if not self.ref.running:
+            self.ref.resume()
+        got, _, attempts = poll(lambda: self.server.req("GET", "/projects", timeout=30)[0], lambda r: r == 200,
+                                self.RECOVERY_DEADLINE, 0.1)
+        self.assertEqual(got, 200, "REST not back %.0f s after PostgreSQL restarted: %r"
+                         % (self.RECOVERY_DEADLINE, attempts[-3:]))
+
     def server_waits_for_lock(self, query_prefix):
         return self.sql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'duckspace'"
                         " AND datname = current_database() AND wait_event_type = 'Lock' AND query LIKE %s",
@@ -474,15 +483,15 @@ class CatalogOutage(PgCatalogCase):
         got, _, _ = poll(lambda: self.server_waits_for_lock("UPDATE tables"), bool, 20.0, 0.02)
         self.assertTrue(got, "the import's publish never waited for the lock")
         self.ref.pause("fast")
+        self.addCleanup(self.wait_recovered)  # also when an assertion below fails
         try:
             th.join(60)
             self.assertFalse(th.is_alive())
-            self.assertError(result["resp"], 503, "catalog_unavailable")
+            resp = result["resp"]
         finally:
             self.ref.resume()
-        got, _, attempts = poll(lambda: srv.req("GET", "/projects/%s/tables/in.c-s.t" % pid)[0], lambda r: r == 200,
-                                self.RECOVERY_DEADLINE, 0.1)
-        self.assertEqual(got, 200, attempts[-3:])
+        self.wait_recovered()
+        self.assertError(resp, 503, "catalog_unavailable")
         self.assertEqual(self.table(pid, "in.c-s.t")["rows"], 2)
         self.assertEqual(harness.table_files(srv.data_dir, pid, "in_c_s", "t"), files_before)
         self.import_csv(pid, "in.c-s.t", "id,v\n3,c\n")
