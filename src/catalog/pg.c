@@ -85,7 +85,10 @@ static void pq_reason(PGconn *pc, char *out, size_t outsz) {
 }
 
 static catdb_status ensure_conn(pgdb *d) {
-    if (atomic_exchange(&d->reset_main, false) && d->conn) d->broken = true;
+    /* The listener asks for a fresh connection after an outage; never inside a
+     * transaction (its later statements would run outside it, without its locks). */
+    if (d->conn && PQtransactionStatus(d->conn) == PQTRANS_IDLE && atomic_exchange(&d->reset_main, false))
+        d->broken = true;
     if (d->conn && !d->broken && PQstatus(d->conn) == CONNECTION_OK) return CATDB_OK;
     double now = ds_monotonic();
     if (now < d->next_attempt) return CATDB_UNAVAILABLE;

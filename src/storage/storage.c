@@ -988,14 +988,17 @@ int stor_import(stor *s, const stor_import_req *req, int64_t *imported_rows, cat
     if (imported_rows) *imported_rows = imported;
     *out = nt;
 out:
-    if (rc && rc != -(int)DS_E_IMPORT_FAILED) {
-        /* The project, branch or bucket may have been deleted while the import ran. */
+    if (rc && rc != -(int)DS_E_IMPORT_FAILED && rc != -(int)DS_E_CATALOG_UNAVAILABLE) {
+        /* The project, branch or bucket may have been deleted while the import ran
+         * (asked only when the catalog answers: an unreachable one says nothing). */
         cat_project p;
         cat_bucket b;
         ds_err e2;
-        if (cat_project_get(s->cat, req->project_id, &p, &e2) != 0)
+        int prc = cat_project_get(s->cat, req->project_id, &p, &e2);
+        if (prc == -(int)DS_E_PROJECT_NOT_FOUND)
             rc = ds_fail(err, DS_E_PROJECT_NOT_FOUND, "project \"%s\" was deleted", req->project_id);
-        else if (cat_bucket_get(s->cat, req->project_id, req->branch_id, req->bucket_id, &b, &e2) != 0)
+        else if (prc == 0 && cat_bucket_get(s->cat, req->project_id, req->branch_id, req->bucket_id, &b, &e2) != 0 &&
+                 e2.code != DS_E_CATALOG_UNAVAILABLE)
             rc = ds_fail(err, e2.code, "%s", e2.message);
     }
     json_decref(cols);
