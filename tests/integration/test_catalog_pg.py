@@ -497,6 +497,57 @@ class CatalogOutage(PgCatalogCase):
         self.import_csv(pid, "in.c-s.t", "id,v\n3,c\n")
         self.assertEqual(self.rows(pid, "in.c-s.t"), [[3, "c"]])
 
+    def test_publish_committed_but_not_acknowledged_leaves_a_readable_table(self):
+        """The connection ends after PostgreSQL committed the publish but before the server
+        read the answer (made certain here: the commit waits for a synchronous standby that
+        does not exist, and the server's backend is terminated in that wait; PostgreSQL
+        keeps such a commit). The server cannot know which generation won: whatever it
+        answers, the catalog's generation must still have its file, so the table reads."""
+        srv = self.server
+        pid, _ = self.create_project(uniq("p"))
+        self.create_bucket(pid, "s")
+        self.create_table_csv(pid, "in.c-s", "t", "id,v\n1,a\n2,b\n")
+        admin = self.cat.ref.connect()
+        self.addCleanup(admin.close)
+
+        def sync_standby(name):
+            with admin.cursor() as cur:
+                if name:
+                    cur.execute("ALTER SYSTEM SET synchronous_standby_names = %s", (name,))
+                else:
+                    cur.execute("ALTER SYSTEM RESET synchronous_standby_names")
+                cur.execute("SELECT pg_reload_conf()")
+
+        sync_standby("nobody")
+        self.addCleanup(sync_standby, None)
+        result = {}
+        th = threading.Thread(target=lambda: result.setdefault("resp", srv.req(
+            "POST", "/projects/%s/tables/in.c-s.t/import" % pid, raw=b"id,v\n3,c\n", content_type="text/csv",
+            timeout=60)))
+        th.start()
+        self.addCleanup(th.join, 60)
+        waiting = lambda: self.sql("SELECT pid FROM pg_stat_activity WHERE application_name = 'duckspace'"
+                                   " AND datname = current_database() AND wait_event = 'SyncRep'")
+        got, _, _ = poll(waiting, bool, 20.0, 0.02)
+        self.assertTrue(got, "the publish never waited for the synchronous standby")
+        self.assertEqual(self.sql("SELECT pg_terminate_backend(%s)", (got[0][0],)), [(True,)])
+        th.join(60)
+        sync_standby(None)
+        self.wait_recovered()
+        st, body, _ = result["resp"]
+        gen = self.sql("SELECT generation FROM duckspace.tables WHERE project_id = %s AND bucket_id = 'in.c-s'"
+                       " AND name = 't'", (pid,))[0][0]
+        files = harness.table_files(srv.data_dir, pid, "in_c_s", "t")
+        note("import answered %s; catalog generation %d; files %s", st, gen, files)
+        resp = srv.req("GET", "/projects/%s/tables/in.c-s.t/preview" % pid)
+        note("preview: %s %r", resp[0], resp[1])
+        self.assertIn("t.g%d.duckdb" % gen, files,
+                      "the catalog's generation %d has no file (import answered %s %r)" % (gen, st, body))
+        self.assertEqual(resp[0], 200, resp[1])
+        self.assertIn(resp[1]["rows"], ([[1, "a"], [2, "b"]], [[3, "c"]]))
+        if st == 200:
+            self.assertEqual(resp[1]["rows"], [[3, "c"]])
+
     def test_ten_second_outage(self):
         srv = self.server
         pid, pkey = self.create_project(uniq("p"))
