@@ -7,11 +7,14 @@
                        next statement
   ListenerKilled       the change-feed connection terminated: old password refused
                        within 2 s of a change made meanwhile (and never after), a new
-                       listener subscribes; a resubscription during a transaction does
+                       listener subscribes; a listener that cannot come back bounds
+                       cached logins to 5 s; a resubscription during a transaction does
                        not split it (nor break the workspace limit)
   CatalogOutage        PostgreSQL stopped for 10 s: cold logins FATAL 57P03, REST 503
                        catalog_unavailable, open sessions keep working, the process
-                       lives; after the restart everything works again, no server restart
+                       lives; after the restart everything works again, no server restart;
+                       an import whose publish meets the outage (503, nothing changed) or
+                       whose publish committed unacknowledged (the table stays readable)
   TwoServers           two processes on one catalog: the workspace limit holds across
                        them, generated project ids stay distinct, a delete on one is seen
                        by the other
@@ -317,6 +320,47 @@ class ListenerKilled(PgCatalogCase):
         self.assertEqual(got, "28P01", attempts)
         self.assertIsNone(self.server.proc.poll())
 
+
+    def test_listener_that_cannot_resubscribe_bounds_cached_logins_to_5_s(self):
+        """The listener is terminated and cannot come back (the database refuses new
+        connections; the server's statement connection stays): a password changed meanwhile
+        keeps working from the login cache for at most 5 s after it was read, then the
+        new one works; the feed comes back when connections are allowed again."""
+        pid, _ = self.create_project(uniq("p"))
+        ws = self.new_ws(pid)
+        c = ws["connection"]
+        writer = self.cat.connect()  # opened before the database is closed to new connections
+        self.addCleanup(writer.close)
+        admin = self.cat.ref.connect()  # the cluster's postgres database
+        self.addCleanup(admin.close)
+
+        def allow(on):
+            with admin.cursor() as cur:
+                cur.execute('ALTER DATABASE "%s" ALLOW_CONNECTIONS %s' % (self.cat.dbname, "true" if on else "false"))
+
+        self.assertLogin(self.server, c, c["password"])  # read now: cached from here
+        t_fetch = time.monotonic()
+        allow(False)
+        self.addCleanup(allow, True)
+        with writer.cursor() as cur:
+            cur.execute("SELECT pid FROM pg_stat_activity WHERE application_name = 'duckspace-listener'"
+                        " AND datname = current_database()")
+            old = [r[0] for r in cur.fetchall()]
+            self.assertEqual(len(old), 1, old)
+            cur.execute("SELECT pg_terminate_backend(%s)", (old[0],))
+            new_pw = secrets.token_urlsafe(32)
+            cur.execute("UPDATE duckspace.workspace_credentials SET scram_verifier = %s WHERE workspace_id = %s",
+                        (scram_verifier(new_pw), ws["id"]))
+        deadline = CACHED_LOGIN_TTL + 0.3 - (time.monotonic() - t_fetch)
+        got, at, attempts = poll(lambda: login(self.server, c, c["password"])[0], lambda r: r != "ok", deadline, 0.1)
+        self.assertIsNotNone(got, "the old password still works %.1f s after it was read, with the feed down: %r"
+                             % (CACHED_LOGIN_TTL, attempts[-3:]))
+        self.assertEqual(got, "28P01", attempts[-3:])
+        note("feed down: old password refused %.2f s after it was read", time.monotonic() - t_fetch)
+        self.assertLogin(self.server, c, new_pw)
+        allow(True)
+        got, _, _ = poll(self.listener_pids, bool, 10.0, 0.05)
+        self.assertTrue(got, "no listener subscribed again once connections were allowed")
 
     def test_listener_resubscribing_during_a_transaction_does_not_split_it(self):
         """The listener's resubscription makes the server replace its statement connection;
