@@ -31,6 +31,7 @@ deadlines the catalog issue states (100 ms for the feed, 2 s after a lost listen
 
 Run: /usr/bin/python3 tests/integration/test_catalog_pg.py [-v] [Class.test_name]"""
 
+import atexit
 import base64
 import concurrent.futures
 import hashlib
@@ -480,7 +481,9 @@ class CatalogOutage(PgCatalogCase):
 
     @classmethod
     def make_catalog(cls):
-        cls.ref = PgReference().start()
+        cls.ref = PgReference()
+        atexit.register(cls.ref.stop)  # also when setUpClass fails after this (stop twice is fine)
+        cls.ref.start()
         return PgCatalog(cls.ref, cls.ref.create_database())
 
     @classmethod
