@@ -864,6 +864,46 @@ class CatalogStartUp(ServerTestCase):
         self.assertEqual(srv.stop(), 0)
         self.assertNotIn(cat.ref.password, srv.read_log())
 
+    def test_every_form_of_the_catalog_setting(self):
+        """--catalog or DUCKSPACE_CATALOG; postgresql:// or postgres:// URL or a libpq
+        key=value string (password from PGPASSWORD); duckdb:PATH or a plain path."""
+        def check(srv, where):
+            srv.start()
+            pid = self.assertOk(srv.req("POST", "/projects", {"name": "form"}), 201)["id"]
+            self.assertEqual(srv.stop(), 0, srv.log_tail())
+            if isinstance(where, PgCatalog):
+                self.assertEqual(self.sql_count(where, pid), 1)
+            else:
+                self.assertTrue(os.path.isfile(where), where)
+                self.assertFalse(os.path.exists(os.path.join(srv.data_dir, "metadata.duckdb")))
+
+        for form in ("flag url", "env postgres://", "flag conninfo", "env conninfo"):
+            with self.subTest(form=form):
+                cat = new_pg_catalog()
+                value = {"flag url": cat.url, "env postgres://": cat.url.replace("postgresql://", "postgres://", 1),
+                         "flag conninfo": cat.conninfo, "env conninfo": cat.conninfo}[form]
+                if form.startswith("flag"):
+                    srv = self.extra_server(catalog="", env=cat.env, extra_args=BASE_ARGS + ["--catalog", value])
+                else:
+                    srv = self.extra_server(catalog=value, env=cat.env, extra_args=BASE_ARGS)
+                check(srv, cat)
+        for form in ("duckdb:", ""):
+            with self.subTest(form=form or "path"):
+                srv = self.extra_server(catalog="", extra_args=BASE_ARGS)
+                path = os.path.join(srv.root, "elsewhere.duckdb")
+                srv.extra_args += ["--catalog", form + path]
+                check(srv, path)
+
+    @staticmethod
+    def sql_count(cat, pid):
+        conn = cat.connect()
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT count(*) FROM duckspace.projects WHERE id = %s", (pid,))
+                return cur.fetchone()[0]
+        finally:
+            conn.close()
+
     def test_data_directory_stays_bound_to_its_catalog(self):
         first = new_pg_catalog()
         srv = self.extra_server(catalog=first, extra_args=BASE_ARGS)
