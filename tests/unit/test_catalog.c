@@ -460,15 +460,18 @@ static void test_table_put_compare_and_set(void **st) {
     assert_int_equal(put_table(f, "p1", "", "in.c-s", "t", 1, 0, 10), 0);
     assert_int_equal(table_generation(f, "p1", "", "in.c-s", "t"), 1);
     assert_int_equal(put_table(f, "p1", "", "in.c-s", "t", 1, 0, 10), -(int)DS_E_TABLE_EXISTS);
-    /* a stale generation fails and leaves the row alone */
-    assert_int_not_equal(put_table(f, "p1", "", "in.c-s", "t", 2, 5, 20), 0);
-    assert_int_not_equal(put_table(f, "p1", "", "in.c-s", "t", 2, 2, 20), 0);
+    /* a stale generation fails (table_changed: another import won) and leaves the row alone */
+    assert_int_equal(put_table(f, "p1", "", "in.c-s", "t", 2, 5, 20), -(int)DS_E_TABLE_CHANGED);
+    assert_int_equal(put_table(f, "p1", "", "in.c-s", "t", 2, 2, 20), -(int)DS_E_TABLE_CHANGED);
     assert_int_equal(table_generation(f, "p1", "", "in.c-s", "t"), 1);
     /* the right one succeeds, once */
     assert_int_equal(put_table(f, "p1", "", "in.c-s", "t", 2, 1, 20), 0);
     assert_int_equal(table_generation(f, "p1", "", "in.c-s", "t"), 2);
-    assert_int_not_equal(put_table(f, "p1", "", "in.c-s", "t", 3, 1, 30), 0);
+    assert_int_equal(put_table(f, "p1", "", "in.c-s", "t", 3, 1, 30), -(int)DS_E_TABLE_CHANGED);
     assert_int_equal(table_generation(f, "p1", "", "in.c-s", "t"), 2);
+    /* a positive expectation on a row that does not exist fails too */
+    assert_int_not_equal(put_table(f, "p1", "", "in.c-s", "nope", 2, 1, 1), 0);
+    assert_int_equal(table_generation(f, "p1", "", "in.c-s", "nope"), -1);
     /* -1: unconditional */
     assert_int_equal(put_table(f, "p1", "", "in.c-s", "t", 7, -1, 70), 0);
     cat_table t;
@@ -903,7 +906,7 @@ static void test_pg_second_handle_sees_writes(void **st) {
     assert_int_equal(put_table(f, "p1", "", "in.c-v", "t", 2, 1, 1), 0);
     f->c = keep;
     /* the first handle's publish based on generation 1 loses */
-    assert_int_not_equal(put_table(f, "p1", "", "in.c-v", "t", 2, 1, 1), 0);
+    assert_int_equal(put_table(f, "p1", "", "in.c-v", "t", 2, 1, 1), -(int)DS_E_TABLE_CHANGED);
     assert_int_equal(table_generation(f, "p1", "", "in.c-v", "t"), 2);
     cat_close(c2);
 }
