@@ -31,7 +31,7 @@ class PgReference:
 
     password = PASSWORD
 
-    def __init__(self, max_connections=None):
+    def __init__(self, max_connections=None, extra_opts=""):
         for tool in ("initdb", "pg_ctl"):
             if not os.access(os.path.join(PG_BINDIR, tool), os.X_OK):
                 raise PgReferenceError("PostgreSQL 15 not found in %s (scripts/setup-deps.sh installs it)" % PG_BINDIR)
@@ -43,6 +43,7 @@ class PgReference:
         self.started = False
         self.running = False
         self.max_connections = max_connections
+        self.extra_opts = extra_opts  # more server options, e.g. "-c max_prepared_transactions=4"
         self.as_pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         if self.as_pg:
             shutil.chown(self.root, "postgres", "postgres")
@@ -78,6 +79,8 @@ class PgReference:
             self.port, self.root)
         if self.max_connections:
             opts += " -c max_connections=%d" % self.max_connections
+        if self.extra_opts:
+            opts += " " + self.extra_opts
         self._run(os.path.join(PG_BINDIR, "pg_ctl"), "-D", self.data, "-l", self.log, "-o", opts,
                   "-w", "-t", "60", "start")
         self.running = True

@@ -481,7 +481,8 @@ class CatalogOutage(PgCatalogCase):
 
     @classmethod
     def make_catalog(cls):
-        cls.ref = PgReference()
+        # prepared transactions: a lock that outlives every session (see the import test)
+        cls.ref = PgReference(extra_opts="-c max_prepared_transactions=4")
         atexit.register(cls.ref.stop)  # also when setUpClass fails after this (stop twice is fine)
         cls.ref.start()
         return PgCatalog(cls.ref, cls.ref.create_database())
@@ -517,10 +518,27 @@ class CatalogOutage(PgCatalogCase):
         self.create_bucket(pid, "s")
         self.create_table_csv(pid, "in.c-s", "t", "id,v\n1,a\n2,b\n")
         files_before = harness.table_files(srv.data_dir, pid, "in_c_s", "t")
+        # Reads go on, the publish waits. A prepared transaction holds the lock: the fast
+        # shutdown ends every session at once, and a session's lock could be released
+        # before the server's backend is ended, letting the publish commit after all.
         holder = self.cat.connect(autocommit=False)
-        self.addCleanup(holder.close)
+        gid = "hold_" + secrets.token_hex(4)
         with holder.cursor() as cur:
-            cur.execute("LOCK TABLE duckspace.tables IN SHARE MODE")  # reads go on, the publish waits
+            cur.execute("LOCK TABLE duckspace.tables IN SHARE MODE")
+            cur.execute("PREPARE TRANSACTION %s", (gid,))
+        holder.close()
+
+        def release():
+            conn = self.cat.connect()
+            try:
+                with conn.cursor() as cur:
+                    cur.execute("SELECT count(*) FROM pg_prepared_xacts WHERE gid = %s", (gid,))
+                    if cur.fetchone()[0]:
+                        cur.execute("ROLLBACK PREPARED %s", (gid,))
+            finally:
+                conn.close()
+
+        self.addCleanup(release)
         result = {}
         th = threading.Thread(target=lambda: result.setdefault("resp", srv.req(
             "POST", "/projects/%s/tables/in.c-s.t/import" % pid, raw=b"id,v\n3,c\n", content_type="text/csv",
@@ -537,6 +555,7 @@ class CatalogOutage(PgCatalogCase):
             resp = result["resp"]
         finally:
             self.ref.resume()
+        release()
         self.wait_recovered()
         self.assertError(resp, 503, "catalog_unavailable")
         self.assertEqual(self.table(pid, "in.c-s.t")["rows"], 2)
@@ -550,10 +569,14 @@ class CatalogOutage(PgCatalogCase):
         does not exist, and the server's backend is terminated in that wait; PostgreSQL
         keeps such a commit). The server cannot know which generation won: whatever it
         answers, the catalog's generation must still have its file, so the table reads."""
-        srv = self.server
-        pid, _ = self.create_project(uniq("p"))
-        self.create_bucket(pid, "s")
-        self.create_table_csv(pid, "in.c-s", "t", "id,v\n1,a\n2,b\n")
+        cat = PgCatalog(self.ref, self.ref.create_database())
+        srv = self.extra_server(catalog=cat, extra_args=self.server_args)  # on failure its table stays broken
+        srv.start()
+        self._mark_log(srv)
+        pid = self.assertOk(srv.req("POST", "/projects", {"name": "x"}), 201)["id"]
+        self.assertOk(srv.req("POST", "/projects/%s/buckets" % pid, {"stage": "in", "name": "s"}), 201)
+        self.assertOk(srv.req("POST", "/projects/%s/buckets/in.c-s/tables?name=t" % pid, raw=b"id,v\n1,a\n2,b\n",
+                              content_type="text/csv"), 201)
         admin = self.cat.ref.connect()
         self.addCleanup(admin.close)
 
@@ -574,16 +597,18 @@ class CatalogOutage(PgCatalogCase):
         th.start()
         self.addCleanup(th.join, 60)
         waiting = lambda: self.sql("SELECT pid FROM pg_stat_activity WHERE application_name = 'duckspace'"
-                                   " AND datname = current_database() AND wait_event = 'SyncRep'")
+                                   " AND datname = current_database() AND wait_event = 'SyncRep'", cat=cat)
         got, _, _ = poll(waiting, bool, 20.0, 0.02)
         self.assertTrue(got, "the publish never waited for the synchronous standby")
-        self.assertEqual(self.sql("SELECT pg_terminate_backend(%s)", (got[0][0],)), [(True,)])
+        self.assertEqual(self.sql("SELECT pg_terminate_backend(%s)", (got[0][0],), cat=cat), [(True,)])
         th.join(60)
         sync_standby(None)
-        self.wait_recovered()
+        got, _, attempts = poll(lambda: srv.req("GET", "/projects", timeout=30)[0], lambda r: r == 200,
+                                self.RECOVERY_DEADLINE, 0.1)
+        self.assertEqual(got, 200, attempts[-3:])
         st, body, _ = result["resp"]
         gen = self.sql("SELECT generation FROM duckspace.tables WHERE project_id = %s AND bucket_id = 'in.c-s'"
-                       " AND name = 't'", (pid,))[0][0]
+                       " AND name = 't'", (pid,), cat=cat)[0][0]
         files = harness.table_files(srv.data_dir, pid, "in_c_s", "t")
         note("import answered %s; catalog generation %d; files %s", st, gen, files)
         resp = srv.req("GET", "/projects/%s/tables/in.c-s.t/preview" % pid)
