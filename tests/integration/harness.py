@@ -9,8 +9,14 @@ Environment:
   DUCKSPACE_LIBDUCKDB  libduckdb.so used to write Parquet test files through ctypes
                        (default: <repo>/third_party/duckdb/lib/libduckdb.so)
   DUCKSPACE_TEST_KEEP  set to 1 to keep temporary directories after the run
+  DUCKSPACE_TEST_CATALOG
+                       "postgresql": every Server (unless given catalog=) keeps its metadata
+                       in a fresh database of one throwaway PostgreSQL 15 cluster, started
+                       once per test process (pgref.PgReference) and removed at exit;
+                       unset or "duckdb": the embedded DuckDB file DATA_DIR/metadata.duckdb
 """
 
+import atexit
 import ctypes
 import http.client
 import json
@@ -122,6 +128,70 @@ class ServerError(Exception):
     pass
 
 
+# ---- metadata catalog on PostgreSQL ------------------------------------------------------
+
+def catalog_kind():
+    """"postgresql" or "duckdb": the catalog backend servers get by default."""
+    v = os.environ.get("DUCKSPACE_TEST_CATALOG", "").strip().lower()
+    if v in ("", "duckdb"):
+        return "duckdb"
+    if v in ("postgresql", "postgres", "pg"):
+        return "postgresql"
+    raise RuntimeError("DUCKSPACE_TEST_CATALOG=%r: expected postgresql or duckdb" % v)
+
+
+_shared_pg_lock = threading.Lock()
+_shared_pg = None
+
+
+def shared_pg():
+    """The one PostgreSQL cluster of this test process, started on first use and removed
+    at exit (pgref imports this module: imported here, not at the top)."""
+    global _shared_pg
+    with _shared_pg_lock:
+        if _shared_pg is None:
+            from pgref import PgReference
+            ref = PgReference(max_connections=300)  # a few connections per server, many servers
+            try:
+                ref.start()
+            except Exception:
+                ref.stop()
+                raise
+            atexit.register(ref.stop)
+            _shared_pg = ref
+        return _shared_pg
+
+
+class PgCatalog:
+    """One database of a PgReference cluster that a server uses as its catalog.
+    url / conninfo name it without the password; env carries the password (PGPASSWORD),
+    as it must reach the server (command lines are visible in ps)."""
+
+    def __init__(self, ref, dbname):
+        self.ref = ref
+        self.dbname = dbname
+        self.url = ref.url(dbname)
+        self.conninfo = ref.conninfo(dbname)
+        self.env = {"PGPASSWORD": ref.password}
+
+    def connect(self, autocommit=True):
+        """A psycopg2 connection to the catalog database (the caller closes it)."""
+        return self.ref.connect(self.dbname, autocommit=autocommit)
+
+
+def redact_catalog(where):
+    """A catalog setting with any password in it replaced by ***, for the logs."""
+    where = re.sub(r"(://[^:/@?#]*):[^@/?#]*@", r"\1:***@", where)
+    where = re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1***", where)
+    return where
+
+
+def new_pg_catalog(ref=None):
+    """A fresh, empty database (ds_<random>) in ref (default: shared_pg())."""
+    ref = ref or shared_pg()
+    return PgCatalog(ref, ref.create_database())
+
+
 class Server:
     """One duckspace server process on a private temporary directory.
 
@@ -132,7 +202,11 @@ class Server:
     """
 
     def __init__(self, admin_key=_DEFAULT, extra_args=(), env=None, root=None,
-                 data_dir=None, pass_ports=True, http_port=None, pg_port=None):
+                 data_dir=None, pass_ports=True, http_port=None, pg_port=None, catalog=None):
+        """catalog: None follows DUCKSPACE_TEST_CATALOG (a fresh PostgreSQL database per
+        Server, chosen at the first start and kept by restarts); "" forces the embedded
+        DuckDB default; a PgCatalog, or a string (URL, conninfo, duckdb:PATH, a path) is
+        passed as DUCKSPACE_CATALOG (for a string, put PGPASSWORD in env yourself)."""
         require_binary()
         self.root = root or tempfile.mkdtemp(prefix="duckspace-it-")
         self.data_dir = data_dir or os.path.join(self.root, "data")
@@ -147,6 +221,26 @@ class Server:
         self.stderr_path = os.path.join(self.root, "stderr.log")
         self.proc = None
         self.runs = 0
+        self.catalog = catalog
+        if catalog is None and catalog_kind() == "postgresql":
+            self.catalog = _DEFAULT  # a fresh database at the first start
+
+    @property
+    def pg_catalog(self):
+        """The PgCatalog of this server, or None (DuckDB, or a catalog given as a string)."""
+        return self.catalog if isinstance(self.catalog, PgCatalog) else None
+
+    def catalog_env(self):
+        """Environment for the catalog setting (DUCKSPACE_CATALOG and PGPASSWORD)."""
+        if self.catalog is _DEFAULT:
+            self.catalog = new_pg_catalog()
+        if isinstance(self.catalog, PgCatalog):
+            env = dict(self.catalog.env)
+            env["DUCKSPACE_CATALOG"] = self.catalog.url
+            return env
+        if self.catalog:
+            return {"DUCKSPACE_CATALOG": self.catalog}
+        return {}
 
     # ---- process control -------------------------------------------------------------
 
@@ -183,11 +277,17 @@ class Server:
             banner = ("\n===== run %d: %s =====\n" % (self.runs, shown)).encode()
             so.write(banner)
             se.write(banner)
+            cat_line = ("catalog: %s\n" % redact_catalog(
+                self.catalog_env().get("DUCKSPACE_CATALOG", "DuckDB (default)"))).encode()
+            so.write(cat_line)
+            se.write(cat_line)
             so.flush()
             se.flush()
             self.log_offsets = (self._size(self.stdout_path), self._size(self.stderr_path))
+            env = self.catalog_env()
+            env.update(self.env)
             self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL, stdout=so,
-                                         stderr=se, env=clean_env(self.env), cwd=self.root,
+                                         stderr=se, env=clean_env(env), cwd=self.root,
                                          start_new_session=True)
         self.wait_ready()
         return self
@@ -283,14 +383,15 @@ class Server:
     # ---- HTTP --------------------------------------------------------------------------
 
     def req(self, method, path, body=None, key=_DEFAULT, headers=None, raw=None,
-            raw_file=None, content_type=None, timeout=REQUEST_TIMEOUT, port=None):
+            raw_file=None, content_type=None, timeout=REQUEST_TIMEOUT, port=None, raw_response=False):
         """One HTTP request on a new connection.
 
         body: a Python value sent as JSON (Content-Type: application/json);
         raw: bytes sent as is (Content-Type from `content_type` or `headers`);
         raw_file: a path streamed as the body;
         key: Bearer key (default: the admin key; None: no Authorization header).
-        Returns (status, parsed JSON or text, headers as a lower-cased dict)."""
+        Returns (status, parsed JSON or text, headers as a lower-cased dict); with
+        raw_response the body as the bytes received instead."""
         hdrs = {}
         if key is _DEFAULT:
             key = self.admin_key
@@ -322,6 +423,8 @@ class Server:
             rh = {k.lower(): v for k, v in resp.getheaders()}
         finally:
             conn.close()
+        if raw_response:
+            return resp.status, payload, rh
         text = payload.decode("utf-8", "replace")
         parsed = text
         if text:
@@ -412,11 +515,12 @@ class ServerTestCase(unittest.TestCase):
 
     server_args = ()
     server_env = None
+    server_catalog = None  # Server(catalog=...): None follows DUCKSPACE_TEST_CATALOG
     maxDiff = 4000
 
     @classmethod
     def setUpClass(cls):
-        cls.server = Server(extra_args=cls.server_args, env=cls.server_env)
+        cls.server = Server(extra_args=cls.server_args, env=cls.server_env, catalog=cls.server_catalog)
         try:
             cls.server.start()
         except Exception:

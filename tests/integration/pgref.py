@@ -7,6 +7,7 @@ user that Debian's postgresql package creates. PG_BINDIR overrides the binaries'
 (default /usr/lib/postgresql/15/bin)."""
 
 import os
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -24,9 +25,13 @@ class PgReferenceError(Exception):
 
 
 class PgReference:
-    """One PostgreSQL 15 cluster. start() then connect(); stop() removes it."""
+    """One PostgreSQL 15 cluster. start() then connect(); stop() removes it.
+    pause() / resume() stop and start the same cluster on the same port, keeping its data
+    (an outage seen by the clients)."""
 
-    def __init__(self):
+    password = PASSWORD
+
+    def __init__(self, max_connections=None, extra_opts=""):
         for tool in ("initdb", "pg_ctl"):
             if not os.access(os.path.join(PG_BINDIR, tool), os.X_OK):
                 raise PgReferenceError("PostgreSQL 15 not found in %s (scripts/setup-deps.sh installs it)" % PG_BINDIR)
@@ -36,6 +41,9 @@ class PgReference:
         self.log = os.path.join(self.root, "server.log")
         self.port = None
         self.started = False
+        self.running = False
+        self.max_connections = max_connections
+        self.extra_opts = extra_opts  # more server options, e.g. "-c max_prepared_transactions=4"
         self.as_pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         if self.as_pg:
             shutil.chown(self.root, "postgres", "postgres")
@@ -56,11 +64,8 @@ class PgReference:
                   "--auth-host=scram-sha-256", "--auth-local=trust", "-E", "UTF8", "--locale=C.UTF-8")
         for attempt in range(3):
             self.port = free_port()
-            opts = "-c listen_addresses=127.0.0.1 -c port=%d -c unix_socket_directories=%s -c fsync=off" % (
-                self.port, self.root)
             try:
-                self._run(os.path.join(PG_BINDIR, "pg_ctl"), "-D", self.data, "-l", self.log, "-o", opts,
-                          "-w", "-t", "60", "start")
+                self._pg_ctl_start()
                 self.started = True
                 return self
             except PgReferenceError:
@@ -68,6 +73,46 @@ class PgReference:
                     if attempt < 2 and "Address already in use" in f.read():
                         continue
                 raise
+
+    def _pg_ctl_start(self):
+        opts = "-c listen_addresses=127.0.0.1 -c port=%d -c unix_socket_directories=%s -c fsync=off" % (
+            self.port, self.root)
+        if self.max_connections:
+            opts += " -c max_connections=%d" % self.max_connections
+        if self.extra_opts:
+            opts += " " + self.extra_opts
+        self._run(os.path.join(PG_BINDIR, "pg_ctl"), "-D", self.data, "-l", self.log, "-o", opts,
+                  "-w", "-t", "60", "start")
+        self.running = True
+
+    def pause(self, mode="fast"):
+        """Stops the server (pg_ctl stop -m mode: every client connection is closed), keeping
+        the cluster for resume()."""
+        self._run(os.path.join(PG_BINDIR, "pg_ctl"), "-D", self.data, "-m", mode, "-w", "-t", "60", "stop")
+        self.running = False
+
+    def resume(self):
+        """Starts the paused cluster again on the same port."""
+        self._pg_ctl_start()
+
+    def url(self, dbname="postgres"):
+        """A libpq URL without the password (give it as PGPASSWORD)."""
+        return "postgresql://postgres@127.0.0.1:%d/%s?sslmode=disable" % (self.port, dbname)
+
+    def conninfo(self, dbname="postgres"):
+        """A libpq key=value conninfo without the password."""
+        return "host=127.0.0.1 port=%d dbname=%s user=postgres sslmode=disable" % (self.port, dbname)
+
+    def create_database(self, name=None):
+        """CREATE DATABASE name (default ds_<random hex>); returns the name."""
+        name = name or "ds_" + secrets.token_hex(6)
+        conn = self.connect()
+        try:
+            with conn.cursor() as cur:
+                cur.execute('CREATE DATABASE "%s"' % name.replace('"', '""'))
+        finally:
+            conn.close()
+        return name
 
     def dsn(self, dbname="postgres"):
         return {"host": "127.0.0.1", "port": self.port, "dbname": dbname, "user": "postgres",
@@ -80,8 +125,9 @@ class PgReference:
 
     def stop(self):
         try:
-            if self.started:
+            if os.path.exists(os.path.join(self.data, "postmaster.pid")):
                 self._run(os.path.join(PG_BINDIR, "pg_ctl"), "-D", self.data, "-m", "immediate", "-w", "stop")
         finally:
             self.started = False
+            self.running = False
             shutil.rmtree(self.root, ignore_errors=True)

@@ -279,7 +279,7 @@ class CommandLine(unittest.TestCase):
 
     def test_env_data_dir_is_used(self):
         data = os.path.join(self.tmp, "env-data")
-        srv = self._serve(extra_args=[])
+        srv = self._serve(extra_args=[], catalog="")  # the DuckDB catalog: its file shows the data dir
         srv.data_dir = None  # do not pass --data-dir
         srv.command = lambda: [harness.BIN, "serve", "--listen-address", "127.0.0.1",
                                "--http-port", str(srv.http_port), "--pg-port", str(srv.pg_port),
