@@ -44,6 +44,14 @@ typedef struct {
     bool broken;               /* conn must be replaced before the next statement */
     double next_attempt;       /* ds_monotonic() before which no reconnect is tried */
     atomic_bool reset_main;    /* set by the listener after an outage: reconnect first */
+    /* Statements prepared on conn (parsed and planned once: a cold login's lookup costs
+     * about 0.3 ms of PostgreSQL's time instead of 0.7, bench/catalog.sh). Keyed by
+     * the statement's text; emptied with every new connection. */
+    struct prepared {
+        uint64_t hash;
+        char *sql;
+    } prepared[64];
+    int nprepared;
     pthread_t listener;
     bool listener_started;
     int stop_pipe[2];
@@ -89,6 +97,11 @@ static void pq_reason(PGconn *pc, char *out, size_t outsz) {
     snprintf(out, outsz, "%.*s", (int)strcspn(m, "\n"), m);
 }
 
+static void forget_prepared(pgdb *d) {
+    for (int i = 0; i < d->nprepared; i++) free(d->prepared[i].sql);
+    d->nprepared = 0;
+}
+
 static catdb_status ensure_conn(pgdb *d) {
     /* The listener asks for a fresh connection after an outage; never inside a
      * transaction (its later statements would run outside it, without its locks). */
@@ -98,6 +111,7 @@ static catdb_status ensure_conn(pgdb *d) {
     double now = ds_monotonic();
     if (now < d->next_attempt) return CATDB_UNAVAILABLE;
     if (d->conn) PQfinish(d->conn);
+    forget_prepared(d);
     d->conn = connect_as(d, "duckspace");
     d->broken = false;
     if (d->conn && PQstatus(d->conn) == CONNECTION_OK) {
@@ -145,6 +159,36 @@ static catdb_status to_rows(PGresult *res, cat_rows *out) {
     return CATDB_OK;
 }
 
+/* Runs sql with parameters, prepared once per connection (as "s<index>") when it has
+ * parameters and a slot is free; else sent whole. A failed Parse is reported like a
+ * failed statement. */
+static PGresult *run_statement(pgdb *d, const char *sql, int n, const Oid *oids, const char *const *vals) {
+    if (n == 0) return PQexecParams(d->conn, sql, 0, NULL, NULL, NULL, NULL, 0);
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (const char *p = sql; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    char name[16];
+    for (int i = 0; i < d->nprepared; i++)
+        if (d->prepared[i].hash == h && strcmp(d->prepared[i].sql, sql) == 0) {
+            snprintf(name, sizeof name, "s%d", i);
+            return PQexecPrepared(d->conn, name, n, vals, NULL, NULL, 0);
+        }
+    if (d->nprepared == (int)(sizeof d->prepared / sizeof d->prepared[0]))
+        return PQexecParams(d->conn, sql, n, oids, vals, NULL, NULL, 0);
+    char *copy = strdup(sql);
+    if (!copy) return PQexecParams(d->conn, sql, n, oids, vals, NULL, NULL, 0);
+    snprintf(name, sizeof name, "s%d", d->nprepared);
+    PGresult *pr = PQprepare(d->conn, name, sql, n, oids);
+    if (PQresultStatus(pr) != PGRES_COMMAND_OK) {
+        free(copy);
+        return pr;
+    }
+    PQclear(pr);
+    d->prepared[d->nprepared].hash = h;
+    d->prepared[d->nprepared].sql = copy;
+    d->nprepared++;
+    return PQexecPrepared(d->conn, name, n, vals, NULL, NULL, 0);
+}
+
 static catdb_status pg_exec(void *db, const char *sql, int n, const char *const *vals, const char *types,
                             cat_rows *out) {
     pgdb *d = db;
@@ -153,7 +197,7 @@ static catdb_status pg_exec(void *db, const char *sql, int n, const char *const 
     Oid oids[32];
     if (n > (int)(sizeof oids / sizeof oids[0])) return CATDB_ERROR;
     for (int i = 0; i < n; i++) oids[i] = types[i] == 'l' ? 20 /* int8 */ : 25 /* text */;
-    PGresult *res = PQexecParams(d->conn, sql, n, oids, vals, NULL, NULL, 0);
+    PGresult *res = run_statement(d, sql, n, oids, vals);
     ExecStatusType es = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (es == PGRES_COMMAND_OK || es == PGRES_TUPLES_OK) {
         st = to_rows(res, out);
@@ -392,6 +436,7 @@ static void pg_close(void *db) {
     if (d->stop_pipe[0] >= 0) close(d->stop_pipe[0]);
     if (d->stop_pipe[1] >= 0) close(d->stop_pipe[1]);
     if (d->conn) PQfinish(d->conn);
+    forget_prepared(d);
     if (d->conninfo) explicit_bzero(d->conninfo, strlen(d->conninfo));
     free(d->conninfo);
     free(d);
