@@ -71,19 +71,8 @@ measure() {
 }
 
 # --- PostgreSQL -------------------------------------------------------------------------------
-mkdir -p "$pgdir"
-[ "$(id -u)" -eq 0 ] && chown postgres: "$pgdir"
-"${as_pg[@]}" "$PG_BINDIR/initdb" -D "$pgdir/data" -U bench --auth-local=trust \
-  --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$pgdir/initdb.log" 2>&1 ||
-  { cat "$pgdir/initdb.log" >&2; die "initdb failed"; }
-"${as_pg[@]}" sh -c "printf '%s\n' 'local all all trust' \
-  'host all all 127.0.0.1/32 scram-sha-256' >'$pgdir/data/pg_hba.conf'"
-pg_start -c password_encryption=scram-sha-256
-pg_super() { "$PSQL" -X -q -v ON_ERROR_STOP=1 -h "$pgdir" -p "$pg_port" -U bench -d postgres "$@"; }
-pg_version=$(pg_super -At -c 'SHOW server_version' | awk '{ print $1 }')
-pg_pass="pw_$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
-pg_super -c "CREATE ROLE benchuser LOGIN PASSWORD '$pg_pass'" -c "CREATE DATABASE bench OWNER benchuser"
-pg_sql() { PGPASSWORD=$pg_pass "$PSQL" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" -U benchuser -d bench "$@"; }
+pg_setup_scram   # clients: TCP + SCRAM as pg_user (lib.sh)
+pg_sql() { PGPASSWORD=$pg_pass "$PSQL" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" -U "$pg_user" -d "$pg_db" "$@"; }
 measure pg_sql pg
 "${as_pg[@]}" "$PG_BINDIR/pg_ctl" -D "$pgdir/data" -m fast -w stop >/dev/null && pg_started=0
 

@@ -70,22 +70,7 @@ printf '\\set id random(1, %d)\nSELECT * FROM lookup WHERE id = :id;\n' "$LOOKUP
 # --- 1. PostgreSQL ------------------------------------------------------------------------
 pg_version="-"
 if [ "$run_pg" = 1 ]; then
-  mkdir -p "$pgdir"
-  [ "$(id -u)" -eq 0 ] && chown postgres: "$pgdir"
-  log "PostgreSQL: initdb"
-  "${as_pg[@]}" "$PG_BINDIR/initdb" -D "$pgdir/data" -U bench --auth-local=trust \
-    --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$pgdir/initdb.log" 2>&1 ||
-    { cat "$pgdir/initdb.log" >&2; die "initdb failed"; }
-  # Only the unix socket (setup, as superuser) is trusted; TCP needs SCRAM-SHA-256.
-  "${as_pg[@]}" sh -c "printf '%s\n' 'local all all trust' \
-    'host all all 127.0.0.1/32 scram-sha-256' >'$pgdir/data/pg_hba.conf'"
-  pg_start -c password_encryption=scram-sha-256 -c max_connections=100
-  pg_super() { "$PSQL" -X -q -v ON_ERROR_STOP=1 -h "$pgdir" -p "$pg_port" -U bench -d postgres "$@"; }
-  pg_version=$(pg_super -At -c 'SHOW server_version' | awk '{ print $1 }')
-  pg_user=benchuser
-  pg_pass="pw_$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
-  pg_db=bench
-  pg_super -c "CREATE ROLE $pg_user LOGIN PASSWORD '$pg_pass'" -c "CREATE DATABASE $pg_db OWNER $pg_user"
+  pg_setup_scram -c max_connections=100   # clients: TCP + SCRAM as pg_user (lib.sh)
   pg_conninfo="host=127.0.0.1 port=$pg_port dbname=$pg_db user=$pg_user password=$pg_pass sslmode=disable"
   # everything below goes over TCP with SCRAM, as the benchmark user
   pg_sql() { PGPASSWORD=$pg_pass "$PSQL" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" \
@@ -136,27 +121,11 @@ if [ "$run_ds" = 1 ]; then
 fi
 
 # --- CPU accounting ------------------------------------------------------------------------
-# Server CPU time in clock ticks: the main process's own time plus that of its reaped
-# children (PostgreSQL's backends, duckspace's workers, once they have exited), plus for
-# duckspace that of its running worker processes (one per workspace in use).
-clk_tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
-proc_ticks() { # PID [with_children]
-  local f
-  f=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
-  f=${f##*) }   # fields from the 3rd on (the name in parentheses may hold spaces)
-  awk -v c="${2:-0}" '{ t = $12 + $13; if (c) t += $14 + $15; print t }' <<<"$f"
-}
+# Server CPU time in clock ticks (lib.sh): for PostgreSQL the postmaster's own time plus that
+# of its reaped children (the backends, once they have exited); for duckspace the main
+# process's, its exited workers' and its running worker processes' (one per workspace in use).
 server_ticks() { # SIDE
-  local pidv t w
-  if [ "$1" = ds ]; then pidv=$ds_pid; else pidv=$(head -n1 "$pgdir/data/postmaster.pid"); fi
-  t=$(proc_ticks "$pidv" 1)
-  if [ "$1" = ds ]; then
-    for w in $(pgrep -P "$pidv" 2>/dev/null); do t=$(( t + $(proc_ticks "$w") )); done
-  fi
-  echo "$t"
-}
-cpu_us_per() { # TICKS_BEFORE TICKS_AFTER COUNT -> microseconds of CPU per unit
-  awk -v a="$1" -v b="$2" -v n="$3" -v hz="$clk_tck" 'BEGIN { if (n > 0) printf "%.1f", (b - a) / hz * 1e6 / n }'
+  if [ "$1" = ds ]; then tree_ticks "$ds_pid"; else proc_ticks "$(head -n1 "$pgdir/data/postmaster.pid")" 1; fi
 }
 
 sides=()
