@@ -21,6 +21,7 @@ typedef enum { CFG_STR, CFG_INT, CFG_SIZE, CFG_BOOL } cfg_type;
     X(pg_port, CFG_INT, "5432", 0, 65535, "PostgreSQL wire protocol port")                                \
     X(advertised_host, CFG_STR, "", 0, 0, "host name put in workspace connection info (default: the machine's host name)") \
     X(admin_key, CFG_STR, "", 0, 0, "admin API key (default: generated once, kept in DATA_DIR/admin.key)") \
+    X(admin_key_file, CFG_STR, "", 0, 0, "file whose first line is the admin API key (a container or systemd secret); used when admin_key is unset") \
     X(max_body_size, CFG_SIZE, "5GB", 1, INT64_MAX, "largest CSV/Parquet upload body accepted (413 past it)") \
     X(max_json_body_size, CFG_SIZE, "1MB", 64, 1073741824LL, "largest JSON request body accepted")        \
     X(log_level, CFG_STR, "info", 0, 0, "debug, info, warn or error")                                     \

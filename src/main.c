@@ -72,13 +72,23 @@ static int mkdir_p(const char *path) {
     return mkdir(tmp, 0750) != 0 && errno != EEXIST ? -1 : 0;
 }
 
-/* The admin key: configured, or kept in DATA_DIR/admin.key, or generated now (then
- * written 0600 and printed once on stdout, never to the log). */
+/* The admin key: configured, or read from admin_key_file (a secret mounted by the
+ * container runtime or systemd), or kept in DATA_DIR/admin.key, or generated now (then
+ * written 0600 and printed once on stdout, never to the log). -1 with errno set, -2
+ * when admin_key_file holds no key. */
 static int admin_key(const ds_config *cfg, char *out, size_t outsz, bool *generated) {
     *generated = false;
     if (cfg->admin_key[0]) {
         snprintf(out, outsz, "%s", cfg->admin_key);
         return 0;
+    }
+    if (cfg->admin_key_file[0]) {
+        FILE *kf = fopen(cfg->admin_key_file, "r");
+        if (!kf) return -1;
+        int ok = fgets(out, (int)outsz, kf) != NULL;
+        fclose(kf);
+        out[ok ? strcspn(out, "\r\n") : 0] = '\0';
+        return out[0] ? 0 : -2;
     }
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/admin.key", cfg->data_dir);
@@ -227,8 +237,14 @@ static int serve(int argc, char **argv) {
         goto out;
     }
     bool generated;
-    if (admin_key(&cfg, key, sizeof key, &generated) != 0) {
-        die("cannot create %s/admin.key: %s", cfg.data_dir, strerror(errno));
+    int krc = admin_key(&cfg, key, sizeof key, &generated);
+    if (krc == -2) {
+        die("admin_key_file %s holds no key (its first line is empty)", cfg.admin_key_file);
+        goto out;
+    }
+    if (krc != 0) {
+        if (cfg.admin_key_file[0]) die("cannot read admin_key_file %s: %s", cfg.admin_key_file, strerror(errno));
+        else die("cannot create %s/admin.key: %s", cfg.data_dir, strerror(errno));
         goto out;
     }
     /* Workspaces run in worker processes; each attaches PostgreSQL's catalogs

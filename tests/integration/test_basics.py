@@ -337,6 +337,31 @@ class CommandLine(unittest.TestCase):
         self.assertNotIn(pkey, log, "project key appears in the log")
         self.assertNotIn(key[4:], log.replace(key, "", 1), "admin key (without prefix) in the log")
 
+    def test_admin_key_file_is_read_and_never_stored_or_shown(self):
+        key = harness.new_admin_key()
+        key_file = os.path.join(self.tmp, "admin_key_secret")
+        with open(key_file, "w") as f:
+            f.write(key + "\n")
+        srv = self._serve(admin_key=None, extra_args=["--admin-key-file", key_file])
+        srv.start()
+        st, body, _ = srv.req("GET", "/projects", key=key)
+        self.assertEqual(st, 200, body)
+        st, body, _ = srv.req("GET", "/projects", key=harness.new_admin_key())
+        self.assertEqual(st, 401, body)
+        self.assertFalse(os.path.exists(os.path.join(srv.data_dir, "admin.key")), "a key was generated")
+        self._stop_ok(srv)
+        self.assertNotIn(key[4:], srv.read_log(), "the key from the file appears in the log")
+        # a missing or empty file is a configuration error, not a generated key
+        empty = os.path.join(self.tmp, "empty_secret")
+        open(empty, "w").close()
+        for path, what in ((os.path.join(self.tmp, "missing"), "missing"), (empty, "empty")):
+            with self.subTest(file=what):
+                rc, out, err = run_cli(["serve", "--data-dir", os.path.join(self.tmp, "d-" + what),
+                                        "--listen-address", "127.0.0.1", "--http-port", str(free_port()),
+                                        "--pg-port", str(free_port()), "--admin-key-file", path])
+                self.assertExit2OneLine(rc, out, err, "admin_key_file " + what)
+                self.assertIn("admin_key_file", err)
+
     def test_given_admin_key_never_appears_in_the_log(self):
         srv = self._serve(extra_args=["--log-level", "debug"])
         srv.start()
