@@ -497,7 +497,7 @@ report=$(
   row "  p95" "ms" "$(ms "${p95[spaced.ddb]:-}")" "$(ms "${p95[spaced.pgc]:-}")" "-"
   row "  CPU in the duckspace process" "ms" "$(ms "${ccpu[spaced.ddb]:-}")" "$(ms "${ccpu[spaced.pgc]:-}")" "-"
   row "  CPU in the PostgreSQL backend" "ms" "-" "$(ms "${bcpu[spaced.pgc]:-}")" "-"
-  row "PG lookup prepared once (pg.c does not), back to back" "ms" "-" "$(ms "${res[lookup_prep.pgc]:-}")" "-"
+  row "PG lookup prepared once (as pg.c does), back to back" "ms" "-" "$(ms "${res[lookup_prep.pgc]:-}")" "-"
   row "  one every $((PAUSE / 1000)) ms" "ms" "-" "$(ms "${res[spaced_prep.pgc]:-}")" "-"
   for k in "${rest_keys[@]}"; do
     case $k in
