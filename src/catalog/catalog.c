@@ -395,8 +395,8 @@ int cat_branch_list(cat *c, const char *pid, cat_branch **out, int *count, ds_er
 
 int cat_branch_delete(cat *c, const char *pid, const char *bid, ds_err *err) {
     static const char *dels[] = {
-        "DELETE FROM workspace_credentials WHERE workspace_id IN"
-        " (SELECT id FROM workspaces WHERE project_id = $1 AND branch_id = $2)",
+        ("DELETE FROM workspace_credentials WHERE workspace_id IN"
+         " (SELECT id FROM workspaces WHERE project_id = $1 AND branch_id = $2)"),
         "DELETE FROM sessions WHERE workspace_id IN (SELECT id FROM workspaces WHERE project_id = $1 AND branch_id = $2)",
         "DELETE FROM workspaces WHERE project_id = $1 AND branch_id = $2",
         "DELETE FROM tables WHERE project_id = $1 AND branch_id = $2",
@@ -518,21 +518,6 @@ int cat_bucket_table_count(cat *c, const char *pid, const char *bid, const char 
 #define TABLE_COLS                                                                                      \
     "project_id, branch_id, bucket_id, name, columns_json, primary_key_json, generation, row_count,"    \
     " size_bytes, created_at, updated_at, copied_at"
-
-void cat_table_clear(cat_table *t) {
-    if (!t) return;
-    free(t->columns_json);
-    free(t->primary_key_json);
-    memset(t, 0, sizeof *t);
-}
-
-void cat_tables_free(cat_tables *l) {
-    if (!l) return;
-    for (int i = 0; i < l->count; i++) cat_table_clear(&l->items[i]);
-    free(l->items);
-    l->items = NULL;
-    l->count = 0;
-}
 
 static int read_table(const cat_rows *r, int row, cat_table *t) {
     memset(t, 0, sizeof *t);

@@ -5,7 +5,8 @@
  *   duckdb.c  the embedded default: DATA_DIR/metadata.duckdb, one process
  *   pg.c      PostgreSQL 15 through libpq, shared by several processes, with a change
  *             feed (LISTEN/NOTIFY) that tells this process about other writers
- *   copy.c    `duckspace catalog copy`: every row from one backend to the other */
+ *   copy.c    `duckspace catalog copy`: every row from one backend to the other
+ *   records.c freeing catalog.h's records (no backend needed) */
 #ifndef DS_CATALOG_INTERNAL_H
 #define DS_CATALOG_INTERNAL_H
 
